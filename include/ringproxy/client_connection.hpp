@@ -1,0 +1,100 @@
+// One application connection: read -> parse -> hand each request to the proxy
+// -> write replies back strictly in request order.
+//
+// Reads land in a loop-wide scratch buffer while the connection has no partial
+// request, so an idle client holds no input memory; only a partial request is
+// copied into the client's own buffer. Replies are written in order from the
+// `pending_` queue: a reply for the request at its head goes straight to the
+// output buffer, later ones wait in their request until their turn.
+//
+// Backpressure: past `max_pipeline` requests in flight or `client_output_limit`
+// bytes of unsent output the connection stops reading until it drains.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ringproxy/buffer.hpp"
+#include "ringproxy/connection.hpp"
+#include "ringproxy/request.hpp"
+#include "ringproxy/request_parser.hpp"
+#include "ringproxy/ring_queue.hpp"
+
+namespace ringproxy {
+
+class Proxy;
+
+// Per-client MULTI state: queued commands are kept as bytes and sent to the
+// owning backend as one block at EXEC.
+struct Transaction {
+  bool active = false;
+  bool dirty = false;       // a queued command was rejected: EXEC aborts
+  bool cross = false;       // keys on more than one backend: EXEC aborts
+  uint32_t backend;         // kNoNode until the first key is seen
+  uint32_t count = 0;
+  Buffer commands;
+};
+
+class ClientConnection final : public Connection {
+ public:
+  ClientConnection(Proxy& proxy, uint64_t id, uv_loop_t* loop, FlushScheduler& flusher);
+
+  uint64_t id() const { return id_; }
+  uint64_t created_ms() const { return created_ms_; }
+  std::string& name() { return name_; }
+  bool& authenticated() { return authenticated_; }
+  Transaction& transaction() { return transaction_; }
+  std::vector<std::string_view>& argv() { return argv_; }
+  size_t pending_requests() const { return pending_.size(); }
+  size_t registry_index = 0;  // position in the proxy's client list
+
+  // Starts reading; called once after accept.
+  void start();
+
+  // Request bookkeeping for the proxy.
+  void push_request(Request* req) { pending_.push_back(req); }
+  bool is_head(const Request* req) { return !pending_.empty() && pending_.front() == req; }
+  // Appends a reply for the head request and pops it.
+  void write_head_reply(std::string_view bytes);
+  // Writes every completed request at the head of the queue.
+  void drain_ready();
+  // A reply that needs no backend, in order with everything before it.
+  Buffer& local_reply_buffer(Request*& req);
+  void finish_local(Request* req);
+
+  // Replies already queued go out, then the connection closes (QUIT, protocol
+  // errors).
+  void close_after_replies();
+  // Parses and dispatches buffered input if the limits allow (after a pause).
+  void resume();
+  bool paused() const { return paused_; }
+
+ private:
+  void alloc_buffer(size_t suggested, uv_buf_t* buf) override;
+  void on_read(ssize_t nread, const uv_buf_t* buf) override;
+  void on_write_error(int status) override;
+  void on_drained() override;
+  void on_close() override;
+
+  // Parses and dispatches requests from [data, data+len); returns bytes used.
+  size_t process(const char* data, size_t len);
+  bool over_limits() const;
+  void maybe_finish_close();
+
+  Proxy& proxy_;
+  uint64_t id_;
+  uint64_t created_ms_;
+  Buffer in_;
+  RequestParser parser_;
+  std::vector<std::string_view> argv_;
+  RingQueue<Request*> pending_;
+  std::string name_;
+  Transaction transaction_;
+  bool authenticated_ = false;
+  bool paused_ = false;
+  bool quitting_ = false;  // no more input is processed; close once replies are out
+};
+
+}  // namespace ringproxy

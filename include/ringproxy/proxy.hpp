@@ -1,0 +1,141 @@
+// The proxy: one libuv loop, the listener, the clients, the backends, and the
+// route step of the data path:
+//
+//   accept -> ClientConnection (read, parse) -> Proxy::dispatch (command table,
+//   router) -> BackendConnection (pipelined write) -> reply -> merge if split ->
+//   ClientConnection (in-order write)
+//
+// Local commands (PING, INFO, CLIENT, ...) are answered in local_commands.cpp,
+// split replies are merged in reply_merger.cpp.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ringproxy/backend.hpp"
+#include "ringproxy/client_connection.hpp"
+#include "ringproxy/command_table.hpp"
+#include "ringproxy/config.hpp"
+#include "ringproxy/request.hpp"
+#include "ringproxy/router.hpp"
+
+namespace ringproxy {
+
+class HealthChecker;
+
+struct ProxyStats {
+  uint64_t connections_received = 0;
+  uint64_t connections_rejected = 0;
+  uint64_t commands = 0;
+  uint64_t forwarded = 0;      // requests sent to one backend as they came
+  uint64_t split = 0;          // requests split across backends (MGET/MSET/DEL...)
+  uint64_t fanout = 0;         // requests sent to every backend (DBSIZE/KEYS/...)
+  uint64_t local = 0;          // answered by the proxy
+  uint64_t errors = 0;         // error replies produced by the proxy
+  uint64_t protocol_errors = 0;
+  uint64_t cross_backend_rejected = 0;
+};
+
+class Proxy final : public BackendEvents {
+ public:
+  explicit Proxy(Config config);
+  ~Proxy() override;
+  Proxy(const Proxy&) = delete;
+  Proxy& operator=(const Proxy&) = delete;
+
+  // Binds and runs the loop until SIGINT/SIGTERM or stop(). Throws
+  // std::runtime_error if the listener cannot be set up.
+  void run();
+  void stop();
+
+  // From ClientConnection.
+  void dispatch(ClientConnection& client, const RequestParser& parsed);
+  void client_closed(ClientConnection& client);
+  Request* new_request(ClientConnection& client);
+  void release_request(Request* req) { pool_.release(req); }
+  const Config& config() const { return config_; }
+  uint64_t now_ms() const { return uv_now(loop_); }
+  ProxyStats& stats() { return stats_; }
+  void resume_later(ClientConnection* client) { to_resume_.push_back(client); }
+  // The loop-wide read buffer for clients without a partial request.
+  char* scratch() { return scratch_.get(); }
+  size_t scratch_size() const { return kScratchSize; }
+
+  // BackendEvents.
+  void on_reply(Request* req, uint32_t fragment, std::string_view reply) override;
+  void on_failure(Request* req, uint32_t fragment, std::string_view error) override;
+  void on_backend_error(Backend& backend, std::string_view reason) override;
+  void on_backend_connected(Backend& backend) override;
+
+  // For the health checker and INFO.
+  std::vector<std::unique_ptr<Backend>>& backends() { return backends_; }
+  Router& router() { return *router_; }
+  uv_loop_t* loop() { return loop_; }
+
+ private:
+  // Routing (proxy.cpp).
+  void forward(ClientConnection& c, Request* req, uint32_t backend, std::string_view bytes,
+               uint32_t swallow = 0);
+  void send_fragment(Request* req, uint32_t fragment, ClientConnection& c, uint32_t swallow);
+  void route_keys(ClientConnection& c, const CommandInfo& cmd, const RequestParser& p);
+  void route_split(ClientConnection& c, const CommandInfo& cmd, const RequestParser& p);
+  void route_fanout(ClientConnection& c, const CommandInfo& cmd, const RequestParser& p);
+  void route_scan(ClientConnection& c, const RequestParser& p);
+  void queue_in_transaction(ClientConnection& c, const CommandInfo* cmd, const RequestParser& p);
+  void exec_transaction(ClientConnection& c);
+  bool owners_of_keys(const CommandInfo& cmd, std::string_view& error);
+  void reply_error(ClientConnection& c, std::string_view msg);
+  void reply_unavailable(ClientConnection& c, Request* req, uint32_t fragment, uint32_t backend);
+  void complete(Request* req);
+
+  // Local commands (local_commands.cpp).
+  void local_command(ClientConnection& c, const CommandInfo& cmd);
+  void write_info(Buffer& out, std::string_view section);
+
+  // Merging (reply_merger.cpp).
+  void merge(Request* req);
+
+  // Lifecycle (proxy.cpp).
+  void listen();
+  void on_connection(int status);
+  void sweep();
+  void shutdown();
+  std::vector<uint32_t> live_backends() const;
+
+  Config config_;
+  std::unique_ptr<uv_loop_t> loop_storage_;
+  uv_loop_t* loop_;
+  std::unique_ptr<FlushScheduler> flusher_;
+  std::unique_ptr<Router> router_;
+  std::vector<std::unique_ptr<Backend>> backends_;
+  std::vector<bool> live_;
+  std::vector<bool> healthy_;  // last data-path outcome, to log changes only
+  std::unique_ptr<uv_tcp_t> listener_;
+  std::unique_ptr<uv_timer_t> sweep_timer_;
+  std::unique_ptr<uv_signal_t> sigint_, sigterm_;
+  std::vector<ClientConnection*> clients_;
+  std::vector<ClientConnection*> to_resume_;
+  RequestPool pool_;
+  ProxyStats stats_;
+  uint64_t next_client_id_ = 1;
+  uint64_t start_ms_ = 0;
+  std::mt19937_64 rng_;
+  bool stopping_ = false;
+
+  static constexpr size_t kScratchSize = 64 * 1024;
+  std::unique_ptr<char[]> scratch_ = std::make_unique_for_overwrite<char[]>(kScratchSize);
+
+  // Scratch space reused across requests (single-threaded loop).
+  std::vector<uint32_t> key_indexes_;
+  std::vector<uint32_t> key_backends_;
+  std::vector<uint32_t> fragment_of_backend_;
+  std::vector<std::vector<std::string_view>> merge_elements_;
+};
+
+}  // namespace ringproxy

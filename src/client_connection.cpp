@@ -1,0 +1,196 @@
+// Client side of the data path. See client_connection.hpp.
+#include "ringproxy/client_connection.hpp"
+
+#include <algorithm>
+
+#include "ringproxy/hash_ring.hpp"
+#include "ringproxy/proxy.hpp"
+#include "ringproxy/resp_writer.hpp"
+
+namespace ringproxy {
+
+namespace {
+ParserLimits limits_from(const Config& c) {
+  return ParserLimits{c.max_bulk_len, c.max_args, c.max_inline_len};
+}
+constexpr size_t kReadChunk = 64 * 1024;
+}  // namespace
+
+ClientConnection::ClientConnection(Proxy& proxy, uint64_t id, uv_loop_t* loop,
+                                   FlushScheduler& flusher)
+    : Connection(loop, flusher),
+      proxy_(proxy),
+      id_(id),
+      created_ms_(uv_now(loop)),
+      parser_(limits_from(proxy.config())) {
+  transaction_.backend = kNoNode;
+  authenticated_ = proxy.config().client_password.empty();
+}
+
+void ClientConnection::start() {
+  uv_tcp_nodelay(handle(), 1);
+  start_reading();
+}
+
+void ClientConnection::alloc_buffer(size_t, uv_buf_t* buf) {
+  if (in_.empty()) {
+    *buf = uv_buf_init(proxy_.scratch(), static_cast<unsigned>(proxy_.scratch_size()));
+    return;
+  }
+  // A partial request continues in the connection's own buffer.
+  size_t avail = 0;
+  char* p = in_.tail(kReadChunk, &avail);
+  *buf = uv_buf_init(p, static_cast<unsigned>(avail));
+}
+
+void ClientConnection::on_read(ssize_t nread, const uv_buf_t* buf) {
+  if (nread == 0) return;
+  if (nread < 0) {
+    if (nread != UV_EOF) {
+      close();
+      return;
+    }
+    // Half-close: answer what was sent, then close (like `printf ... | nc`).
+    stop_reading();
+    quitting_ = true;
+    in_.clear();
+    maybe_finish_close();
+    return;
+  }
+  size_t n = static_cast<size_t>(nread);
+  if (buf->base == proxy_.scratch()) {
+    size_t used = process(buf->base, n);
+    if (used < n && !quitting_ && !closing()) in_.append(buf->base + used, n - used);
+  } else {
+    in_.commit(n);
+    size_t used = process(in_.data(), in_.size());
+    in_.consume(used);
+  }
+  if (in_.size() > proxy_.config().query_buffer_limit && !quitting_ && !closing()) {
+    proxy_.stats().protocol_errors++;
+    Request* req = nullptr;
+    resp::error(local_reply_buffer(req), "ERR Protocol error: query buffer limit exceeded");
+    finish_local(req);
+    close_after_replies();
+  }
+  if (in_.empty()) in_.release_if_empty();
+}
+
+size_t ClientConnection::process(const char* data, size_t len) {
+  size_t off = 0;
+  while (off < len && !quitting_ && !closing()) {
+    if (over_limits()) {
+      paused_ = true;
+      stop_reading();
+      break;
+    }
+    RequestParser::Status st = parser_.parse(data + off, len - off);
+    if (st == RequestParser::Status::kNeedMore) break;
+    if (st == RequestParser::Status::kError) {
+      proxy_.stats().protocol_errors++;
+      Request* req = nullptr;
+      resp::error(local_reply_buffer(req), parser_.error());
+      finish_local(req);
+      parser_.reset();
+      close_after_replies();
+      return len;
+    }
+    size_t used = parser_.consumed();
+    if (parser_.argc() > 0) proxy_.dispatch(*this, parser_);
+    parser_.reset();
+    off += used;
+  }
+  return off;
+}
+
+bool ClientConnection::over_limits() const {
+  const Config& c = proxy_.config();
+  return pending_.size() >= c.max_pipeline || pending_output() >= c.client_output_limit;
+}
+
+void ClientConnection::resume() {
+  if (closing() || quitting_) return;
+  if (over_limits()) return;
+  paused_ = false;
+  if (!in_.empty()) {
+    size_t used = process(in_.data(), in_.size());
+    in_.consume(used);
+  }
+  if (!paused_ && !quitting_ && !closing()) start_reading();
+}
+
+void ClientConnection::write_head_reply(std::string_view bytes) {
+  out().append(bytes);
+  proxy_.release_request(pending_.front());
+  pending_.pop_front();
+  drain_ready();
+}
+
+void ClientConnection::drain_ready() {
+  while (!pending_.empty() && pending_.front()->ready) {
+    Request* r = pending_.front();
+    out().append(r->reply.view());
+    pending_.pop_front();
+    proxy_.release_request(r);
+  }
+  schedule_flush();
+  if (paused_ && !over_limits()) proxy_.resume_later(this);
+  if (quitting_) maybe_finish_close();
+}
+
+Buffer& ClientConnection::local_reply_buffer(Request*& req) {
+  if (pending_.empty()) {
+    req = nullptr;
+    return out();
+  }
+  req = proxy_.new_request(*this);
+  return req->reply;
+}
+
+void ClientConnection::finish_local(Request* req) {
+  if (req != nullptr) {
+    req->ready = true;
+    if (is_head(req)) drain_ready();
+  } else {
+    schedule_flush();
+  }
+}
+
+void ClientConnection::close_after_replies() {
+  quitting_ = true;
+  stop_reading();
+  maybe_finish_close();
+}
+
+void ClientConnection::maybe_finish_close() {
+  if (!quitting_ || closing() || !pending_.empty()) return;
+  if (pending_output() == 0) {
+    close();
+  } else {
+    schedule_flush();  // on_drained() closes
+  }
+}
+
+void ClientConnection::on_drained() {
+  if (quitting_) maybe_finish_close();
+  if (paused_ && !over_limits()) proxy_.resume_later(this);
+  // Output buffers of idle clients are given back.
+  if (pending_output() == 0) out().release_if_empty();
+}
+
+void ClientConnection::on_write_error(int) { close(); }
+
+void ClientConnection::on_close() {
+  while (!pending_.empty()) {
+    Request* r = pending_.front();
+    pending_.pop_front();
+    if (r->pending > 0) {
+      r->client = nullptr;  // the backend reply releases it
+    } else {
+      proxy_.release_request(r);
+    }
+  }
+  proxy_.client_closed(*this);
+}
+
+}  // namespace ringproxy

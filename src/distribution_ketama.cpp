@@ -1,0 +1,173 @@
+// Ketama: twemproxy 0.5's continuum, bit for bit, while every node is live.
+//
+// Build (once, over ALL nodes): n = node count, W = total weight; each node,
+// in twemproxy pool order, gets ketama_point_count(w, W, n) points (the float32
+// formula: 160 for equal weights, 156 for some n, 104/212 for weights 1:2, 0
+// for the light node of 100000:1). Points come in fours from
+// md5("<ring_name>-<i>") (the string cut at 272 bytes as twemproxy's buffer
+// does), each digest word read little-endian. Points are sorted by value; equal
+// values (twemproxy leaves their order to an unstable qsort) are broken by pool
+// order, so the result is deterministic. Lookup is the first point >= hash,
+// wrapping to the first point.
+//
+// Failure behaviour (where ringproxy deliberately differs from twemproxy,
+// which rebuilds the ring over the live nodes and so moves survivors' keys in
+// weighted pools and across the 156-point sizes):
+// - set_live() never recomputes points. It rewrites a per-point owner table:
+//   each point owned by a down node takes the owner of the next live point
+//   clockwise. Keys of live nodes therefore never move, a down node's arcs
+//   spread over the owners of the following points, and locate() stays one
+//   binary search plus one array read.
+// - All nodes down: every owner is kNoNode.
+// - Corner case: live nodes exist but none owns a point (only with extreme
+//   weights, e.g. 100000:1 with the heavy node down). Rather than refuse keys,
+//   set_live() then builds a twemproxy continuum over the live nodes alone, as
+//   twemproxy itself would.
+// - A one-node pool skips the search (twemproxy's shortcut).
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ringproxy/hash.hpp"
+#include "ringproxy/hash_ring.hpp"
+
+namespace ringproxy {
+namespace {
+
+constexpr size_t kMaxPointString = 272;  // twemproxy formats into char[273]
+
+struct Point {
+  uint32_t value;
+  uint32_t rank;  // pool rank of the owner: the tie-break
+  uint32_t node;
+};
+
+// twemproxy's continuum over the nodes with include[i] set.
+std::vector<Point> build_points(const std::vector<RingNode>& nodes,
+                                const std::vector<uint32_t>& rank,
+                                const std::vector<bool>& include) {
+  uint32_t n = 0;
+  uint64_t total = 0;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (!include[i]) continue;
+    ++n;
+    total += nodes[i].weight;
+  }
+  std::vector<Point> points;
+  if (n == 0) return points;
+  points.reserve(size_t{n} * 160 + 160);
+  std::string label;
+  unsigned char digest[16];
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (!include[i]) continue;
+    const uint32_t count = ketama_point_count(nodes[i].weight, total, n);
+    for (uint32_t group = 0; group < count / 4; ++group) {
+      label = nodes[i].ring_name;
+      label += '-';
+      label += std::to_string(group);
+      if (label.size() > kMaxPointString) label.resize(kMaxPointString);
+      md5_digest(label, digest);
+      for (int w = 0; w < 4; ++w) {
+        const unsigned char* d = digest + 4 * w;
+        const uint32_t value =
+            uint32_t{d[0]} | uint32_t{d[1]} << 8 | uint32_t{d[2]} << 16 | uint32_t{d[3]} << 24;
+        points.push_back({value, rank[i], static_cast<uint32_t>(i)});
+      }
+    }
+  }
+  std::sort(points.begin(), points.end(), [](const Point& a, const Point& b) {
+    return a.value != b.value ? a.value < b.value : a.rank < b.rank;
+  });
+  return points;
+}
+
+class KetamaDistribution final : public Distribution {
+ public:
+  explicit KetamaDistribution(const std::vector<RingNode>& nodes)
+      : nodes_(nodes), rank_(detail::pool_ranks(nodes)), live_(nodes.size(), true) {
+    const std::vector<Point> points = build_points(nodes_, rank_, live_);
+    values_.reserve(points.size());
+    base_owner_.reserve(points.size());
+    points_per_node_.assign(nodes_.size(), 0);
+    for (const Point& p : points) {
+      values_.push_back(p.value);
+      base_owner_.push_back(p.node);
+      ++points_per_node_[p.node];
+    }
+    owner_ = base_owner_;
+    values_view_ = values_;
+    owner_view_ = owner_;
+  }
+  KetamaDistribution(const KetamaDistribution&) = delete;  // the views point into *this
+  KetamaDistribution& operator=(const KetamaDistribution&) = delete;
+
+  uint32_t locate(uint32_t key_hash) const override {
+    // One node: twemproxy's shortcut (its owner entry is 0, or kNoNode if down).
+    if (single_node_) return owner_view_[0];
+    size_t i = static_cast<size_t>(
+        std::lower_bound(values_view_.begin(), values_view_.end(), key_hash) -
+        values_view_.begin());
+    if (i == values_view_.size()) i = 0;
+    return owner_view_[i];
+  }
+
+  void set_live(const std::vector<bool>& live) override {
+    detail::check_live_size(live, nodes_.size());
+    live_ = live;
+    values_view_ = values_;
+    owner_view_ = owner_;
+    fallback_values_.clear();
+    fallback_owner_.clear();
+
+    const size_t count = values_.size();
+    // Walk the circle backwards twice so every point sees the nearest live
+    // point at or after it, wrapping past the end.
+    uint32_t next_live = kNoNode;
+    for (size_t step = 0; step < 2 * count; ++step) {
+      const size_t i = count - 1 - step % count;
+      if (live_[base_owner_[i]]) next_live = base_owner_[i];
+      owner_[i] = next_live;
+    }
+    if (next_live != kNoNode) return;
+
+    // No live point: either all nodes are down, or only zero-point nodes live.
+    if (std::find(live_.begin(), live_.end(), true) == live_.end()) return;
+    const std::vector<Point> points = build_points(nodes_, rank_, live_);
+    for (const Point& p : points) {
+      fallback_values_.push_back(p.value);
+      fallback_owner_.push_back(p.node);
+    }
+    values_view_ = fallback_values_;
+    owner_view_ = fallback_owner_;
+  }
+
+  std::vector<uint32_t> points_per_node() const override { return points_per_node_; }
+  DistributionKind kind() const override { return DistributionKind::kKetama; }
+
+ private:
+  std::vector<RingNode> nodes_;
+  std::vector<uint32_t> rank_;
+  std::vector<bool> live_;
+  std::vector<uint32_t> values_;      // sorted point values, all nodes
+  std::vector<uint32_t> base_owner_;  // owner of each point
+  std::vector<uint32_t> owner_;       // effective owner given liveness
+  std::vector<uint32_t> points_per_node_;
+  bool single_node_ = nodes_.size() == 1;
+  std::vector<uint32_t> fallback_values_;  // only in the zero-point corner case
+  std::vector<uint32_t> fallback_owner_;
+  std::span<const uint32_t> values_view_;  // what locate() searches
+  std::span<const uint32_t> owner_view_;
+};
+
+}  // namespace
+
+namespace detail {
+std::unique_ptr<Distribution> make_ketama(const std::vector<RingNode>& nodes) {
+  return std::make_unique<KetamaDistribution>(nodes);
+}
+}  // namespace detail
+
+}  // namespace ringproxy

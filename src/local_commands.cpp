@@ -1,0 +1,395 @@
+// Commands the proxy answers itself: connection handshakes (PING, ECHO, HELLO,
+// CLIENT, SELECT 0, AUTH, QUIT), introspection that clients and tools ask for
+// on connect (INFO, COMMAND, CONFIG GET) and TIME. What real clients send and
+// what breaks them is in shared/research/clients.md: ioredis needs INFO with
+// loading:0, node-redis needs CLIENT SETINFO to not close the connection,
+// redis-benchmark asks CONFIG GET save/appendonly, redis-cli --pipe waits for
+// the echo of its random marker.
+#include <fnmatch.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <string>
+
+#include "ringproxy/proxy.hpp"
+#include "ringproxy/resp_writer.hpp"
+
+namespace ringproxy {
+
+namespace {
+
+// What INFO reports as the server version: clients gate features on it, and
+// the backends are expected to be Redis 7.
+constexpr std::string_view kCompatVersion = "7.0.15";
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string lower(std::string_view s) {
+  std::string r(s);
+  for (char& ch : r) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return r;
+}
+
+bool parse_i64(std::string_view s, int64_t& out) {
+  if (s.empty()) return false;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+void command_entry(Buffer& out, const CommandInfo& c) {
+  resp::array_header(out, 10);
+  resp::bulk(out, c.name);
+  resp::integer(out, c.arity);
+  resp::array_header(out, c.write ? 1 : 0);
+  if (c.write) resp::simple(out, "write");
+  resp::integer(out, c.first_key);
+  resp::integer(out, c.last_key);
+  resp::integer(out, c.step);
+  for (int i = 0; i < 4; ++i) resp::array_header(out, 0);  // acl, tips, key specs, subcommands
+}
+
+std::string_view state_name(bool live, bool healthy) {
+  if (!live) return "down";
+  return healthy ? "up" : "failing";
+}
+
+}  // namespace
+
+void Proxy::local_command(ClientConnection& c, const CommandInfo& cmd) {
+  const std::vector<std::string_view>& argv = c.argv();
+  const size_t argc = argv.size();
+  std::string_view sub = argc > 1 ? argv[1] : std::string_view();
+  Request* req = nullptr;
+  Buffer& out = c.local_reply_buffer(req);
+  auto error = [&](std::string_view msg) {
+    stats_.errors++;
+    resp::error(out, msg);
+  };
+  const std::string_view name = cmd.name;
+
+  if (name == "ping") {
+    if (argc == 1) {
+      resp::simple(out, "PONG");
+    } else {
+      resp::bulk(out, argv[1]);
+    }
+  } else if (name == "echo") {
+    resp::bulk(out, argv[1]);
+  } else if (name == "quit") {
+    resp::ok(out);
+    c.finish_local(req);
+    c.close_after_replies();
+    return;
+  } else if (name == "select") {
+    int64_t db = 0;
+    if (!parse_i64(argv[1], db)) {
+      error("ERR value is not an integer or out of range");
+    } else if (db != 0) {
+      error("ERR ringproxy: only database 0 is available through the proxy");
+    } else {
+      resp::ok(out);
+    }
+  } else if (name == "auth") {
+    const std::string& password = config_.client_password;
+    std::string_view user = argc == 3 ? argv[1] : std::string_view("default");
+    std::string_view given = argv[argc - 1];
+    if (argc > 3) {
+      error("ERR syntax error");
+    } else if (password.empty()) {
+      error(
+          "ERR AUTH <password> called without any password configured for the default user. "
+          "Are you sure your configuration is correct?");
+    } else if (user == "default" && given == password) {
+      c.authenticated() = true;
+      resp::ok(out);
+    } else {
+      c.authenticated() = false;
+      error("WRONGPASS invalid username-password pair or user is disabled.");
+    }
+  } else if (name == "hello") {
+    // RESP2 only: HELLO [2] works; anything else gets NOPROTO, on which
+    // clients (ioredis 6, node-redis 5) fall back to RESP2.
+    size_t i = 1;
+    if (argc > 1) {
+      int64_t proto = 0;
+      if (!parse_i64(argv[1], proto)) {
+        error("ERR Protocol version is not an integer or out of range");
+        c.finish_local(req);
+        return;
+      }
+      if (proto != 2) {
+        error("NOPROTO sorry, this protocol version is not supported.");
+        c.finish_local(req);
+        return;
+      }
+      i = 2;
+    }
+    for (; i < argc; ++i) {
+      if (iequals(argv[i], "AUTH") && i + 2 < argc) {
+        const std::string& password = config_.client_password;
+        if (!password.empty() && argv[i + 1] == "default" && argv[i + 2] == password) {
+          c.authenticated() = true;
+        } else if (!password.empty()) {
+          error("WRONGPASS invalid username-password pair or user is disabled.");
+          c.finish_local(req);
+          return;
+        }
+        i += 2;
+      } else if (iequals(argv[i], "SETNAME") && i + 1 < argc) {
+        c.name().assign(argv[++i]);
+      } else {
+        error("ERR Syntax error in HELLO option '" + std::string(argv[i]) + "'");
+        c.finish_local(req);
+        return;
+      }
+    }
+    if (!c.authenticated()) {
+      error("NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+            "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+            "select the RESP protocol version at the same time");
+      c.finish_local(req);
+      return;
+    }
+    resp::array_header(out, 14);
+    resp::bulk(out, "server");
+    resp::bulk(out, "redis");
+    resp::bulk(out, "version");
+    resp::bulk(out, kCompatVersion);
+    resp::bulk(out, "proto");
+    resp::integer(out, 2);
+    resp::bulk(out, "id");
+    resp::integer(out, static_cast<int64_t>(c.id()));
+    resp::bulk(out, "mode");
+    resp::bulk(out, "standalone");
+    resp::bulk(out, "role");
+    resp::bulk(out, "master");
+    resp::bulk(out, "modules");
+    resp::array_header(out, 0);
+  } else if (name == "client") {
+    if (iequals(sub, "setname") && argc == 3) {
+      bool okname = std::all_of(argv[2].begin(), argv[2].end(),
+                                [](char ch) { return ch > ' ' && ch <= '~'; });
+      if (!okname) {
+        error("ERR Client names cannot contain spaces, newlines or special characters.");
+      } else {
+        c.name().assign(argv[2]);
+        resp::ok(out);
+      }
+    } else if (iequals(sub, "getname") && argc == 2) {
+      if (c.name().empty()) {
+        resp::nil(out);
+      } else {
+        resp::bulk(out, c.name());
+      }
+    } else if (iequals(sub, "id") && argc == 2) {
+      resp::integer(out, static_cast<int64_t>(c.id()));
+    } else if (iequals(sub, "setinfo") && argc == 4) {
+      resp::ok(out);
+    } else if ((iequals(sub, "info") && argc == 2) || (iequals(sub, "list") && argc >= 2)) {
+      std::string text;
+      auto line = [&](ClientConnection& x) {
+        text += "id=" + std::to_string(x.id()) + " name=" + x.name() +
+                " age=" + std::to_string((uv_now(loop_) - x.created_ms()) / 1000) +
+                " db=0 multi=" + (x.transaction().active ? std::to_string(x.transaction().count)
+                                                          : std::string("-1")) +
+                " qbuf=0 obl=" + std::to_string(x.pending_output()) +
+                " pending=" + std::to_string(x.pending_requests()) + "\n";
+      };
+      if (iequals(sub, "info")) {
+        line(c);
+      } else {
+        for (ClientConnection* x : clients_) line(*x);
+      }
+      resp::bulk(out, text);
+    } else if ((iequals(sub, "reply") && argc == 3 && iequals(argv[2], "on")) ||
+               iequals(sub, "no-evict") || iequals(sub, "no-touch")) {
+      resp::ok(out);
+    } else {
+      error("ERR ringproxy: CLIENT " + lower(sub) + " is not supported through the proxy");
+    }
+  } else if (name == "command") {
+    if (argc == 1) {
+      auto all = all_commands();
+      resp::array_header(out, static_cast<int64_t>(all.size()));
+      for (const CommandInfo& ci : all) command_entry(out, ci);
+    } else if (iequals(sub, "count")) {
+      resp::integer(out, static_cast<int64_t>(all_commands().size()));
+    } else if (iequals(sub, "info")) {
+      resp::array_header(out, static_cast<int64_t>(argc - 2));
+      for (size_t i = 2; i < argc; ++i) {
+        const CommandInfo* ci = lookup_command(argv[i]);
+        if (ci == nullptr) {
+          out.append("*-1\r\n");
+        } else {
+          command_entry(out, *ci);
+        }
+      }
+    } else if (iequals(sub, "list")) {
+      auto all = all_commands();
+      resp::array_header(out, static_cast<int64_t>(all.size()));
+      for (const CommandInfo& ci : all) resp::bulk(out, ci.name);
+    } else if (iequals(sub, "docs")) {
+      // Documentation is not kept; redis-cli falls back to its built-in help.
+      resp::array_header(out, 0);
+    } else if (iequals(sub, "getkeys") && argc >= 3) {
+      std::vector<std::string_view> args(argv.begin() + 2, argv.end());
+      const CommandInfo* ci = lookup_command(args[0]);
+      std::string_view err;
+      std::vector<uint32_t> keys;
+      if (ci == nullptr) {
+        error("ERR Invalid command specified");
+      } else if (!arity_ok(*ci, args.size())) {
+        error("ERR Invalid number of arguments specified for command");
+      } else if (!extract_keys(*ci, args, keys, err)) {
+        error(err);
+      } else if (keys.empty()) {
+        error("ERR The command has no key arguments");
+      } else {
+        resp::array_header(out, static_cast<int64_t>(keys.size()));
+        for (uint32_t k : keys) resp::bulk(out, args[k]);
+      }
+    } else {
+      error("ERR unknown subcommand '" + std::string(sub) + "'. Try COMMAND HELP.");
+    }
+  } else if (name == "info") {
+    write_info(out, argc > 1 ? argv[1] : std::string_view("default"));
+  } else if (name == "config") {
+    if (iequals(sub, "get") && argc >= 3) {
+      const std::pair<std::string_view, std::string> params[] = {
+          {"save", ""},
+          {"appendonly", "no"},
+          {"databases", "1"},
+          {"maxclients", std::to_string(config_.max_clients)},
+          {"proto-max-bulk-len", std::to_string(config_.max_bulk_len)},
+          {"client-query-buffer-limit", std::to_string(config_.query_buffer_limit)},
+          {"timeout", "0"},
+      };
+      std::vector<const std::pair<std::string_view, std::string>*> hits;
+      for (size_t i = 2; i < argc; ++i) {
+        std::string pattern = lower(argv[i]);
+        for (const auto& p : params) {
+          std::string n(p.first);
+          if (fnmatch(pattern.c_str(), n.c_str(), 0) == 0 &&
+              std::find(hits.begin(), hits.end(), &p) == hits.end()) {
+            hits.push_back(&p);
+          }
+        }
+      }
+      resp::array_header(out, static_cast<int64_t>(hits.size() * 2));
+      for (const auto* p : hits) {
+        resp::bulk(out, p->first);
+        resp::bulk(out, p->second);
+      }
+    } else {
+      error("ERR ringproxy: CONFIG " + lower(sub) +
+            " is not supported through the proxy (only CONFIG GET)");
+    }
+  } else if (name == "time") {
+    timeval tv{};
+    gettimeofday(&tv, nullptr);
+    resp::array_header(out, 2);
+    resp::bulk(out, std::to_string(tv.tv_sec));
+    resp::bulk(out, std::to_string(tv.tv_usec));
+  } else if (name == "readonly" || name == "readwrite") {
+    resp::ok(out);
+  } else {
+    error("ERR ringproxy does not support '" + std::string(name) + "'");
+  }
+  c.finish_local(req);
+}
+
+void Proxy::write_info(Buffer& out, std::string_view section) {
+  std::string s = lower(section);
+  bool all = s == "all" || s == "everything" || s == "default";
+  auto want = [&](std::string_view name) { return all || s == name; };
+  uint64_t now = uv_now(loop_);
+  uint64_t uptime = (now - start_ms_) / 1000;
+  std::string text;
+  auto kv = [&](std::string_view k, const auto& v) {
+    text.append(k).append(":");
+    if constexpr (std::is_convertible_v<decltype(v), std::string_view>) {
+      text.append(std::string_view(v));
+    } else {
+      text.append(std::to_string(v));
+    }
+    text.append("\r\n");
+  };
+  if (want("server")) {
+    text.append("# Server\r\n");
+    kv("redis_version", kCompatVersion);
+    kv("redis_mode", "standalone");
+    kv("ringproxy_version", RINGPROXY_VERSION);
+    kv("arch_bits", 64);
+    kv("multiplexing_api", "libuv");
+    kv("process_id", static_cast<int64_t>(getpid()));
+    kv("tcp_port", config_.listen_port);
+    kv("uptime_in_seconds", uptime);
+    kv("uptime_in_days", uptime / 86400);
+    text.append("\r\n");
+  }
+  if (want("clients")) {
+    text.append("# Clients\r\n");
+    kv("connected_clients", clients_.size());
+    kv("maxclients", config_.max_clients);
+    text.append("\r\n");
+  }
+  if (want("persistence")) {
+    text.append("# Persistence\r\n");
+    kv("loading", 0);
+    text.append("\r\n");
+  }
+  if (want("stats")) {
+    text.append("# Stats\r\n");
+    kv("total_connections_received", stats_.connections_received);
+    kv("total_commands_processed", stats_.commands);
+    kv("rejected_connections", stats_.connections_rejected);
+    text.append("\r\n");
+  }
+  if (want("replication")) {
+    text.append("# Replication\r\nrole:master\r\nconnected_slaves:0\r\n\r\n");
+  }
+  if (want("ringproxy") || want("proxy")) {
+    text.append("# Ringproxy\r\n");
+    kv("hash", hash_name(config_.hash));
+    kv("hash_tag", config_.hash_tag);
+    kv("distribution", distribution_name(config_.distribution));
+    kv("backends", backends_.size());
+    kv("live_backends", live_backends().size());
+    kv("requests_forwarded", stats_.forwarded);
+    kv("requests_split", stats_.split);
+    kv("requests_fanout", stats_.fanout);
+    kv("requests_local", stats_.local);
+    kv("requests_in_flight", pool_.in_use());
+    kv("proxy_errors", stats_.errors);
+    kv("protocol_errors", stats_.protocol_errors);
+    kv("cross_backend_rejected", stats_.cross_backend_rejected);
+    std::vector<uint32_t> points = router_->distribution().points_per_node();
+    for (size_t i = 0; i < backends_.size(); ++i) {
+      const Backend& b = *backends_[i];
+      const BackendStats& st = b.stats();
+      std::string v = "addr=" + b.spec().host + ":" + std::to_string(b.spec().port) +
+                      ",name=" + b.spec().name + ",weight=" + std::to_string(b.spec().weight) +
+                      ",state=" + std::string(state_name(live_[i], healthy_[i])) +
+                      ",points=" + std::to_string(i < points.size() ? points[i] : 0) +
+                      ",connections=" + std::to_string(b.open_connections()) +
+                      ",requests=" + std::to_string(st.requests) +
+                      ",errors=" + std::to_string(st.errors) +
+                      ",timeouts=" + std::to_string(st.timeouts) +
+                      ",ejections=" + std::to_string(st.ejections) +
+                      ",inflight=" + std::to_string(b.inflight());
+      kv("backend" + std::to_string(i), v);
+    }
+    text.append("\r\n");
+  }
+  resp::bulk(out, text);
+}
+
+}  // namespace ringproxy

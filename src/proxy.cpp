@@ -1,0 +1,718 @@
+// The route step of the data path, plus the proxy's lifecycle (listener,
+// timers, signals, shutdown). See proxy.hpp.
+#include "ringproxy/proxy.hpp"
+
+#include <netdb.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstring>
+#include <stdexcept>
+
+#include "ringproxy/log.hpp"
+#include "ringproxy/resp_writer.hpp"
+
+namespace ringproxy {
+
+namespace {
+
+// SCAN cursors carry the backend index in their low bits.
+constexpr unsigned kScanBackendBits = 10;
+constexpr uint64_t kScanBackendMask = (1u << kScanBackendBits) - 1;
+
+template <typename T>
+void close_handle(std::unique_ptr<T>& h) {
+  if (!h) return;
+  uv_close(reinterpret_cast<uv_handle_t*>(h.release()),
+           [](uv_handle_t* x) { std::unique_ptr<T> own(reinterpret_cast<T*>(x)); });
+}
+
+bool parse_u64(std::string_view s, uint64_t& out) {
+  if (s.empty()) return false;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+std::string lower(std::string_view s) {
+  std::string r(s);
+  for (char& ch : r) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return r;
+}
+
+std::vector<RingNode> ring_nodes(const Config& c) {
+  std::vector<RingNode> nodes;
+  for (const BackendSpec& b : c.backends) nodes.push_back({b.ring_name, b.weight});
+  return nodes;
+}
+
+}  // namespace
+
+Proxy::Proxy(Config config)
+    : config_(std::move(config)),
+      loop_storage_(std::make_unique<uv_loop_t>()),
+      loop_(loop_storage_.get()),
+      rng_(std::random_device{}()) {
+  uv_loop_init(loop_);
+  flusher_ = std::make_unique<FlushScheduler>(loop_);
+  flusher_->set_before_flush([this] {
+    if (to_resume_.empty()) return;
+    std::vector<ClientConnection*> batch;
+    batch.swap(to_resume_);
+    for (ClientConnection* c : batch) {
+      if (c != nullptr) c->resume();
+    }
+  });
+  router_ = std::make_unique<Router>(config_.hash, config_.hash_tag, config_.distribution,
+                                     ring_nodes(config_));
+  BackendOptions options;
+  options.connect_timeout_ms = config_.connect_timeout_ms;
+  options.timeout_ms = config_.timeout_ms;
+  options.password = config_.backend_password;
+  options.db = config_.backend_db;
+  for (size_t i = 0; i < config_.backends.size(); ++i) {
+    backends_.push_back(std::make_unique<Backend>(static_cast<uint32_t>(i), config_.backends[i],
+                                                  options, config_.backend_connections, loop_,
+                                                  *flusher_, *this));
+    backends_.back()->resolve();
+  }
+  live_.assign(backends_.size(), true);
+  healthy_.assign(backends_.size(), true);
+}
+
+Proxy::~Proxy() { shutdown(); }
+
+// ---------------------------------------------------------------------------
+// Lifecycle
+
+void Proxy::listen() {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* res = nullptr;
+  std::string port = std::to_string(config_.listen_port);
+  int rc = getaddrinfo(config_.listen_host.c_str(), port.c_str(), &hints, &res);
+  if (rc != 0 || res == nullptr) {
+    throw std::runtime_error("cannot resolve listen address '" + config_.listen_host + "'");
+  }
+  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> guard(res, &freeaddrinfo);
+  listener_ = std::make_unique<uv_tcp_t>();
+  uv_tcp_init(loop_, listener_.get());
+  listener_->data = this;
+  rc = uv_tcp_bind(listener_.get(), res->ai_addr, 0);
+  if (rc == 0) {
+    rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_.get()), config_.backlog,
+                   [](uv_stream_t* s, int status) {
+                     static_cast<Proxy*>(s->data)->on_connection(status);
+                   });
+  }
+  if (rc < 0) {
+    close_handle(listener_);
+    throw std::runtime_error("cannot listen on " + config_.listen_host + ":" + port + ": " +
+                             uv_strerror(rc));
+  }
+}
+
+void Proxy::run() {
+  start_ms_ = uv_now(loop_);
+  listen();
+  sweep_timer_ = std::make_unique<uv_timer_t>();
+  uv_timer_init(loop_, sweep_timer_.get());
+  sweep_timer_->data = this;
+  uv_timer_start(
+      sweep_timer_.get(), [](uv_timer_t* t) { static_cast<Proxy*>(t->data)->sweep(); }, 50, 50);
+  auto on_signal = [](uv_signal_t* s, int signum) {
+    log(LogLevel::kInfo, "signal ", signum, " received, shutting down");
+    static_cast<Proxy*>(s->data)->stop();
+  };
+  sigint_ = std::make_unique<uv_signal_t>();
+  sigterm_ = std::make_unique<uv_signal_t>();
+  uv_signal_init(loop_, sigint_.get());
+  uv_signal_init(loop_, sigterm_.get());
+  sigint_->data = sigterm_->data = this;
+  uv_signal_start(sigint_.get(), on_signal, SIGINT);
+  uv_signal_start(sigterm_.get(), on_signal, SIGTERM);
+  if (config_.preconnect) {
+    for (auto& b : backends_) b->connect_all(uv_now(loop_));
+  }
+  log(LogLevel::kInfo, "ringproxy ", RINGPROXY_VERSION, " listening on ", config_.listen_host, ":",
+      config_.listen_port, " with ", backends_.size(), " backends (",
+      distribution_name(config_.distribution), ", ", hash_name(config_.hash), ")");
+  uv_run(loop_, UV_RUN_DEFAULT);
+  shutdown();
+}
+
+void Proxy::stop() {
+  if (stopping_) return;
+  stopping_ = true;
+  close_handle(listener_);
+  close_handle(sweep_timer_);
+  close_handle(sigint_);
+  close_handle(sigterm_);
+  // Clients first, so backend failures below find orphaned requests only.
+  std::vector<ClientConnection*> clients = clients_;
+  for (ClientConnection* c : clients) c->close();
+  for (auto& b : backends_) b->fail_all("proxy shutting down");
+}
+
+void Proxy::shutdown() {
+  if (loop_ == nullptr) return;
+  stop();
+  uv_run(loop_, UV_RUN_DEFAULT);
+  flusher_.reset();
+  uv_run(loop_, UV_RUN_DEFAULT);
+  backends_.clear();
+  uv_loop_close(loop_);
+  loop_ = nullptr;
+}
+
+void Proxy::on_connection(int status) {
+  if (status < 0 || stopping_) return;
+  auto owned = std::make_unique<ClientConnection>(*this, next_client_id_++, loop_, *flusher_);
+  ClientConnection* c = Connection::adopt(std::move(owned));
+  if (uv_accept(reinterpret_cast<uv_stream_t*>(listener_.get()), c->stream()) != 0) {
+    c->close();
+    return;
+  }
+  stats_.connections_received++;
+  c->registry_index = clients_.size();
+  clients_.push_back(c);
+  if (clients_.size() > config_.max_clients) {
+    stats_.connections_rejected++;
+    resp::error(c->out(), "ERR max number of clients reached");
+    c->close_after_replies();
+    return;
+  }
+  c->start();
+}
+
+void Proxy::client_closed(ClientConnection& c) {
+  size_t i = c.registry_index;
+  if (i < clients_.size() && clients_[i] == &c) {
+    clients_[i] = clients_.back();
+    clients_[i]->registry_index = i;
+    clients_.pop_back();
+  }
+  std::replace(to_resume_.begin(), to_resume_.end(), &c, static_cast<ClientConnection*>(nullptr));
+}
+
+void Proxy::sweep() {
+  uint64_t now = uv_now(loop_);
+  for (auto& b : backends_) b->check_timeouts(now);
+}
+
+std::vector<uint32_t> Proxy::live_backends() const {
+  std::vector<uint32_t> out;
+  for (uint32_t i = 0; i < live_.size(); ++i) {
+    if (live_[i]) out.push_back(i);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Route
+
+Request* Proxy::new_request(ClientConnection& client) {
+  Request* req = pool_.acquire();
+  req->client = &client;
+  client.push_request(req);
+  return req;
+}
+
+void Proxy::reply_error(ClientConnection& c, std::string_view msg) {
+  stats_.errors++;
+  Request* req = nullptr;
+  resp::error(c.local_reply_buffer(req), msg);
+  c.finish_local(req);
+}
+
+void Proxy::dispatch(ClientConnection& c, const RequestParser& p) {
+  stats_.commands++;
+  std::vector<std::string_view>& argv = c.argv();
+  argv.clear();
+  for (size_t i = 0; i < p.argc(); ++i) argv.push_back(p.arg(i));
+  const CommandInfo* cmd = lookup_command(argv[0]);
+  Transaction& tx = c.transaction();
+
+  if (!c.authenticated() &&
+      !(cmd && (cmd->name == "auth" || cmd->name == "quit" || cmd->name == "hello"))) {
+    reply_error(c, "NOAUTH Authentication required.");
+    return;
+  }
+  if (tx.active && !(cmd && (cmd->kind == CommandKind::kExec ||
+                             cmd->kind == CommandKind::kDiscard ||
+                             cmd->kind == CommandKind::kMulti || cmd->name == "quit"))) {
+    queue_in_transaction(c, cmd, p);
+    return;
+  }
+  if (cmd == nullptr) {
+    std::string msg = "ERR unknown command '";
+    msg.append(argv[0].substr(0, 128));
+    msg.append("', with args beginning with: ");
+    for (size_t i = 1; i < argv.size() && msg.size() < 256; ++i) {
+      msg.append("'").append(argv[i].substr(0, 128)).append("' ");
+    }
+    reply_error(c, msg);
+    return;
+  }
+  if (!arity_ok(*cmd, argv.size())) {
+    reply_error(c, "ERR wrong number of arguments for '" + std::string(cmd->name) + "' command");
+    return;
+  }
+  switch (cmd->kind) {
+    case CommandKind::kForward:
+      route_keys(c, *cmd, p);
+      return;
+    case CommandKind::kMGet:
+    case CommandKind::kMSet:
+    case CommandKind::kSumKeys:
+      route_split(c, *cmd, p);
+      return;
+    case CommandKind::kFanoutSum:
+    case CommandKind::kFanoutConcat:
+    case CommandKind::kFanoutOk:
+    case CommandKind::kFanoutSame:
+    case CommandKind::kRandomKey:
+      route_fanout(c, *cmd, p);
+      return;
+    case CommandKind::kScan:
+      route_scan(c, p);
+      return;
+    case CommandKind::kLocal:
+      stats_.local++;
+      local_command(c, *cmd);
+      return;
+    case CommandKind::kMulti: {
+      if (tx.active) {
+        reply_error(c, "ERR MULTI calls can not be nested");
+        return;
+      }
+      tx.active = true;
+      Request* req = nullptr;
+      resp::ok(c.local_reply_buffer(req));
+      c.finish_local(req);
+      return;
+    }
+    case CommandKind::kExec:
+      if (!tx.active) {
+        reply_error(c, "ERR EXEC without MULTI");
+        return;
+      }
+      exec_transaction(c);
+      return;
+    case CommandKind::kDiscard: {
+      if (!tx.active) {
+        reply_error(c, "ERR DISCARD without MULTI");
+        return;
+      }
+      tx = Transaction{};
+      tx.backend = kNoNode;
+      Request* req = nullptr;
+      resp::ok(c.local_reply_buffer(req));
+      c.finish_local(req);
+      return;
+    }
+    case CommandKind::kUnsupported:
+      reply_error(c, "ERR ringproxy does not support '" + lower(argv[0]) +
+                         "' (pub/sub, blocking, WATCH and server administration commands are not "
+                         "proxied)");
+      return;
+  }
+}
+
+void Proxy::route_keys(ClientConnection& c, const CommandInfo& cmd, const RequestParser& p) {
+  const std::vector<std::string_view>& argv = c.argv();
+  std::string_view error;
+  if (!extract_keys(cmd, argv, key_indexes_, error)) {
+    reply_error(c, error);
+    return;
+  }
+  if (key_indexes_.empty()) {
+    reply_error(c, "ERR ringproxy: '" + lower(argv[0]) + "' without keys cannot be routed");
+    return;
+  }
+  uint32_t backend = router_->backend_for_key(argv[key_indexes_[0]]);
+  for (size_t i = 1; i < key_indexes_.size(); ++i) {
+    if (router_->backend_for_key(argv[key_indexes_[i]]) != backend) {
+      stats_.cross_backend_rejected++;
+      reply_error(c, "ERR ringproxy: the keys of this '" + lower(argv[0]) +
+                         "' live on different backends; give them a common hash tag (e.g. "
+                         "{user1}:a and {user1}:b) so they share one backend");
+      return;
+    }
+  }
+  if (backend == kNoNode) {
+    reply_error(c, "ERR ringproxy: no backend is available");
+    return;
+  }
+  Request* req = new_request(c);
+  req->miss = cmd.miss;
+  stats_.forwarded++;
+  forward(c, req, backend, p.raw());
+}
+
+void Proxy::forward(ClientConnection& c, Request* req, uint32_t backend, std::string_view bytes,
+                    uint32_t swallow) {
+  req->fragments.resize(1);
+  req->fragments[0].backend = backend;
+  req->pending = 1;
+  BackendConnection* conn = backends_[backend]->connection_for(c.id(), uv_now(loop_));
+  if (conn == nullptr) {
+    reply_unavailable(c, req, 0, backend);
+    return;
+  }
+  conn->out().append(bytes);
+  conn->expect_reply(req, 0, swallow, uv_now(loop_));
+  backends_[backend]->stats().requests++;
+}
+
+void Proxy::reply_unavailable(ClientConnection&, Request* req, uint32_t fragment,
+                              uint32_t backend) {
+  Backend& b = *backends_[backend];
+  b.stats().errors++;
+  std::string msg = "ERR ringproxy: backend " + b.address() + " is unavailable";
+  if (!b.stats().last_error.empty()) msg += " (" + b.stats().last_error + ")";
+  Buffer line;
+  resp::error(line, msg);
+  on_failure(req, fragment, line.view());
+}
+
+void Proxy::route_split(ClientConnection& c, const CommandInfo& cmd, const RequestParser& p) {
+  const std::vector<std::string_view>& argv = c.argv();
+  const bool pairs = cmd.kind == CommandKind::kMSet;
+  const size_t step = pairs ? 2 : 1;
+  if (pairs && (argv.size() - 1) % 2 != 0) {
+    reply_error(c, "ERR wrong number of arguments for '" + std::string(cmd.name) + "' command");
+    return;
+  }
+  key_backends_.clear();
+  bool same = true;
+  for (size_t i = 1; i < argv.size(); i += step) {
+    uint32_t b = router_->backend_for_key(argv[i]);
+    if (b == kNoNode) {
+      reply_error(c, "ERR ringproxy: no backend is available");
+      return;
+    }
+    if (!key_backends_.empty() && b != key_backends_[0]) same = false;
+    key_backends_.push_back(b);
+  }
+  Request* req = new_request(c);
+  req->miss = cmd.miss;
+  if (same) {
+    // Every key on one backend: the request goes as it came.
+    stats_.forwarded++;
+    forward(c, req, key_backends_[0], p.raw());
+    return;
+  }
+  stats_.split++;
+  req->merge = cmd.kind == CommandKind::kMGet   ? MergeKind::kMGet
+               : cmd.kind == CommandKind::kMSet ? MergeKind::kAllOk
+                                                : MergeKind::kSum;
+  fragment_of_backend_.assign(backends_.size(), UINT32_MAX);
+  std::vector<uint32_t>& keys_in_fragment = key_indexes_;  // reused as a counter per fragment
+  keys_in_fragment.clear();
+  for (uint32_t b : key_backends_) {
+    if (fragment_of_backend_[b] == UINT32_MAX) {
+      fragment_of_backend_[b] = static_cast<uint32_t>(req->fragments.size());
+      req->fragments.emplace_back();
+      req->fragments.back().backend = b;
+      keys_in_fragment.push_back(0);
+    }
+    uint32_t f = fragment_of_backend_[b];
+    keys_in_fragment[f]++;
+    if (req->merge == MergeKind::kMGet) req->key_fragment.push_back(f);
+  }
+  const uint32_t nfrag = static_cast<uint32_t>(req->fragments.size());
+  req->pending = nfrag;
+  uint64_t now = uv_now(loop_);
+  std::vector<uint32_t> failed;
+  for (uint32_t f = 0; f < nfrag; ++f) {
+    uint32_t b = req->fragments[f].backend;
+    BackendConnection* conn = backends_[b]->connection_for(c.id(), now);
+    if (conn == nullptr) {
+      failed.push_back(f);
+      continue;
+    }
+    Buffer& out = conn->out();
+    resp::array_header(out, 1 + static_cast<int64_t>(keys_in_fragment[f] * step));
+    resp::bulk(out, argv[0]);
+    for (size_t k = 0, i = 1; i < argv.size(); i += step, ++k) {
+      if (key_backends_[k] != b) continue;
+      resp::bulk(out, argv[i]);
+      if (pairs) resp::bulk(out, argv[i + 1]);
+    }
+    conn->expect_reply(req, f, 0, now);
+    backends_[b]->stats().requests++;
+  }
+  for (uint32_t f : failed) reply_unavailable(c, req, f, req->fragments[f].backend);
+}
+
+void Proxy::route_fanout(ClientConnection& c, const CommandInfo& cmd, const RequestParser& p) {
+  std::vector<uint32_t> targets = live_backends();
+  if (targets.empty()) {
+    reply_error(c, "ERR ringproxy: no backend is available");
+    return;
+  }
+  Request* req = new_request(c);
+  switch (cmd.kind) {
+    case CommandKind::kFanoutSum:
+      req->merge = MergeKind::kSum;
+      break;
+    case CommandKind::kFanoutConcat:
+      req->merge = MergeKind::kConcat;
+      break;
+    case CommandKind::kFanoutOk:
+      req->merge = MergeKind::kAllOk;
+      break;
+    case CommandKind::kRandomKey:
+      req->merge = MergeKind::kRandomKey;
+      break;
+    default: {
+      // SCRIPT: FLUSH must succeed everywhere; LOAD/EXISTS answer the same on all.
+      std::string sub = c.argv().size() > 1 ? lower(c.argv()[1]) : std::string();
+      req->merge = sub == "flush" ? MergeKind::kAllOk : MergeKind::kFirst;
+    }
+  }
+  stats_.fanout++;
+  const uint32_t nfrag = static_cast<uint32_t>(targets.size());
+  req->fragments.resize(nfrag);
+  req->pending = nfrag;
+  uint64_t now = uv_now(loop_);
+  std::vector<uint32_t> failed;
+  for (uint32_t f = 0; f < nfrag; ++f) {
+    uint32_t b = targets[f];
+    req->fragments[f].backend = b;
+    BackendConnection* conn = backends_[b]->connection_for(c.id(), now);
+    if (conn == nullptr) {
+      failed.push_back(f);
+      continue;
+    }
+    conn->out().append(p.raw());
+    conn->expect_reply(req, f, 0, now);
+    backends_[b]->stats().requests++;
+  }
+  for (uint32_t f : failed) reply_unavailable(c, req, f, req->fragments[f].backend);
+}
+
+void Proxy::route_scan(ClientConnection& c, const RequestParser&) {
+  const std::vector<std::string_view>& argv = c.argv();
+  uint64_t cursor = 0;
+  if (!parse_u64(argv[1], cursor)) {
+    reply_error(c, "ERR invalid cursor");
+    return;
+  }
+  uint32_t idx = static_cast<uint32_t>(cursor & kScanBackendMask);
+  uint64_t backend_cursor = cursor >> kScanBackendBits;
+  if (idx >= backends_.size()) {
+    reply_error(c, "ERR invalid cursor");
+    return;
+  }
+  while (idx < backends_.size() && !live_[idx]) {
+    ++idx;
+    backend_cursor = 0;
+  }
+  if (idx >= backends_.size()) {
+    Request* req = nullptr;
+    Buffer& out = c.local_reply_buffer(req);
+    out.append("*2\r\n$1\r\n0\r\n*0\r\n");
+    c.finish_local(req);
+    return;
+  }
+  stats_.fanout++;
+  Request* req = new_request(c);
+  req->merge = MergeKind::kScan;
+  req->scan_backend = idx;
+  req->fragments.resize(1);
+  req->fragments[0].backend = idx;
+  req->pending = 1;
+  BackendConnection* conn = backends_[idx]->connection_for(c.id(), uv_now(loop_));
+  if (conn == nullptr) {
+    reply_unavailable(c, req, 0, idx);
+    return;
+  }
+  char num[24];
+  auto r = std::to_chars(num, num + sizeof(num), backend_cursor);
+  Buffer& out = conn->out();
+  resp::array_header(out, static_cast<int64_t>(argv.size()));
+  resp::bulk(out, argv[0]);
+  resp::bulk(out, std::string_view(num, static_cast<size_t>(r.ptr - num)));
+  for (size_t i = 2; i < argv.size(); ++i) resp::bulk(out, argv[i]);
+  conn->expect_reply(req, 0, 0, uv_now(loop_));
+  backends_[idx]->stats().requests++;
+}
+
+// ---------------------------------------------------------------------------
+// MULTI / EXEC
+
+void Proxy::queue_in_transaction(ClientConnection& c, const CommandInfo* cmd,
+                                 const RequestParser& p) {
+  Transaction& tx = c.transaction();
+  const std::vector<std::string_view>& argv = c.argv();
+  if (cmd == nullptr) {
+    tx.dirty = true;
+    reply_error(c, "ERR unknown command '" + std::string(argv[0].substr(0, 128)) + "'");
+    return;
+  }
+  if (!arity_ok(*cmd, argv.size())) {
+    tx.dirty = true;
+    reply_error(c, "ERR wrong number of arguments for '" + std::string(cmd->name) + "' command");
+    return;
+  }
+  bool keyed = cmd->kind == CommandKind::kForward || cmd->kind == CommandKind::kMGet ||
+               cmd->kind == CommandKind::kMSet || cmd->kind == CommandKind::kSumKeys;
+  bool keyless_ok = cmd->kind == CommandKind::kLocal && (cmd->name == "ping" || cmd->name == "echo");
+  if (!keyed && !keyless_ok) {
+    tx.dirty = true;
+    reply_error(c, "ERR ringproxy: '" + lower(argv[0]) + "' cannot be used inside MULTI");
+    return;
+  }
+  if (keyed) {
+    std::string_view error;
+    if (!extract_keys(*cmd, argv, key_indexes_, error)) {
+      tx.dirty = true;
+      reply_error(c, error);
+      return;
+    }
+    for (uint32_t k : key_indexes_) {
+      uint32_t b = router_->backend_for_key(argv[k]);
+      if (tx.backend == kNoNode) tx.backend = b;
+      if (b != tx.backend) tx.cross = true;
+    }
+  }
+  if (tx.commands.size() + p.raw().size() > config_.query_buffer_limit) {
+    tx.dirty = true;
+    reply_error(c, "ERR ringproxy: transaction too large (query-buffer-limit)");
+    return;
+  }
+  tx.commands.append(p.raw());
+  tx.count++;
+  Request* req = nullptr;
+  resp::simple(c.local_reply_buffer(req), "QUEUED");
+  c.finish_local(req);
+}
+
+void Proxy::exec_transaction(ClientConnection& c) {
+  Transaction tx;
+  std::swap(tx, c.transaction());
+  c.transaction().backend = kNoNode;
+  if (tx.dirty) {
+    reply_error(c, "EXECABORT Transaction discarded because of previous errors.");
+    return;
+  }
+  if (tx.cross) {
+    stats_.cross_backend_rejected++;
+    reply_error(c,
+                "EXECABORT Transaction discarded because its keys live on different backends; "
+                "give them a common hash tag (e.g. {user1}:a and {user1}:b) so they share one "
+                "backend");
+    return;
+  }
+  if (tx.count == 0) {
+    Request* req = nullptr;
+    resp::array_header(c.local_reply_buffer(req), 0);
+    c.finish_local(req);
+    return;
+  }
+  uint32_t backend = tx.backend;
+  if (backend == kNoNode) {
+    std::vector<uint32_t> live = live_backends();
+    if (live.empty()) {
+      reply_error(c, "ERR ringproxy: no backend is available");
+      return;
+    }
+    backend = live[0];
+  }
+  // One uninterrupted block on the shared connection: nothing of another
+  // client can land between MULTI and EXEC.
+  Buffer block;
+  block.append("*1\r\n$5\r\nMULTI\r\n");
+  block.append(tx.commands.view());
+  block.append("*1\r\n$4\r\nEXEC\r\n");
+  Request* req = new_request(c);
+  stats_.forwarded++;
+  forward(c, req, backend, block.view(), tx.count + 1);
+}
+
+// ---------------------------------------------------------------------------
+// Replies
+
+namespace {
+std::string_view miss_bytes(MissReply m) {
+  switch (m) {
+    case MissReply::kNil:
+      return "$-1\r\n";
+    case MissReply::kZero:
+      return ":0\r\n";
+    case MissReply::kEmptyArray:
+      return "*0\r\n";
+    case MissReply::kMinusTwo:
+      return ":-2\r\n";
+    case MissReply::kNilArray:
+      return "*-1\r\n";
+    case MissReply::kNoneType:
+      return "+none\r\n";
+    default:
+      return {};
+  }
+}
+}  // namespace
+
+void Proxy::on_reply(Request* req, uint32_t fragment, std::string_view reply) {
+  if (req->merge == MergeKind::kNone) {
+    req->pending = 0;
+    ClientConnection* c = req->client;
+    if (c == nullptr) {
+      pool_.release(req);
+    } else if (c->is_head(req)) {
+      c->write_head_reply(reply);
+    } else {
+      req->reply.append(reply);
+      req->ready = true;
+    }
+    return;
+  }
+  Fragment& f = req->fragments[fragment];
+  f.reply.assign(reply);
+  f.done = true;
+  if (--req->pending == 0) complete(req);
+}
+
+void Proxy::on_failure(Request* req, uint32_t fragment, std::string_view error) {
+  stats_.errors++;
+  if (req->merge == MergeKind::kNone && config_.on_unavailable == OnUnavailable::kMiss) {
+    std::string_view miss = miss_bytes(req->miss);
+    if (!miss.empty()) {
+      on_reply(req, fragment, miss);
+      return;
+    }
+  }
+  on_reply(req, fragment, error);
+}
+
+void Proxy::complete(Request* req) {
+  ClientConnection* c = req->client;
+  if (c == nullptr) {
+    pool_.release(req);
+    return;
+  }
+  merge(req);
+  req->ready = true;
+  if (c->is_head(req)) c->drain_ready();
+}
+
+void Proxy::on_backend_error(Backend& backend, std::string_view reason) {
+  if (healthy_[backend.index()]) {
+    healthy_[backend.index()] = false;
+    log(LogLevel::kWarn, "backend ", backend.address(), ": ", reason);
+  }
+}
+
+void Proxy::on_backend_connected(Backend& backend) {
+  if (!healthy_[backend.index()]) {
+    healthy_[backend.index()] = true;
+    log(LogLevel::kInfo, "backend ", backend.address(), ": connected again");
+  }
+}
+
+}  // namespace ringproxy
