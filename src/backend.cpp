@@ -42,12 +42,14 @@ void BackendConnection::send_prelude() {
     std::string_view args[] = {"AUTH", o.password};
     resp::command(out(), args);
     inflight_.push_back({nullptr, 0, 0, connect_started_ms_});
+    prelude_left_++;
   }
   if (o.db != 0) {
     std::string db = std::to_string(o.db);
     std::string_view args[] = {"SELECT", db};
     resp::command(out(), args);
     inflight_.push_back({nullptr, 0, 0, connect_started_ms_});
+    prelude_left_++;
   }
 }
 
@@ -100,13 +102,16 @@ void BackendConnection::on_read(ssize_t nread, const uv_buf_t*) {
       inflight_.pop_front();
       if (e.req != nullptr) {
         backend_.events().on_reply(e.req, e.fragment, reply);
-      } else if (scanner_.type() == '-') {
-        // A failed AUTH/SELECT prelude: the connection would serve the wrong
-        // database or be refused everything, so it is not used.
-        std::string why(reply.substr(1, reply.size() > 3 ? reply.size() - 3 : 0));
-        log(LogLevel::kWarn, "backend ", backend_.address(), ": connection setup failed: ", why);
-        fail("connection setup failed: " + why);
-        return;
+      } else if (prelude_left_ > 0) {
+        prelude_left_--;
+        if (scanner_.type() == '-') {
+          // A failed AUTH/SELECT prelude: the connection would serve the wrong
+          // database or be refused everything, so it is not used.
+          std::string why(reply.substr(1, reply.size() > 3 ? reply.size() - 3 : 0));
+          log(LogLevel::kWarn, "backend ", backend_.address(), ": connection setup failed: ", why);
+          fail("connection setup failed: " + why);
+          return;
+        }
       }
     }
     in_.consume(len);

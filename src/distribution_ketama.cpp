@@ -17,7 +17,7 @@
 //   each point owned by a down node takes the owner of the next live point
 //   clockwise. Keys of live nodes therefore never move, a down node's arcs
 //   spread over the owners of the following points, and locate() stays one
-//   binary search plus one array read.
+//   (bucket-narrowed) binary search plus the owner read next to it.
 // - All nodes down: every owner is kNoNode.
 // - Corner case: live nodes exist but none owns a point (only with extreme
 //   weights, e.g. 100000:1 with the heavy node down). Rather than refuse keys,
@@ -25,9 +25,9 @@
 //   twemproxy itself would.
 // - A one-node pool skips the search (twemproxy's shortcut).
 #include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <memory>
-#include <span>
 #include <string>
 #include <vector>
 
@@ -84,64 +84,93 @@ std::vector<Point> build_points(const std::vector<RingNode>& nodes,
   return points;
 }
 
+// A searchable continuum: points sorted by value, each with its effective
+// owner (interleaved, so the answer sits in the cache line the search ends
+// on), plus a bucket index over the top bits of the hash that narrows the
+// binary search to the one or two points of the hash's bucket.
+struct Continuum {
+  struct Entry {
+    uint32_t value;
+    uint32_t owner;
+  };
+  std::vector<Entry> entries;
+  std::vector<uint32_t> bucket_start;  // first entry with value >= bucket's low edge
+  int shift = 32;
+
+  void assign(const std::vector<Point>& points) {
+    entries.clear();
+    for (const Point& p : points) entries.push_back({p.value, p.node});
+    // About one point per bucket, at most 2^18 buckets (1 MiB at 1000 nodes).
+    const int bits = std::clamp(static_cast<int>(std::bit_width(entries.size())) - 1, 0, 18);
+    shift = 32 - bits;
+    const size_t buckets = size_t{1} << bits;
+    bucket_start.assign(buckets + 1, 0);
+    size_t i = 0;
+    for (size_t b = 0; b < buckets; ++b) {
+      const uint64_t low = uint64_t{b} << shift;
+      while (i < entries.size() && entries[i].value < low) ++i;
+      bucket_start[b] = static_cast<uint32_t>(i);
+    }
+    bucket_start[buckets] = static_cast<uint32_t>(entries.size());
+  }
+
+  // Owner of the first point >= hash, wrapping; entries must be non-empty.
+  uint32_t owner_at(uint32_t hash) const {
+    // shift is 32 only for a one-point ring: every hash is in bucket 0.
+    const size_t b = shift >= 32 ? 0 : hash >> shift;
+    auto first = entries.begin() + bucket_start[b];
+    const auto last = entries.begin() + bucket_start[b + 1];
+    // The answer lies in [first, last]: `last` is the next bucket's first point.
+    first = std::lower_bound(first, last, hash,
+                             [](const Entry& e, uint32_t h) { return e.value < h; });
+    return first == entries.end() ? entries.front().owner : first->owner;
+  }
+};
+
 class KetamaDistribution final : public Distribution {
  public:
   explicit KetamaDistribution(const std::vector<RingNode>& nodes)
       : nodes_(nodes), rank_(detail::pool_ranks(nodes)), live_(nodes.size(), true) {
     const std::vector<Point> points = build_points(nodes_, rank_, live_);
-    values_.reserve(points.size());
+    ring_.assign(points);
     base_owner_.reserve(points.size());
     points_per_node_.assign(nodes_.size(), 0);
     for (const Point& p : points) {
-      values_.push_back(p.value);
       base_owner_.push_back(p.node);
       ++points_per_node_[p.node];
     }
-    owner_ = base_owner_;
-    values_view_ = values_;
-    owner_view_ = owner_;
   }
-  KetamaDistribution(const KetamaDistribution&) = delete;  // the views point into *this
+  KetamaDistribution(const KetamaDistribution&) = delete;  // active_ points into *this
   KetamaDistribution& operator=(const KetamaDistribution&) = delete;
 
   uint32_t locate(uint32_t key_hash) const override {
     // One node: twemproxy's shortcut (its owner entry is 0, or kNoNode if down).
-    if (single_node_) return owner_view_[0];
-    size_t i = static_cast<size_t>(
-        std::lower_bound(values_view_.begin(), values_view_.end(), key_hash) -
-        values_view_.begin());
-    if (i == values_view_.size()) i = 0;
-    return owner_view_[i];
+    if (single_node_) return ring_.entries[0].owner;
+    return active_->owner_at(key_hash);
   }
 
   void set_live(const std::vector<bool>& live) override {
     detail::check_live_size(live, nodes_.size());
     live_ = live;
-    values_view_ = values_;
-    owner_view_ = owner_;
-    fallback_values_.clear();
-    fallback_owner_.clear();
+    active_ = &ring_;
+    fallback_ = Continuum{};
 
-    const size_t count = values_.size();
+    std::vector<Continuum::Entry>& entries = ring_.entries;
+    const size_t count = entries.size();
     // Walk the circle backwards twice so every point sees the nearest live
     // point at or after it, wrapping past the end.
     uint32_t next_live = kNoNode;
     for (size_t step = 0; step < 2 * count; ++step) {
       const size_t i = count - 1 - step % count;
       if (live_[base_owner_[i]]) next_live = base_owner_[i];
-      owner_[i] = next_live;
+      entries[i].owner = next_live;
     }
     if (next_live != kNoNode) return;
 
     // No live point: either all nodes are down, or only zero-point nodes live.
     if (std::find(live_.begin(), live_.end(), true) == live_.end()) return;
-    const std::vector<Point> points = build_points(nodes_, rank_, live_);
-    for (const Point& p : points) {
-      fallback_values_.push_back(p.value);
-      fallback_owner_.push_back(p.node);
-    }
-    values_view_ = fallback_values_;
-    owner_view_ = fallback_owner_;
+    fallback_.assign(build_points(nodes_, rank_, live_));
+    active_ = &fallback_;
   }
 
   std::vector<uint32_t> points_per_node() const override { return points_per_node_; }
@@ -151,15 +180,12 @@ class KetamaDistribution final : public Distribution {
   std::vector<RingNode> nodes_;
   std::vector<uint32_t> rank_;
   std::vector<bool> live_;
-  std::vector<uint32_t> values_;      // sorted point values, all nodes
-  std::vector<uint32_t> base_owner_;  // owner of each point
-  std::vector<uint32_t> owner_;       // effective owner given liveness
+  Continuum ring_;                    // all nodes' points, owners given liveness
+  std::vector<uint32_t> base_owner_;  // each point's own node
   std::vector<uint32_t> points_per_node_;
   bool single_node_ = nodes_.size() == 1;
-  std::vector<uint32_t> fallback_values_;  // only in the zero-point corner case
-  std::vector<uint32_t> fallback_owner_;
-  std::span<const uint32_t> values_view_;  // what locate() searches
-  std::span<const uint32_t> owner_view_;
+  Continuum fallback_;  // only in the zero-point corner case
+  const Continuum* active_ = &ring_;
 };
 
 }  // namespace

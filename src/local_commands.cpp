@@ -56,9 +56,14 @@ void command_entry(Buffer& out, const CommandInfo& c) {
   for (int i = 0; i < 4; ++i) resp::array_header(out, 0);  // acl, tips, key specs, subcommands
 }
 
-std::string_view state_name(bool live, bool healthy) {
-  if (!live) return "down";
-  return healthy ? "up" : "failing";
+// INFO values are `key:value` lines with comma-separated fields: keep error
+// texts from breaking that shape.
+std::string sanitize(std::string_view s) {
+  std::string r(s);
+  for (char& ch : r) {
+    if (ch == ',' || ch == '\r' || ch == '\n' || ch == ':') ch = ' ';
+  }
+  return r;
 }
 
 }  // namespace
@@ -371,20 +376,27 @@ void Proxy::write_info(Buffer& out, std::string_view section) {
     kv("proxy_errors", stats_.errors);
     kv("protocol_errors", stats_.protocol_errors);
     kv("cross_backend_rejected", stats_.cross_backend_rejected);
+    kv("failover_writes", stats_.failover_writes);
+    kv("failover_copies_deleted", stats_.failover_copies_deleted);
+    kv("failover_keys_untracked", failover_.untracked_total());
     std::vector<uint32_t> points = router_->distribution().points_per_node();
     for (size_t i = 0; i < backends_.size(); ++i) {
       const Backend& b = *backends_[i];
       const BackendStats& st = b.stats();
       std::string v = "addr=" + b.spec().host + ":" + std::to_string(b.spec().port) +
                       ",name=" + b.spec().name + ",weight=" + std::to_string(b.spec().weight) +
-                      ",state=" + std::string(state_name(live_[i], healthy_[i])) +
+                      ",state=" + std::string(backend_state_name(health_->state(i))) +
                       ",points=" + std::to_string(i < points.size() ? points[i] : 0) +
                       ",connections=" + std::to_string(b.open_connections()) +
                       ",requests=" + std::to_string(st.requests) +
                       ",errors=" + std::to_string(st.errors) +
                       ",timeouts=" + std::to_string(st.timeouts) +
                       ",ejections=" + std::to_string(st.ejections) +
-                      ",inflight=" + std::to_string(b.inflight());
+                      ",inflight=" + std::to_string(b.inflight()) +
+                      ",failover_keys=" + std::to_string(failover_.tracked(i)) +
+                      ",last_change_s=" +
+                      std::to_string((now - health_->last_change_ms(i)) / 1000) +
+                      ",last_error=" + sanitize(health_->last_error(i));
       kv("backend" + std::to_string(i), v);
     }
     text.append("\r\n");

@@ -52,6 +52,7 @@ Proxy::Proxy(Config config)
     : config_(std::move(config)),
       loop_storage_(std::make_unique<uv_loop_t>()),
       loop_(loop_storage_.get()),
+      failover_(config_.backends.size(), config_.failover_key_log),
       rng_(std::random_device{}()) {
   uv_loop_init(loop_);
   flusher_ = std::make_unique<FlushScheduler>(loop_);
@@ -77,7 +78,22 @@ Proxy::Proxy(Config config)
     backends_.back()->resolve();
   }
   live_.assign(backends_.size(), true);
-  healthy_.assign(backends_.size(), true);
+  std::vector<HealthTarget> targets;
+  for (const auto& b : backends_) targets.push_back({b->spec().host, b->spec().port, b->address()});
+  HealthOptions ho;
+  ho.interval_ms = config_.health_interval_ms;
+  ho.timeout_ms = config_.health_timeout_ms;
+  ho.failure_limit = config_.failure_limit;
+  ho.rise = config_.rise;
+  ho.auto_eject = config_.auto_eject;
+  ho.flush_on_rejoin = config_.rejoin == RejoinPolicy::kFlush;
+  ho.password = config_.backend_password;
+  ho.db = config_.backend_db;
+  health_ = std::make_unique<HealthChecker>(
+      loop_, std::move(targets), ho,
+      [this](uint32_t b, BackendState from, BackendState to, std::string_view reason) {
+        on_backend_state(b, from, to, reason);
+      });
 }
 
 Proxy::~Proxy() { shutdown(); }
@@ -133,6 +149,7 @@ void Proxy::run() {
   sigint_->data = sigterm_->data = this;
   uv_signal_start(sigint_.get(), on_signal, SIGINT);
   uv_signal_start(sigterm_.get(), on_signal, SIGTERM);
+  health_->start();
   if (config_.preconnect) {
     for (auto& b : backends_) b->connect_all(uv_now(loop_));
   }
@@ -150,6 +167,7 @@ void Proxy::stop() {
   close_handle(sweep_timer_);
   close_handle(sigint_);
   close_handle(sigterm_);
+  if (health_) health_->stop();
   // Clients first, so backend failures below find orphaned requests only.
   std::vector<ClientConnection*> clients = clients_;
   for (ClientConnection* c : clients) c->close();
@@ -160,6 +178,7 @@ void Proxy::shutdown() {
   if (loop_ == nullptr) return;
   stop();
   uv_run(loop_, UV_RUN_DEFAULT);
+  health_.reset();
   flusher_.reset();
   uv_run(loop_, UV_RUN_DEFAULT);
   backends_.clear();
@@ -346,6 +365,9 @@ void Proxy::route_keys(ClientConnection& c, const CommandInfo& cmd, const Reques
     reply_error(c, "ERR ringproxy: no backend is available");
     return;
   }
+  if (down_count_ > 0 && cmd.write) {
+    for (uint32_t k : key_indexes_) note_failover_write(argv[k], backend);
+  }
   Request* req = new_request(c);
   req->miss = cmd.miss;
   stats_.forwarded++;
@@ -357,7 +379,7 @@ void Proxy::forward(ClientConnection& c, Request* req, uint32_t backend, std::st
   req->fragments.resize(1);
   req->fragments[0].backend = backend;
   req->pending = 1;
-  BackendConnection* conn = backends_[backend]->connection_for(c.id(), uv_now(loop_));
+  BackendConnection* conn = connection(backend, c);
   if (conn == nullptr) {
     reply_unavailable(c, req, 0, backend);
     return;
@@ -396,6 +418,7 @@ void Proxy::route_split(ClientConnection& c, const CommandInfo& cmd, const Reque
     }
     if (!key_backends_.empty() && b != key_backends_[0]) same = false;
     key_backends_.push_back(b);
+    if (down_count_ > 0 && cmd.write) note_failover_write(argv[i], b);
   }
   Request* req = new_request(c);
   req->miss = cmd.miss;
@@ -429,7 +452,7 @@ void Proxy::route_split(ClientConnection& c, const CommandInfo& cmd, const Reque
   std::vector<uint32_t> failed;
   for (uint32_t f = 0; f < nfrag; ++f) {
     uint32_t b = req->fragments[f].backend;
-    BackendConnection* conn = backends_[b]->connection_for(c.id(), now);
+    BackendConnection* conn = connection(b, c);
     if (conn == nullptr) {
       failed.push_back(f);
       continue;
@@ -483,7 +506,7 @@ void Proxy::route_fanout(ClientConnection& c, const CommandInfo& cmd, const Requ
   for (uint32_t f = 0; f < nfrag; ++f) {
     uint32_t b = targets[f];
     req->fragments[f].backend = b;
-    BackendConnection* conn = backends_[b]->connection_for(c.id(), now);
+    BackendConnection* conn = connection(b, c);
     if (conn == nullptr) {
       failed.push_back(f);
       continue;
@@ -526,7 +549,7 @@ void Proxy::route_scan(ClientConnection& c, const RequestParser&) {
   req->fragments.resize(1);
   req->fragments[0].backend = idx;
   req->pending = 1;
-  BackendConnection* conn = backends_[idx]->connection_for(c.id(), uv_now(loop_));
+  BackendConnection* conn = connection(idx, c);
   if (conn == nullptr) {
     reply_unavailable(c, req, 0, idx);
     return;
@@ -578,6 +601,7 @@ void Proxy::queue_in_transaction(ClientConnection& c, const CommandInfo* cmd,
       uint32_t b = router_->backend_for_key(argv[k]);
       if (tx.backend == kNoNode) tx.backend = b;
       if (b != tx.backend) tx.cross = true;
+      if (down_count_ > 0 && cmd->write && b != kNoNode) note_failover_write(argv[k], b);
     }
   }
   if (tx.commands.size() + p.raw().size() > config_.query_buffer_limit) {
@@ -702,17 +726,81 @@ void Proxy::complete(Request* req) {
 }
 
 void Proxy::on_backend_error(Backend& backend, std::string_view reason) {
-  if (healthy_[backend.index()]) {
-    healthy_[backend.index()] = false;
-    log(LogLevel::kWarn, "backend ", backend.address(), ": ", reason);
-  }
+  log(LogLevel::kDebug, "backend ", backend.address(), ": ", reason);
+  health_->report_failure(backend.index(), reason);
 }
 
 void Proxy::on_backend_connected(Backend& backend) {
-  if (!healthy_[backend.index()]) {
-    healthy_[backend.index()] = true;
-    log(LogLevel::kInfo, "backend ", backend.address(), ": connected again");
+  log(LogLevel::kDebug, "backend ", backend.address(), ": connected");
+}
+
+// ---------------------------------------------------------------------------
+// Health
+
+BackendConnection* Proxy::connection(uint32_t backend, ClientConnection& c) {
+  if (health_->state(backend) != BackendState::kUp) return nullptr;
+  return backends_[backend]->connection_for(c.id(), uv_now(loop_));
+}
+
+void Proxy::on_backend_state(uint32_t b, BackendState from, BackendState to,
+                             std::string_view reason) {
+  Backend& backend = *backends_[b];
+  LogLevel level = to == BackendState::kUp ? LogLevel::kInfo : LogLevel::kWarn;
+  log(level, "backend ", backend.address(), ": ", backend_state_name(from), " -> ",
+      backend_state_name(to), reason.empty() ? "" : " (", reason, reason.empty() ? "" : ")");
+  bool was_live = live_[b];
+  bool now_live = to == BackendState::kUp || to == BackendState::kFailing;
+  if (to == BackendState::kDown && from != BackendState::kProbing) {
+    backend.stats().ejections++;
   }
+  if (to == BackendState::kFailing || to == BackendState::kDown) {
+    // In-flight requests get their error now, not after a timeout.
+    backend.fail_all(to == BackendState::kDown ? "ejected" : "failing");
+  }
+  if (was_live == now_live) return;
+  if (now_live) delete_failover_copies(b);
+  live_[b] = now_live;
+  down_count_ += now_live ? -1 : 1;
+  router_->set_live(live_);
+}
+
+void Proxy::note_failover_write(std::string_view key, uint32_t backend) {
+  uint32_t home = router_->home_for_key(key);
+  if (home == backend || home == kNoNode) return;
+  stats_.failover_writes++;
+  failover_.record(home, backend, key);
+}
+
+void Proxy::delete_failover_copies(uint32_t home) {
+  uint64_t untracked = failover_.untracked(home);
+  std::vector<FailoverLog::Copy> copies = failover_.take(home);
+  if (copies.empty() && untracked == 0) return;
+  // One DEL per successor and batch of keys, in order with client traffic.
+  constexpr size_t kBatch = 512;
+  std::sort(copies.begin(), copies.end(),
+            [](const auto& x, const auto& y) { return x.successor < y.successor; });
+  size_t lost = 0;
+  Buffer cmd;
+  for (size_t i = 0; i < copies.size();) {
+    uint32_t succ = copies[i].successor;
+    size_t j = i;
+    while (j < copies.size() && copies[j].successor == succ && j - i < kBatch) ++j;
+    cmd.clear();
+    resp::array_header(cmd, static_cast<int64_t>(j - i + 1));
+    resp::bulk(cmd, "DEL");
+    for (size_t k = i; k < j; ++k) resp::bulk(cmd, copies[k].key);
+    if (live_[succ] && backends_[succ]->send_internal(cmd.view(), uv_now(loop_))) {
+      stats_.failover_copies_deleted += j - i;
+    } else {
+      lost += j - i;
+    }
+    i = j;
+  }
+  log(LogLevel::kInfo, "backend ", backends_[home]->address(), ": deleting ", copies.size() - lost,
+      " failover-era copies from successors", lost ? " (" : "", lost ? std::to_string(lost) : "",
+      lost ? " could not be deleted: successor unavailable)" : "",
+      untracked ? "; untracked beyond failover-key-log: " : "",
+      untracked ? std::to_string(untracked) : "");
 }
 
 }  // namespace ringproxy

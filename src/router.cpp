@@ -10,6 +10,7 @@ Router::Router(HashKind hash, std::string hash_tag, DistributionKind distributio
     : hash_(hash),
       hash_tag_(std::move(hash_tag)),
       distribution_(make_distribution(distribution, nodes)),
+      home_(make_distribution(distribution, nodes)),
       size_(nodes.size()) {}
 
 uint32_t Router::key_hash(std::string_view key) const {

@@ -75,6 +75,12 @@ class BackendConnection final : public Connection {
   uint64_t connect_started_ms() const { return connect_started_ms_; }
   size_t inflight() const { return inflight_.size(); }
   void start_connect(const sockaddr_storage& addr, uint64_t now_ms);
+  // A request of the proxy's own (e.g. deleting failover-era copies): sent in
+  // order with client traffic, its reply is dropped.
+  void send_internal(std::string_view bytes, uint64_t now_ms) {
+    out().append(bytes);
+    expect_reply(nullptr, 0, 0, now_ms);
+  }
 
  private:
   struct InFlight {
@@ -97,6 +103,7 @@ class BackendConnection final : public Connection {
   RingQueue<InFlight> inflight_;
   Buffer in_;
   ReplyScanner scanner_;
+  uint32_t prelude_left_ = 0;  // AUTH/SELECT replies still expected
   bool failed_ = false;
 };
 
@@ -123,6 +130,14 @@ class Backend {
   // needed. nullptr while a failed connect is backing off: the caller fails the
   // request at once instead of queueing it.
   BackendConnection* connection_for(uint64_t client_id, uint64_t now_ms);
+  // Sends a proxy-internal command; false if no connection can take it now.
+  bool send_internal(std::string_view bytes, uint64_t now_ms) {
+    BackendConnection* c = connection_for(0, now_ms);
+    if (c == nullptr) return false;
+    c->send_internal(bytes, now_ms);
+    stats_.requests++;
+    return true;
+  }
   // Opens every connection now (preconnect).
   void connect_all(uint64_t now_ms);
   // Closes every connection, failing in-flight requests with `reason`.

@@ -22,12 +22,12 @@
 #include "ringproxy/client_connection.hpp"
 #include "ringproxy/command_table.hpp"
 #include "ringproxy/config.hpp"
+#include "ringproxy/failover_log.hpp"
+#include "ringproxy/health_checker.hpp"
 #include "ringproxy/request.hpp"
 #include "ringproxy/router.hpp"
 
 namespace ringproxy {
-
-class HealthChecker;
 
 struct ProxyStats {
   uint64_t connections_received = 0;
@@ -40,6 +40,8 @@ struct ProxyStats {
   uint64_t errors = 0;         // error replies produced by the proxy
   uint64_t protocol_errors = 0;
   uint64_t cross_backend_rejected = 0;
+  uint64_t failover_writes = 0;       // writes that landed on a successor
+  uint64_t failover_copies_deleted = 0;
 };
 
 class Proxy final : public BackendEvents {
@@ -79,6 +81,15 @@ class Proxy final : public BackendEvents {
   uv_loop_t* loop() { return loop_; }
 
  private:
+  // Health (proxy.cpp).
+  void on_backend_state(uint32_t backend, BackendState from, BackendState to,
+                        std::string_view reason);
+  // The connection for a request to `backend`, or nullptr when the request
+  // must fail at once (backend failing, or reconnect backing off).
+  BackendConnection* connection(uint32_t backend, ClientConnection& c);
+  void note_failover_write(std::string_view key, uint32_t backend);
+  void delete_failover_copies(uint32_t home);
+
   // Routing (proxy.cpp).
   void forward(ClientConnection& c, Request* req, uint32_t backend, std::string_view bytes,
                uint32_t swallow = 0);
@@ -115,7 +126,9 @@ class Proxy final : public BackendEvents {
   std::unique_ptr<Router> router_;
   std::vector<std::unique_ptr<Backend>> backends_;
   std::vector<bool> live_;
-  std::vector<bool> healthy_;  // last data-path outcome, to log changes only
+  std::unique_ptr<HealthChecker> health_;
+  FailoverLog failover_;
+  size_t down_count_ = 0;
   std::unique_ptr<uv_tcp_t> listener_;
   std::unique_ptr<uv_timer_t> sweep_timer_;
   std::unique_ptr<uv_signal_t> sigint_, sigterm_;

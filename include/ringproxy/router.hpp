@@ -22,6 +22,8 @@ class Router {
   uint32_t backend_for_key(std::string_view key) const {
     return distribution_->locate(key_hash(key));
   }
+  // The backend that owns `key` when every backend is up (its home).
+  uint32_t home_for_key(std::string_view key) const { return home_->locate(key_hash(key)); }
   // Hash of the (tag-reduced) key; the empty key hashes to 0 like twemproxy.
   uint32_t key_hash(std::string_view key) const;
   void set_live(const std::vector<bool>& live) { distribution_->set_live(live); }
@@ -32,6 +34,7 @@ class Router {
   HashKind hash_;
   std::string hash_tag_;
   std::unique_ptr<Distribution> distribution_;
+  std::unique_ptr<Distribution> home_;  // never marked down
   size_t size_;
 };
 

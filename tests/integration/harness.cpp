@@ -349,6 +349,13 @@ std::string proxy_binary() {
   return path.string();
 }
 
+std::string python3_binary() {
+  const char* env = std::getenv("PYTHON3");
+  if (env != nullptr && *env != '\0') return env;
+  if (::access("/usr/bin/python3", X_OK) == 0) return "/usr/bin/python3";
+  return "python3";
+}
+
 fs::path source_dir() {
   const char* env = std::getenv("RINGPROXY_SOURCE_DIR");
   if (env != nullptr && *env != '\0') return env;
@@ -1157,9 +1164,12 @@ void RedisServer::start(uint16_t port) {
                          process_.exit_status()->describe() + " before it was ready:\n" +
                          tail_lines(std::string_view(log()).substr(log_start_), 30));
     }
+    // PONG (or NOAUTH with --requirepass) from our own live child means ready;
+    // -LOADING does not.
     auto reply = ping_once(port, Duration(500));
-    // Only a PONG from our own live child counts (not -LOADING, not a stranger).
-    if (reply && *reply == Reply::make_status("PONG") && process_.running()) return;
+    bool ready = reply && (*reply == Reply::make_status("PONG") ||
+                           (reply->is_error() && reply->str.starts_with("NOAUTH")));
+    if (ready && process_.running()) return;
     if (Clock::now() >= deadline) {
       process_.kill9();
       throw HarnessError("redis-server on port " + std::to_string(port) + " not ready within " +

@@ -87,6 +87,9 @@ std::string redis_server_binary();
 // $RINGPROXY_BIN (set by CTest), else ../ringproxy next to the test binary.
 // Throws HarnessError when it does not exist.
 std::string proxy_binary();
+// $PYTHON3, else Debian's /usr/bin/python3 (which has python3-redis even when
+// another python3 comes first on PATH), else python3 on PATH.
+std::string python3_binary();
 // $RINGPROXY_SOURCE_DIR (set by CTest), else the first parent of the test
 // binary or of the working directory that holds include/ringproxy/config.hpp.
 std::filesystem::path source_dir();

@@ -31,7 +31,7 @@ TEST(RespHarness, FrameLengthHandlesPartialAndNestedReplies) {
   EXPECT_EQ(resp_frame_length("$3\r\nab"), 0u);
   EXPECT_EQ(resp_frame_length("$-1\r\n"), 5u);
   EXPECT_EQ(resp_frame_length("*-1\r\n"), 5u);
-  EXPECT_EQ(resp_frame_length("*2\r\n:1\r\n*1\r\n$0\r\n\r\n"), 19u);
+  EXPECT_EQ(resp_frame_length("*2\r\n:1\r\n*1\r\n$0\r\n\r\n"), 18u);
   EXPECT_EQ(resp_frame_length("*2\r\n:1\r\n*1\r\n$0\r\n\r"), 0u);
   EXPECT_THROW(resp_frame_length("?x\r\n"), HarnessError);
   EXPECT_THROW(resp_frame_length("$x\r\n"), HarnessError);
@@ -67,6 +67,23 @@ TEST(CommandHarness, TimeoutKillsTheProcessGroup) {
   EXPECT_TRUE(r.timed_out);
   EXPECT_FALSE(r.ok());
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST(CommandHarness, ExternalClientsReachRedis) {
+  RedisServer server;
+  CommandResult cli =
+      run_command({"redis-cli", "-h", kLoopback, "-p", std::to_string(server.port()), "PING"},
+                  {.timeout = Duration(10000)});
+  EXPECT_TRUE(cli.ok()) << cli.describe();
+  EXPECT_EQ(cli.out, "PONG\n");
+
+  CommandResult py =
+      run_command({python3_binary(), "-c",
+                   "import redis, sys; print(redis.Redis(port=int(sys.argv[1])).ping())",
+                   std::to_string(server.port())},
+                  {.timeout = Duration(20000)});
+  EXPECT_TRUE(py.ok()) << py.describe();
+  EXPECT_EQ(py.out, "True\n");
 }
 
 TEST(RedisHarness, TwoServersAnswerIndependently) {

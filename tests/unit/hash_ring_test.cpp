@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <iterator>
 #include <map>
 #include <numeric>
 #include <set>
@@ -555,7 +557,9 @@ TEST(Jump, RemovingTheLastNodeInPoolOrderMovesOnlyItsKeys) {
   live[9] = false;
   d->set_live(live);
   for (size_t k = 0; k < hashes.size(); ++k) {
-    if (before[k] != 9) ASSERT_EQ(d->locate(hashes[k]), before[k]);
+    if (before[k] != 9) {
+      ASSERT_EQ(d->locate(hashes[k]), before[k]);
+    }
   }
 }
 

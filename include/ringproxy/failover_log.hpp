@@ -1,0 +1,45 @@
+// Remembers which keys were written to a successor while their home backend
+// was down, so those failover-era copies can be deleted when the home backend
+// rejoins. Without this, the sequence "SET k v2 during A's outage (lands on B);
+// A rejoins; SET k v3 (on A); A fails again; GET k" would read the stale v2
+// from B.
+//
+// Bounded: at most `limit` keys per down backend. Keys past the bound are
+// counted, not stored; their copies stay on the successor and may be served if
+// the home backend fails again before they are overwritten or expire. INFO
+// reports the count (failover_keys_untracked) so operators can see it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace ringproxy {
+
+class FailoverLog {
+ public:
+  explicit FailoverLog(size_t backends, size_t limit) : homes_(backends), limit_(limit) {}
+
+  void record(uint32_t home, uint32_t successor, std::string_view key);
+  struct Copy {
+    uint32_t successor;
+    std::string key;
+  };
+  // Returns and forgets the copies made on behalf of `home`.
+  std::vector<Copy> take(uint32_t home);
+  size_t tracked(uint32_t home) const { return homes_[home].keys.size(); }
+  uint64_t untracked(uint32_t home) const { return homes_[home].untracked; }
+  uint64_t untracked_total() const;
+
+ private:
+  struct Home {
+    std::unordered_map<std::string, uint32_t> keys;  // key -> successor it was written to
+    uint64_t untracked = 0;
+  };
+  std::vector<Home> homes_;
+  size_t limit_;
+};
+
+}  // namespace ringproxy

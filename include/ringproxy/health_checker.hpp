@@ -1,0 +1,84 @@
+// Active and passive health checks, and the backend state machine:
+//
+//   up --failure--> failing --(failure-limit consecutive failures)--> down
+//   failing --good probe--> up
+//   down --good probe--> probing --(rise consecutive good probes)--> [flush] --> up
+//   probing --failure--> down
+//
+// Active: every backend is PINGed every health-interval-ms on the proxy's loop
+// through a hiredis async context (libuv adapter); no answer within
+// health-timeout-ms is a failure. Passive: a data-path connection that breaks
+// (refused, reset, request timeout) is a failure too, and triggers a probe at
+// once so a dead backend is noticed in one round trip, not one interval.
+//
+// A failing backend keeps its ring points and its requests fail fast; a down
+// one is skipped on the ring, so its ranges fall to their successors. A
+// backend rejoins only after `rise` good probes in a row, and (rejoin=flush)
+// after FLUSHALL succeeded on it, so it cannot serve values from before its
+// outage.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ringproxy {
+
+enum class BackendState : uint8_t { kUp, kFailing, kDown, kProbing };
+std::string_view backend_state_name(BackendState s);
+
+struct HealthOptions {
+  int interval_ms = 1000;
+  int timeout_ms = 1000;
+  int failure_limit = 3;
+  int rise = 2;
+  bool auto_eject = true;
+  bool flush_on_rejoin = true;
+  std::string password;  // AUTH for probe connections
+  int db = 0;            // the database flushed on rejoin
+};
+
+struct HealthTarget {
+  std::string host;
+  uint16_t port = 0;
+  std::string label;  // for logs
+};
+
+class HealthChecker {
+ public:
+  // Called on every state change (after it happened).
+  using StateCallback = std::function<void(uint32_t backend, BackendState from, BackendState to,
+                                           std::string_view reason)>;
+
+  HealthChecker(uv_loop_t* loop, std::vector<HealthTarget> targets, HealthOptions options,
+                StateCallback on_change);
+  ~HealthChecker();
+  HealthChecker(const HealthChecker&) = delete;
+  HealthChecker& operator=(const HealthChecker&) = delete;
+
+  void start();
+  void stop();
+  // Passive signal from the data path.
+  void report_failure(uint32_t backend, std::string_view reason);
+  BackendState state(uint32_t backend) const;
+  uint64_t last_change_ms(uint32_t backend) const;
+  const std::string& last_error(uint32_t backend) const;
+
+ private:
+  class Probe;
+  void on_probe_result(uint32_t backend, bool ok, std::string_view reason);
+  void on_flush_result(uint32_t backend, bool ok, std::string_view reason);
+  void set_state(uint32_t backend, BackendState to, std::string_view reason);
+
+  uv_loop_t* loop_;
+  HealthOptions options_;
+  StateCallback on_change_;
+  std::vector<std::unique_ptr<Probe>> probes_;
+};
+
+}  // namespace ringproxy

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Configures and builds ringproxy.
+#   scripts/build.sh [build-dir] [extra cmake args...]
+# build-dir defaults to build/ (relative to the current directory when given,
+# else to the repository root). Extra arguments go to the configure step,
+# e.g. scripts/build.sh build-asan -DRINGPROXY_SANITIZE=ON
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build_dir=$root/build
+if (($# > 0)) && [[ $1 != -* ]]; then
+  build_dir=$1
+  shift
+  [[ $build_dir == /* ]] || build_dir=$PWD/$build_dir
+fi
+
+# RelWithDebInfo unless the caller chose a build type.
+build_type=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
+for arg in "$@"; do
+  [[ $arg == -DCMAKE_BUILD_TYPE=* ]] && build_type=()
+done
+
+cmake -S "$root" -B "$build_dir" "${build_type[@]}" "$@"
+cmake --build "$build_dir" -j "$(nproc)"

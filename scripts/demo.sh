@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Runs ringproxy in front of three throw-away redis-server backends.
+#   scripts/demo.sh            # install deps, build, start, wait for Ctrl-C
+#   scripts/demo.sh --check    # same, but run a few commands through it and exit
+# Environment: RINGPROXY_DEMO_PORT (first proxy port to try, default 6380),
+# RINGPROXY_BIN (run this proxy binary instead of building build/ringproxy).
+# Everything runs on 127.0.0.1 from a temp dir and is stopped on exit; leftovers
+# of a demo that was killed hard are cleaned up on the next start.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+check=0
+if [[ ${1:-} == --check ]]; then check=1; fi
+
+tmp_base=${TMPDIR:-/tmp}
+tmp=""
+pids=()
+
+log() { printf 'demo: %s\n' "$*"; }
+
+# shellcheck disable=SC2317  # invoked through trap
+cleanup() {
+  trap - EXIT INT TERM
+  local pid
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  if [[ -n $tmp ]]; then rm -rf "$tmp"; fi
+  if ((${#pids[@]} > 0)); then log "stopped everything"; fi
+}
+
+# Processes of an earlier demo whose script is gone (killed with SIGKILL, say):
+# recognised by their working directory, which is that demo's temp dir.
+cleanup_stale() {
+  local dir owner pid
+  for dir in "$tmp_base"/ringproxy-demo.*; do
+    [[ -d $dir && -O $dir ]] || continue
+    owner=$(cat "$dir/owner" 2>/dev/null || echo 0)
+    if ((owner > 0)) && kill -0 "$owner" 2>/dev/null; then continue; fi
+    if [[ -f $dir/pids ]]; then
+      while read -r pid; do
+        if [[ $(readlink "/proc/$pid/cwd" 2>/dev/null) == "$dir" ]]; then
+          kill -KILL "$pid" 2>/dev/null || true
+        fi
+      done <"$dir/pids"
+    fi
+    rm -rf "$dir"
+  done
+}
+
+port_free() {
+  python3 - "$1" <<'PY'
+import socket, sys
+s = socket.socket()
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)
+PY
+}
+
+# First port >= $1 that can be bound and is not in the rest of the arguments.
+next_free_port() {
+  local port=$1 taken p
+  shift
+  while ((port < 65535)); do
+    taken=0
+    for p in "$@"; do ((p == port)) && taken=1; done
+    if ((taken == 0)) && port_free "$port"; then
+      echo "$port"
+      return 0
+    fi
+    port=$((port + 1))
+  done
+  echo "demo: no free port" >&2
+  return 1
+}
+
+# Waits up to 10 s for a PING reply on $1 while process $2 lives.
+wait_ping() {
+  local port=$1 pid=$2
+  for _ in $(seq 100); do
+    kill -0 "$pid" 2>/dev/null || return 1
+    if [[ $(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null) == PONG ]]; then return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
+
+# Starts a background process with the temp dir as its working directory.
+start_in_tmp() {
+  local logfile=$1
+  shift
+  (cd "$tmp" && exec "$@") >"$logfile" 2>&1 &
+  pids+=($!)
+  echo $! >>"$tmp/pids"
+}
+
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+scripts/install-deps.sh
+proxy_bin=${RINGPROXY_BIN:-}
+if [[ -z $proxy_bin ]]; then
+  log "building (log: $tmp_base/ringproxy-demo-build.log)"
+  scripts/build.sh build >"$tmp_base/ringproxy-demo-build.log" 2>&1 || {
+    tail -n 40 "$tmp_base/ringproxy-demo-build.log" >&2
+    log "build failed; full log: $tmp_base/ringproxy-demo-build.log"
+    exit 1
+  }
+  proxy_bin=$root/build/ringproxy
+fi
+
+cleanup_stale
+tmp=$(mktemp -d "$tmp_base/ringproxy-demo.XXXXXX")
+echo $$ >"$tmp/owner"
+
+backend_ports=()
+port=7001
+while ((${#backend_ports[@]} < 3)); do
+  port=$(next_free_port "$port")
+  start_in_tmp "$tmp/redis-$port.log" redis-server --port "$port" --bind 127.0.0.1 \
+    --save '' --appendonly no --daemonize no --dir "$tmp"
+  if wait_ping "$port" "${pids[-1]}"; then
+    backend_ports+=("$port")
+  else
+    log "redis-server on port $port did not start; trying the next port"
+    tail -n 5 "$tmp/redis-$port.log" >&2 || true
+  fi
+  port=$((port + 1))
+done
+
+proxy_port=$(next_free_port "${RINGPROXY_DEMO_PORT:-6380}" "${backend_ports[@]}")
+# The demo config: conf/demo.conf with the real listen address and backends.
+config=$tmp/demo.conf
+{
+  grep -vE '^[[:space:]]*(listen|backend)[[:space:]]*=' conf/demo.conf
+  echo "listen = 127.0.0.1:$proxy_port"
+  for p in "${backend_ports[@]}"; do echo "backend = 127.0.0.1:$p:1"; done
+} >"$config"
+
+start_in_tmp "$tmp/ringproxy.log" "$proxy_bin" --config "$config"
+proxy_pid=${pids[-1]}
+if ! wait_ping "$proxy_port" "$proxy_pid"; then
+  log "ringproxy did not start; its log ($tmp/ringproxy.log):"
+  tail -n 40 "$tmp/ringproxy.log" >&2 || true
+  exit 1
+fi
+
+log "backends: ${backend_ports[*]/#/127.0.0.1:}"
+log "config:   $config"
+log "logs:     $tmp"
+echo
+echo "connect with: redis-cli -p $proxy_port"
+echo
+
+if ((check)); then
+  cli=(redis-cli -h 127.0.0.1 -p "$proxy_port")
+  [[ $("${cli[@]}" set demo:key hello) == OK ]]
+  [[ $("${cli[@]}" get demo:key) == hello ]]
+  log "check passed: SET/GET through the proxy"
+  exit 0
+fi
+
+log "press Ctrl-C to stop"
+status=0
+wait "$proxy_pid" || status=$?
+log "ringproxy exited with status $status; its log ($tmp/ringproxy.log):"
+tail -n 20 "$tmp/ringproxy.log" >&2 || true
+exit "$status"

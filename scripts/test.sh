@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The one test command: installs dependencies, builds, runs every test, then
+# does it all again under AddressSanitizer + UndefinedBehaviorSanitizer.
+#   SKIP_SANITIZE=1 scripts/test.sh   # skip the sanitizer pass
+# Exits non-zero on any failure.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+phase() { printf '\n=== %s (%ds elapsed) ===\n' "$1" "$SECONDS"; }
+
+phase "dependencies"
+scripts/install-deps.sh
+
+# npm packages for the client-compatibility tests, if that suite exists yet.
+if [[ -f tests/clients/package.json ]]; then
+  phase "npm packages for tests/clients"
+  (
+    cd tests/clients
+    if [[ -f package-lock.json ]]; then
+      npm ci --no-audit --no-fund
+    else
+      npm install --no-audit --no-fund
+    fi
+  )
+fi
+
+phase "build (build/)"
+scripts/build.sh build
+
+phase "tests (build/)"
+ctest --test-dir build --output-on-failure --no-tests=error -j2 --timeout 600
+
+if [[ ${SKIP_SANITIZE:-0} != 1 ]]; then
+  phase "build with ASan+UBSan (build-asan/)"
+  scripts/build.sh build-asan -DRINGPROXY_SANITIZE=ON -DRINGPROXY_BENCH=OFF
+
+  phase "tests with ASan+UBSan (build-asan/)"
+  # Leaks and UB abort the process, so a test sees them as a crash.
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure --no-tests=error -j2 --timeout 600
+fi
+
+phase "all tests passed"
