@@ -22,7 +22,9 @@ namespace {
 constexpr uint16_t kLibmemcachedPort = 11211;  // ring name omits the port for it
 constexpr uint64_t kMaxWeight = 2147483647;    // twemproxy parses weights into an int
 
-bool is_blank(char c) { return c == ' ' || c == '\t'; }
+bool is_blank(char c) {
+  return c == ' ' || c == '\t';
+}
 
 [[noreturn]] void fail(std::string_view text, std::string_view reason) {
   throw std::invalid_argument("backend \"" + std::string(text) + "\": " + std::string(reason) +

@@ -174,8 +174,13 @@ void ClientConnection::maybe_finish_close() {
 void ClientConnection::on_drained() {
   if (quitting_) maybe_finish_close();
   if (paused_ && !over_limits()) proxy_.resume_later(this);
-  // Output buffers of idle clients are given back.
+}
+
+void ClientConnection::release_idle_buffers() {
+  // Called from the proxy's periodic sweep, not per reply: an active client
+  // keeps its output buffer between requests, an idle one gives it back.
   if (pending_output() == 0) out().release_if_empty();
+  if (in_.empty()) in_.release_if_empty();
 }
 
 void ClientConnection::on_write_error(int) { close(); }

@@ -33,9 +33,9 @@ uint32_t jump_bucket(uint64_t key, uint32_t buckets) {
   while (next < static_cast<int64_t>(buckets)) {
     bucket = next;
     key = key * 2862933555777941757ULL + 1;
-    next = static_cast<int64_t>(static_cast<double>(bucket + 1) *
-                                (static_cast<double>(int64_t{1} << 31) /
-                                 static_cast<double>((key >> 33) + 1)));
+    next = static_cast<int64_t>(
+        static_cast<double>(bucket + 1) *
+        (static_cast<double>(int64_t{1} << 31) / static_cast<double>((key >> 33) + 1)));
   }
   return static_cast<uint32_t>(bucket);
 }

@@ -116,13 +116,12 @@ struct Continuum {
 
   // Owner of the first point >= hash, wrapping; entries must be non-empty.
   uint32_t owner_at(uint32_t hash) const {
-    // shift is 32 only for a one-point ring: every hash is in bucket 0.
-    const size_t b = shift >= 32 ? 0 : hash >> shift;
+    const auto b = static_cast<size_t>(uint64_t{hash} >> shift);  // shift may be 32
     auto first = entries.begin() + bucket_start[b];
     const auto last = entries.begin() + bucket_start[b + 1];
     // The answer lies in [first, last]: `last` is the next bucket's first point.
-    first = std::lower_bound(first, last, hash,
-                             [](const Entry& e, uint32_t h) { return e.value < h; });
+    first =
+        std::lower_bound(first, last, hash, [](const Entry& e, uint32_t h) { return e.value < h; });
     return first == entries.end() ? entries.front().owner : first->owner;
   }
 };
@@ -156,12 +155,17 @@ class KetamaDistribution final : public Distribution {
     fallback_ = Continuum{};
 
     std::vector<Continuum::Entry>& entries = ring_.entries;
-    const size_t count = entries.size();
-    // Walk the circle backwards twice so every point sees the nearest live
-    // point at or after it, wrapping past the end.
+    // Points past the last live one wrap to the first live point; walking
+    // backwards from there, each point takes the nearest live point at or
+    // after it.
     uint32_t next_live = kNoNode;
-    for (size_t step = 0; step < 2 * count; ++step) {
-      const size_t i = count - 1 - step % count;
+    for (uint32_t node : base_owner_) {
+      if (live_[node]) {
+        next_live = node;
+        break;
+      }
+    }
+    for (size_t i = entries.size(); i-- > 0;) {
       if (live_[base_owner_[i]]) next_live = base_owner_[i];
       entries[i].owner = next_live;
     }

@@ -81,7 +81,9 @@ class MaglevDistribution final : public Distribution {
     if (members.empty()) return;
 
     table_.assign(size_, kNoNode);
-    std::vector<uint64_t> next(members.size(), 0);  // permutation position per member
+    // Each member's current slot in its permutation: offset, offset + skip, ...
+    std::vector<uint32_t> pos(members.size());
+    for (size_t m = 0; m < members.size(); ++m) pos[m] = offset_[members[m]];
     uint32_t filled = 0;
     while (filled < size_) {
       for (size_t m = 0; m < members.size() && filled < size_; ++m) {
@@ -89,12 +91,9 @@ class MaglevDistribution final : public Distribution {
         for (uint32_t turn = weights_[node] / g; turn > 0 && filled < size_; --turn) {
           // Each permutation visits every slot once (size_ is prime), so a
           // free slot is always found.
-          uint32_t slot;
-          do {
-            slot = static_cast<uint32_t>((offset_[node] + next[m] * skip_[node]) % size_);
-            ++next[m];
-          } while (table_[slot] != kNoNode);
-          table_[slot] = node;
+          while (table_[pos[m]] != kNoNode) advance(pos[m], skip_[node]);
+          table_[pos[m]] = node;
+          advance(pos[m], skip_[node]);
           ++filled;
         }
       }
@@ -109,6 +108,11 @@ class MaglevDistribution final : public Distribution {
   DistributionKind kind() const override { return DistributionKind::kMaglev; }
 
  private:
+  // pos = (pos + skip) mod size_, without a division (both are < size_).
+  void advance(uint32_t& pos, uint32_t skip) const {
+    pos = pos >= size_ - skip ? pos - (size_ - skip) : pos + skip;
+  }
+
   std::vector<size_t> order_;
   uint32_t size_;
   std::vector<uint32_t> offset_;

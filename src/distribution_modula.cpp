@@ -3,8 +3,10 @@
 // slot hash % W, W = total weight. With all nodes live this matches twemproxy
 // exactly (names c, bb, a -> slots a, c, bb).
 //
-// The slot list is never materialised: the owner of slot s is found by a
-// binary search over cumulative weights, so a weight of 100000 costs nothing.
+// The slot list is materialised only while it is small (total weight up to
+// 65536, one array read per lookup); beyond that the owner of slot s is found
+// by a binary search over cumulative weights, so a weight of 100000 costs
+// nothing.
 //
 // Failure behaviour (differs from twemproxy on purpose): twemproxy rebuilds
 // the slots over the live nodes, which changes the modulus and remaps almost
@@ -12,8 +14,8 @@
 // live node never move; a key whose slot belongs to a down node takes a second
 // draw, slot mix(hash) % W_live over the live nodes' slots (same pool order),
 // which spreads the down node's keys over the survivors by weight instead of
-// piling them onto one neighbour. All nodes down: kNoNode. Cost: one binary
-// search, two for keys of a down node.
+// piling them onto one neighbour. All nodes down: kNoNode. Cost: one slot
+// lookup, two for keys of a down node.
 #include <algorithm>
 #include <cstdint>
 #include <memory>
@@ -24,14 +26,18 @@
 namespace ringproxy {
 namespace {
 
+constexpr uint64_t kMaxFlatSlots = 65536;
+
 // Nodes in pool order with cumulative weights; slot s belongs to the first
 // entry whose cumulative weight exceeds s.
 struct SlotTable {
   std::vector<uint64_t> cumulative;
   std::vector<uint32_t> node;
+  std::vector<uint32_t> flat;  // slot -> node, when total() <= kMaxFlatSlots
 
   uint64_t total() const { return cumulative.empty() ? 0 : cumulative.back(); }
   uint32_t owner(uint64_t slot) const {
+    if (!flat.empty()) return flat[slot];
     const auto it = std::upper_bound(cumulative.begin(), cumulative.end(), slot);
     return node[static_cast<size_t>(it - cumulative.begin())];
   }
@@ -72,6 +78,11 @@ class ModulaDistribution final : public Distribution {
       sum += weights_[i];
       t.cumulative.push_back(sum);
       t.node.push_back(static_cast<uint32_t>(i));
+    }
+    if (sum <= kMaxFlatSlots) {
+      for (size_t k = 0; k < t.node.size(); ++k) {
+        t.flat.insert(t.flat.end(), weights_[t.node[k]], t.node[k]);
+      }
     }
     return t;
   }

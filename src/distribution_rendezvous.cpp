@@ -6,9 +6,10 @@
 //
 // Cost: O(live nodes) per lookup, no table. When all live weights are equal
 // the log is skipped (score order = h order), so a lookup is n mixes and
-// compares: ~1 ns per node, i.e. fine for tens of nodes and a few microseconds
-// at 1000. With unequal weights each node costs a log (~5-10x slower). Use
-// ketama or maglev for large pools.
+// compares: ~1 ns per node, i.e. fine for tens of nodes, about a microsecond
+// at 1000. With unequal weights a cheap upper bound (w / (1 - u)) rules most
+// nodes out before their log is taken; the rest pay a log each. Use ketama or
+// maglev for large pools.
 //
 // Failure behaviour: a down node is simply not scored. Keys of live nodes
 // never move (their winner is still the best live node); a down node's keys
@@ -23,6 +24,8 @@
 
 namespace ringproxy {
 namespace {
+
+constexpr double kBoundPad = 1.0 + 0x1.0p-20;
 
 class RendezvousDistribution final : public Distribution {
  public:
@@ -50,7 +53,12 @@ class RendezvousDistribution final : public Distribution {
     } else {
       double best_score = score(0, k);
       for (size_t j = 1; j < n; ++j) {
-        const double s = score(j, k);
+        // -ln(u) >= 1 - u, so w / (1 - u) bounds the score from above: most
+        // nodes are ruled out by a division, without the log. The bound is
+        // padded so rounding can never rule out a real winner.
+        const double u = unit(detail::mix64(live_seed_[j] ^ k));
+        if (live_weight_[j] / (1.0 - u) * kBoundPad <= best_score) continue;
+        const double s = -live_weight_[j] / std::log(u);
         if (s > best_score) best_score = s, best = j;
       }
     }
@@ -76,11 +84,10 @@ class RendezvousDistribution final : public Distribution {
   DistributionKind kind() const override { return DistributionKind::kRendezvous; }
 
  private:
+  // 53 random bits, offset by half a step so u is never 0 or 1.
+  static double unit(uint64_t h) { return (static_cast<double>(h >> 11) + 0.5) * 0x1.0p-53; }
   double score(size_t j, uint64_t k) const {
-    // 53 random bits, offset by half a step so u is never 0 or 1.
-    const uint64_t h = detail::mix64(live_seed_[j] ^ k);
-    const double u = (static_cast<double>(h >> 11) + 0.5) * 0x1.0p-53;
-    return -live_weight_[j] / std::log(u);
+    return -live_weight_[j] / std::log(unit(detail::mix64(live_seed_[j] ^ k)));
   }
 
   std::vector<size_t> order_;

@@ -14,18 +14,18 @@
 // - crc32 is libmemcached's 15-bit variant; crc32a is the real CRC-32.
 // Multi-byte words are read little-endian explicitly (twemproxy read them
 // natively on x86), again so results do not depend on the host.
+#include "ringproxy/hash.hpp"
+
 #include <array>
 #include <cstdint>
 #include <string_view>
-
-#include "ringproxy/hash.hpp"
 
 namespace ringproxy {
 namespace {
 
 constexpr std::array<std::string_view, 12> kHashNames = {
-    "one_at_a_time", "md5",      "crc16",    "crc32", "crc32a", "fnv1_64",
-    "fnv1a_64",      "fnv1_32",  "fnv1a_32", "hsieh", "murmur", "jenkins",
+    "one_at_a_time", "md5",     "crc16",    "crc32", "crc32a", "fnv1_64",
+    "fnv1a_64",      "fnv1_32", "fnv1a_32", "hsieh", "murmur", "jenkins",
 };
 
 inline const unsigned char* bytes(std::string_view s) {
@@ -37,13 +37,17 @@ inline uint32_t sext(unsigned char b) {
   return static_cast<uint32_t>(static_cast<int32_t>(static_cast<int8_t>(b)));
 }
 
-inline uint32_t load_le16(const unsigned char* p) { return uint32_t{p[0]} | uint32_t{p[1]} << 8; }
+inline uint32_t load_le16(const unsigned char* p) {
+  return uint32_t{p[0]} | uint32_t{p[1]} << 8;
+}
 
 inline uint32_t load_le32(const unsigned char* p) {
   return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
 }
 
-inline uint32_t rotl(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
+inline uint32_t rotl(uint32_t x, int k) {
+  return (x << k) | (x >> (32 - k));
+}
 
 // CRC16-XMODEM table: poly 0x1021, MSB first.
 constexpr std::array<uint16_t, 256> make_crc16_table() {
@@ -109,9 +113,13 @@ uint32_t hash_crc16(std::string_view key) {
   return crc;
 }
 
-uint32_t hash_crc32(std::string_view key) { return (crc32_standard(key) >> 16) & 0x7fff; }
+uint32_t hash_crc32(std::string_view key) {
+  return (crc32_standard(key) >> 16) & 0x7fff;
+}
 
-uint32_t hash_crc32a(std::string_view key) { return crc32_standard(key); }
+uint32_t hash_crc32a(std::string_view key) {
+  return crc32_standard(key);
+}
 
 uint32_t hash_fnv1_64(std::string_view key) {
   uint32_t h = kFnv64InitLow;
@@ -273,7 +281,9 @@ std::string_view hash_name(HashKind kind) {
   return i < kHashNames.size() ? kHashNames[i] : std::string_view("unknown");
 }
 
-std::span<const std::string_view> hash_names() { return kHashNames; }
+std::span<const std::string_view> hash_names() {
+  return kHashNames;
+}
 
 HashFn hash_function(HashKind kind) {
   switch (kind) {
@@ -305,6 +315,8 @@ HashFn hash_function(HashKind kind) {
   return hash_fnv1a_64;  // unreachable for valid enumerators
 }
 
-uint32_t hash_key(HashKind kind, std::string_view key) { return hash_function(kind)(key); }
+uint32_t hash_key(HashKind kind, std::string_view key) {
+  return hash_function(kind)(key);
+}
 
 }  // namespace ringproxy

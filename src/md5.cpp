@@ -13,22 +13,22 @@ namespace {
 
 // T[i] = floor(2^32 * |sin(i + 1)|), RFC 1321 section 3.4.
 constexpr std::array<uint32_t, 64> kT = {
-    0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613,
-    0xfd469501, 0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193,
-    0xa679438e, 0x49b40821, 0xf61e2562, 0xc040b340, 0x265e5a51, 0xe9b6c7aa, 0xd62f105d,
-    0x02441453, 0xd8a1e681, 0xe7d3fbc8, 0x21e1cde6, 0xc33707d6, 0xf4d50d87, 0x455a14ed,
-    0xa9e3e905, 0xfcefa3f8, 0x676f02d9, 0x8d2a4c8a, 0xfffa3942, 0x8771f681, 0x6d9d6122,
-    0xfde5380c, 0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70, 0x289b7ec6, 0xeaa127fa,
-    0xd4ef3085, 0x04881d05, 0xd9d4d039, 0xe6db99e5, 0x1fa27cf8, 0xc4ac5665, 0xf4292244,
-    0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
-    0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb,
-    0xeb86d391,
+    0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613, 0xfd469501,
+    0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193, 0xa679438e, 0x49b40821,
+    0xf61e2562, 0xc040b340, 0x265e5a51, 0xe9b6c7aa, 0xd62f105d, 0x02441453, 0xd8a1e681, 0xe7d3fbc8,
+    0x21e1cde6, 0xc33707d6, 0xf4d50d87, 0x455a14ed, 0xa9e3e905, 0xfcefa3f8, 0x676f02d9, 0x8d2a4c8a,
+    0xfffa3942, 0x8771f681, 0x6d9d6122, 0xfde5380c, 0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70,
+    0x289b7ec6, 0xeaa127fa, 0xd4ef3085, 0x04881d05, 0xd9d4d039, 0xe6db99e5, 0x1fa27cf8, 0xc4ac5665,
+    0xf4292244, 0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
+    0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391,
 };
 
 // Per-round left-rotation amounts, four per round.
 constexpr std::array<int, 16> kShift = {7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21};
 
-inline uint32_t rotl(uint32_t x, int c) { return (x << c) | (x >> (32 - c)); }
+inline uint32_t rotl(uint32_t x, int c) {
+  return (x << c) | (x >> (32 - c));
+}
 
 inline uint32_t load_le32(const unsigned char* p) {
   return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
@@ -41,37 +41,26 @@ inline void store_le32(unsigned char* p, uint32_t v) {
   p[3] = static_cast<unsigned char>(v >> 24);
 }
 
+// One step: a = b + rotl(a + f + T[i] + m[g], s), then rotate the registers.
+inline void step(uint32_t& a, uint32_t& b, uint32_t& c, uint32_t& d, uint32_t f, uint32_t x,
+                 int i) {
+  const uint32_t next = b + rotl(a + f + kT[i] + x, kShift[(i / 16) * 4 + i % 4]);
+  a = d;
+  d = c;
+  c = b;
+  b = next;
+}
+
 void md5_block(std::array<uint32_t, 4>& state, const unsigned char* block) {
   uint32_t m[16];
   for (int i = 0; i < 16; ++i) m[i] = load_le32(block + 4 * i);
   uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
-  for (int i = 0; i < 64; ++i) {
-    uint32_t f;
-    int g;
-    switch (i / 16) {
-      case 0:
-        f = (b & c) | (~b & d);
-        g = i;
-        break;
-      case 1:
-        f = (d & b) | (~d & c);
-        g = (5 * i + 1) % 16;
-        break;
-      case 2:
-        f = b ^ c ^ d;
-        g = (3 * i + 5) % 16;
-        break;
-      default:
-        f = c ^ (b | ~d);
-        g = (7 * i) % 16;
-        break;
-    }
-    const uint32_t next = b + rotl(a + f + kT[i] + m[g], kShift[(i / 16) * 4 + i % 4]);
-    a = d;
-    d = c;
-    c = b;
-    b = next;
-  }
+  // Four rounds of 16 steps, each with its own boolean function and message
+  // word order (RFC 1321 3.4); separate loops let the compiler unroll them.
+  for (int i = 0; i < 16; ++i) step(a, b, c, d, (b & c) | (~b & d), m[i], i);
+  for (int i = 16; i < 32; ++i) step(a, b, c, d, (d & b) | (~d & c), m[(5 * i + 1) % 16], i);
+  for (int i = 32; i < 48; ++i) step(a, b, c, d, b ^ c ^ d, m[(3 * i + 5) % 16], i);
+  for (int i = 48; i < 64; ++i) step(a, b, c, d, c ^ (b | ~d), m[(7 * i) % 16], i);
   state[0] += a;
   state[1] += b;
   state[2] += c;

@@ -219,6 +219,10 @@ void Proxy::client_closed(ClientConnection& c) {
 void Proxy::sweep() {
   uint64_t now = uv_now(loop_);
   for (auto& b : backends_) b->check_timeouts(now);
+  if (now - last_buffer_sweep_ms_ >= 1000) {
+    last_buffer_sweep_ms_ = now;
+    for (ClientConnection* c : clients_) c->release_idle_buffers();
+  }
 }
 
 std::vector<uint32_t> Proxy::live_backends() const {
@@ -370,6 +374,7 @@ void Proxy::route_keys(ClientConnection& c, const CommandInfo& cmd, const Reques
   }
   Request* req = new_request(c);
   req->miss = cmd.miss;
+  req->miss_fields = static_cast<uint32_t>(argv.size() - 2);
   stats_.forwarded++;
   forward(c, req, backend, p.raw());
 }
@@ -676,6 +681,8 @@ std::string_view miss_bytes(MissReply m) {
       return "*-1\r\n";
     case MissReply::kNoneType:
       return "+none\r\n";
+    case MissReply::kEmptyBulk:
+      return "$0\r\n\r\n";
     default:
       return {};
   }
@@ -704,10 +711,39 @@ void Proxy::on_reply(Request* req, uint32_t fragment, std::string_view reply) {
 
 void Proxy::on_failure(Request* req, uint32_t fragment, std::string_view error) {
   stats_.errors++;
-  if (req->merge == MergeKind::kNone && config_.on_unavailable == OnUnavailable::kMiss) {
-    std::string_view miss = miss_bytes(req->miss);
+  if (config_.on_unavailable == OnUnavailable::kMiss && req->miss != MissReply::kNone) {
+    // A read of an unreachable backend answers as a cache miss; for a split
+    // read, only that backend's part does.
+    Buffer miss;
+    switch (req->merge) {
+      case MergeKind::kNone:
+        if (req->miss == MissReply::kNilPerField) {
+          resp::array_header(miss, req->miss_fields);
+          for (uint32_t i = 0; i < req->miss_fields; ++i) resp::nil(miss);
+        } else {
+          miss.append(miss_bytes(req->miss));
+        }
+        break;
+      case MergeKind::kMGet: {
+        int64_t keys = std::count(req->key_fragment.begin(), req->key_fragment.end(), fragment);
+        resp::array_header(miss, keys);
+        for (int64_t i = 0; i < keys; ++i) resp::nil(miss);
+        break;
+      }
+      case MergeKind::kSum:
+        resp::integer(miss, 0);
+        break;
+      case MergeKind::kConcat:
+        resp::array_header(miss, 0);
+        break;
+      case MergeKind::kRandomKey:
+        resp::nil(miss);
+        break;
+      default:
+        break;
+    }
     if (!miss.empty()) {
-      on_reply(req, fragment, miss);
+      on_reply(req, fragment, miss.view());
       return;
     }
   }

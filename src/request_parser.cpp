@@ -67,7 +67,9 @@ bool parse_int64(const char* p, size_t n, int64_t* out) {
 }
 
 // isspace() in the C locale, which is what sdssplitargs uses between arguments.
-bool is_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+bool is_space(char c) {
+  return c == ' ' || (c >= '\t' && c <= '\r');
+}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -142,7 +144,8 @@ int RequestParser::find_header_end(const char* data, size_t len, std::string_vie
   // The line (type byte included, '\r' excluded) may be max_inline_len long,
   // so never look further than that: garbage without '\r' fails fast.
   const size_t window_end = std::min(len, pos_ + limits_.max_inline_len + 1);
-  const void* r = scan_ < window_end ? std::memchr(data + scan_, '\r', window_end - scan_) : nullptr;
+  const void* r =
+      scan_ < window_end ? std::memchr(data + scan_, '\r', window_end - scan_) : nullptr;
   if (r == nullptr) {
     if (len - pos_ > limits_.max_inline_len) {
       fail(too_big);
@@ -184,12 +187,23 @@ RequestParser::Status RequestParser::finish_inline(const char* line, size_t n) {
         } else if (p[0] == '\\' && end - p >= 2) {
           char c = p[1];
           switch (c) {
-            case 'n': c = '\n'; break;
-            case 'r': c = '\r'; break;
-            case 't': c = '\t'; break;
-            case 'b': c = '\b'; break;
-            case 'a': c = '\a'; break;
-            default: break;  // \\ \" and any other char stand for themselves
+            case 'n':
+              c = '\n';
+              break;
+            case 'r':
+              c = '\r';
+              break;
+            case 't':
+              c = '\t';
+              break;
+            case 'b':
+              c = '\b';
+              break;
+            case 'a':
+              c = '\a';
+              break;
+            default:
+              break;  // \\ \" and any other char stand for themselves
           }
           out.push_back(c);
           p += 2;

@@ -54,7 +54,7 @@ uint32_t hash_crc16(std::string_view key);          // XMODEM in an unmasked uin
 uint32_t hash_crc32(std::string_view key);          // libmemcached: (crc32 >> 16) & 0x7fff
 uint32_t hash_crc32a(std::string_view key);         // standard CRC-32 (zlib)
 uint32_t hash_fnv1_64(std::string_view key);        // low 32 bits of 64-bit FNV-1, sign-extended
-uint32_t hash_fnv1a_64(std::string_view key);       // 32-bit loop with the 64-bit constants' low words
+uint32_t hash_fnv1a_64(std::string_view key);  // 32-bit loop with the 64-bit constants' low words
 uint32_t hash_fnv1_32(std::string_view key);
 uint32_t hash_fnv1a_32(std::string_view key);
 uint32_t hash_hsieh(std::string_view key);    // SuperFastHash (libmemcached port)

@@ -138,6 +138,7 @@ class Proxy final : public BackendEvents {
   ProxyStats stats_;
   uint64_t next_client_id_ = 1;
   uint64_t start_ms_ = 0;
+  uint64_t last_buffer_sweep_ms_ = 0;
   std::mt19937_64 rng_;
   bool stopping_ = false;
 

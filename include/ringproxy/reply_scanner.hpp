@@ -16,7 +16,8 @@ class ReplyScanner {
  public:
   enum class Status { kNeedMore, kComplete, kError };
 
-  explicit ReplyScanner(size_t max_bulk_len = 1024ull * 1024 * 1024) : max_bulk_len_(max_bulk_len) {}
+  explicit ReplyScanner(size_t max_bulk_len = 1024ull * 1024 * 1024)
+      : max_bulk_len_(max_bulk_len) {}
 
   // Scans the reply that starts at data[0], `len` bytes available. Call again
   // with the same start and a larger len after kNeedMore. After kComplete,
@@ -46,10 +47,10 @@ class ReplyScanner {
 
 // Helpers for the merge step of split commands, on one complete reply.
 struct ReplyView {
-  char type = 0;            // '+', '-', ':', '$', '*'
-  std::string_view line;    // for + - : the text after the type byte; for $ the payload
-  int64_t integer = 0;      // for ':' the value; for '$' and '*' the length (-1 = nil)
-  std::string_view raw;     // the whole reply's bytes
+  char type = 0;          // '+', '-', ':', '$', '*'
+  std::string_view line;  // for + - : the text after the type byte; for $ the payload
+  int64_t integer = 0;    // for ':' the value; for '$' and '*' the length (-1 = nil)
+  std::string_view raw;   // the whole reply's bytes
 };
 
 // Parses one complete reply (as delimited by ReplyScanner) at data[0..len).

@@ -47,6 +47,7 @@ struct Request {
   MergeKind merge = MergeKind::kNone;
   MissReply miss = MissReply::kNone;   // for --on-unavailable miss
   uint32_t scan_backend = 0;           // SCAN: which backend was asked
+  uint32_t miss_fields = 0;            // MissReply::kNilPerField: nils in the miss reply
   std::vector<Fragment> fragments;
   std::vector<uint32_t> key_fragment;  // MGET: fragment index of each key, in key order
   Buffer reply;                        // the reply when it must wait for its turn

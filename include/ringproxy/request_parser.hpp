@@ -78,11 +78,11 @@ class RequestParser {
   State state_ = State::kStart;
   bool inline_ = false;
   size_t consumed_ = 0;
-  size_t pos_ = 0;          // start of the line or bulk payload being parsed
-  size_t scan_ = 0;         // where the search for the current line's end resumes
-  size_t skip_ = 0;         // bytes of empty inline lines skipped before the request
-  int64_t expect_args_ = 0; // multibulk count once parsed
-  int64_t bulk_len_ = 0;    // length of the bulk whose payload is awaited
+  size_t pos_ = 0;           // start of the line or bulk payload being parsed
+  size_t scan_ = 0;          // where the search for the current line's end resumes
+  size_t skip_ = 0;          // bytes of empty inline lines skipped before the request
+  int64_t expect_args_ = 0;  // multibulk count once parsed
+  int64_t bulk_len_ = 0;     // length of the bulk whose payload is awaited
   std::vector<Slice> args_;
   std::string inline_raw_;      // re-encoded inline request
   std::string inline_scratch_;  // unquoted inline arguments, before re-encoding

@@ -1,12 +1,12 @@
 // Server strings ("host:port[:weight] [name]") and twemproxy's ring-name and
 // pool-order rules.
+#include "ringproxy/backend_spec.hpp"
+
 #include <gtest/gtest.h>
 
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include "ringproxy/backend_spec.hpp"
 
 namespace ringproxy {
 namespace {
@@ -98,27 +98,27 @@ TEST(BackendSpec, WeightAndPortLimits) {
 
 TEST(BackendSpec, Errors) {
   const char* const bad[] = {
-      "",                       // empty
-      "   ",                    // blank
-      "localhost",              // no port
-      "localhost:",             // empty port
-      ":6379",                  // no host
-      "host:port",              // port not a number
-      "host:-1",                // signed port
-      "host:6379:0",            // zero weight
-      "host:6379:-1",           // negative weight
-      "host:6379:x",            // weight not a number
-      "host:6379:",             // empty weight
-      "host:6379:1.5",          // fractional weight
-      "host:99999999999999:1",  // port overflow
+      "",                                // empty
+      "   ",                             // blank
+      "localhost",                       // no port
+      "localhost:",                      // empty port
+      ":6379",                           // no host
+      "host:port",                       // port not a number
+      "host:-1",                         // signed port
+      "host:6379:0",                     // zero weight
+      "host:6379:-1",                    // negative weight
+      "host:6379:x",                     // weight not a number
+      "host:6379:",                      // empty weight
+      "host:6379:1.5",                   // fractional weight
+      "host:99999999999999:1",           // port overflow
       "host:6379:99999999999999999999",  // weight overflow
-      "/tmp/redis.sock:1",      // unix sockets unsupported
-      "a b:6379:1 name",        // blank inside the address
-      "[::1:6379",              // unclosed bracket
-      "[::1]6379",              // no ':' after bracket
-      "[]:6379",                // empty bracketed host
-      "[::1]:6379:1:2",         // too many fields
-      " name",                  // only a name
+      "/tmp/redis.sock:1",               // unix sockets unsupported
+      "a b:6379:1 name",                 // blank inside the address
+      "[::1:6379",                       // unclosed bracket
+      "[::1]6379",                       // no ':' after bracket
+      "[]:6379",                         // empty bracketed host
+      "[::1]:6379:1:2",                  // too many fields
+      " name",                           // only a name
   };
   for (const char* text : bad) {
     SCOPED_TRACE(text);

@@ -2,6 +2,8 @@
 // (research/twemproxy.md 1.6) and an independent continuum model written here,
 // failover (down nodes skipped, survivors never move), and the properties of
 // rendezvous, jump and maglev.
+#include "ringproxy/hash_ring.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -17,15 +19,13 @@
 
 #include "ringproxy/backend_spec.hpp"
 #include "ringproxy/hash.hpp"
-#include "ringproxy/hash_ring.hpp"
 #include "ringproxy/hash_tag.hpp"
 
 namespace ringproxy {
 namespace {
 
-const char* const kTableKeys[] = {"foo",    "bar",    "user:1", "user:2", "user:3",
-                                  "user:4", "user:5", "user:6", "user:7", "user:8",
-                                  "user:9", "user:10"};
+const char* const kTableKeys[] = {"foo",    "bar",    "user:1", "user:2", "user:3", "user:4",
+                                  "user:5", "user:6", "user:7", "user:8", "user:9", "user:10"};
 
 std::vector<RingNode> nodes_from(const std::vector<std::string>& server_strings) {
   std::vector<RingNode> nodes;
@@ -121,9 +121,9 @@ TEST(Distribution, NamesRoundTrip) {
 }
 
 TEST(Distribution, RejectsBadNodeLists) {
-  for (DistributionKind kind : {DistributionKind::kKetama, DistributionKind::kModula,
-                                DistributionKind::kRendezvous, DistributionKind::kJump,
-                                DistributionKind::kMaglev}) {
+  for (DistributionKind kind :
+       {DistributionKind::kKetama, DistributionKind::kModula, DistributionKind::kRendezvous,
+        DistributionKind::kJump, DistributionKind::kMaglev}) {
     SCOPED_TRACE(distribution_name(kind));
     EXPECT_THROW(make_distribution(kind, {}), std::invalid_argument);
     EXPECT_THROW(make_distribution(kind, {{"a", 1}, {"b", 1}, {"a", 1}}), std::invalid_argument);
@@ -231,9 +231,9 @@ TEST(Ketama, LiveVectorsThreeServers) {
 
 TEST(Ketama, LiveVectorsNamedServers) {
   // Config order gamma, alpha, beta; ring names are the names.
-  const auto d = make_distribution(DistributionKind::kKetama,
-                                   nodes_from({"127.0.0.1:22103:1 gamma", "127.0.0.1:22101:1 alpha",
-                                               "127.0.0.1:22102:1 beta"}));
+  const auto d = make_distribution(
+      DistributionKind::kKetama,
+      nodes_from({"127.0.0.1:22103:1 gamma", "127.0.0.1:22101:1 alpha", "127.0.0.1:22102:1 beta"}));
   for (const char* key : kTableKeys) {
     const uint32_t expected = std::string_view(key) == "user:10" ? 1u : 0u;  // alpha : gamma
     EXPECT_EQ(d->locate(route_hash(HashKind::kFnv1a_64, key)), expected) << key;
@@ -269,8 +269,8 @@ TEST(Ketama, Weights1To2) {
 }
 
 TEST(Ketama, OmegaWeightsGiveTheLightNodeNothing) {
-  const auto d = make_distribution(
-      DistributionKind::kKetama, nodes_from({"127.0.0.1:22101:100000", "127.0.0.1:22102:1"}));
+  const auto d = make_distribution(DistributionKind::kKetama,
+                                   nodes_from({"127.0.0.1:22101:100000", "127.0.0.1:22102:1"}));
   EXPECT_EQ(d->points_per_node(), (std::vector<uint32_t>{316, 0}));
   for (uint32_t h : sample_hashes(2000)) ASSERT_EQ(d->locate(h), 0u);
   // Heavy node down: rather than refuse every key, fall back to a continuum
@@ -319,12 +319,11 @@ TEST(Ketama, LongRingNamesAreCutLikeTwemproxy) {
   // "<name>-<i>" is cut at 272 bytes, so a 300-byte name gives identical
   // labels: every point of a node repeats the same 4 values.
   const std::string long_name(300, 'n');
-  const auto d =
-      make_distribution(DistributionKind::kKetama, {{long_name, 1}, {"short:1", 1}});
+  const auto d = make_distribution(DistributionKind::kKetama, {{long_name, 1}, {"short:1", 1}});
   unsigned char digest[16];
   md5_digest(std::string_view(long_name).substr(0, 272), digest);
-  const uint32_t w0 = uint32_t{digest[0]} | uint32_t{digest[1]} << 8 |
-                      uint32_t{digest[2]} << 16 | uint32_t{digest[3]} << 24;
+  const uint32_t w0 = uint32_t{digest[0]} | uint32_t{digest[1]} << 8 | uint32_t{digest[2]} << 16 |
+                      uint32_t{digest[3]} << 24;
   EXPECT_EQ(d->locate(w0), 0u);
 }
 
@@ -399,15 +398,14 @@ TEST(KetamaFailover, AllDownGivesNoNode) {
 
 TEST(Modula, LiveVectorsNamedServersSortedByNameLength) {
   // c(22103), bb(22101), a(22102) -> pool order a, c, bb.
-  const std::vector<RingNode> nodes = nodes_from(
-      {"127.0.0.1:22103:1 c", "127.0.0.1:22101:1 bb", "127.0.0.1:22102:1 a"});
+  const std::vector<RingNode> nodes =
+      nodes_from({"127.0.0.1:22103:1 c", "127.0.0.1:22101:1 bb", "127.0.0.1:22102:1 a"});
   const auto d = make_distribution(DistributionKind::kModula, nodes);
   const int ports[] = {22103, 22101, 22102};  // by config index
   EXPECT_EQ(ports[d->locate(route_hash(HashKind::kFnv1a_64, "foo"))], 22101);
   EXPECT_EQ(ports[d->locate(route_hash(HashKind::kFnv1a_64, "bar"))], 22103);
   for (int i = 1; i <= 9; ++i) {
-    EXPECT_EQ(ports[d->locate(route_hash(HashKind::kFnv1a_64, "user:" + std::to_string(i)))],
-              22103)
+    EXPECT_EQ(ports[d->locate(route_hash(HashKind::kFnv1a_64, "user:" + std::to_string(i)))], 22103)
         << i;
   }
   EXPECT_EQ(ports[d->locate(route_hash(HashKind::kFnv1a_64, "user:10"))], 22102);
@@ -507,7 +505,9 @@ INSTANTIATE_TEST_SUITE_P(Kinds, AllKinds,
                          ::testing::Values(DistributionKind::kKetama, DistributionKind::kModula,
                                            DistributionKind::kRendezvous, DistributionKind::kJump,
                                            DistributionKind::kMaglev),
-                         [](const auto& info) { return std::string(distribution_name(info.param)); });
+                         [](const auto& info) {
+                           return std::string(distribution_name(info.param));
+                         });
 
 void expect_weighted_shares(DistributionKind kind) {
   const auto d = make_distribution(kind, {{"a", 1}, {"b", 2}, {"c", 3}});
@@ -519,7 +519,9 @@ void expect_weighted_shares(DistributionKind kind) {
 
 // ---------------------------------------------------------------- rendezvous
 
-TEST(Rendezvous, WeightedShares) { expect_weighted_shares(DistributionKind::kRendezvous); }
+TEST(Rendezvous, WeightedShares) {
+  expect_weighted_shares(DistributionKind::kRendezvous);
+}
 
 TEST(RendezvousFailover, SurvivorsNeverMoveAndDownKeysSpread) {
   const auto d = make_distribution(DistributionKind::kRendezvous,
@@ -538,6 +540,34 @@ TEST(RendezvousFailover, SurvivorsNeverMoveAndDownKeysSpread) {
     }
   }
   EXPECT_EQ(heirs, (std::set<uint32_t>{0, 1, 3, 4}));
+}
+
+TEST(Rendezvous, MatchesBruteForceHighestScore) {
+  // The pruned scan must pick exactly the argmax of -w / ln(u) over live nodes.
+  std::vector<RingNode> nodes;
+  for (int i = 0; i < 40; ++i) nodes.push_back({"n" + std::to_string(i), uint32_t(1 + i % 5)});
+  const auto d = make_distribution(DistributionKind::kRendezvous, nodes);
+  std::vector<bool> live(nodes.size(), true);
+  live[3] = live[17] = false;
+  d->set_live(live);
+  std::vector<uint64_t> seeds;
+  for (const RingNode& n : nodes) {
+    uint64_t s1, s2;
+    detail::name_seeds(n.ring_name, s1, s2);
+    seeds.push_back(s1);
+  }
+  for (uint32_t h : sample_hashes(3000)) {
+    const uint64_t k = detail::mix64(h);
+    uint32_t best = kNoNode;
+    double best_score = 0;
+    for (uint32_t i = 0; i < nodes.size(); ++i) {
+      if (!live[i]) continue;
+      const double u = (static_cast<double>(detail::mix64(seeds[i] ^ k) >> 11) + 0.5) * 0x1.0p-53;
+      const double score = -static_cast<double>(nodes[i].weight) / std::log(u);
+      if (best == kNoNode || score > best_score) best = i, best_score = score;
+    }
+    ASSERT_EQ(d->locate(h), best) << h;
+  }
 }
 
 TEST(Rendezvous, PointsReportWeights) {

@@ -2,6 +2,8 @@
 // twemproxy/libmemcached "apple" values, the nutcracker routing table
 // (research/twemproxy.md 1.6), RFC 1321 for md5, and high-byte vectors taken
 // from twemproxy 0.5's own hashkit (sign extension, odd tails, >12-byte keys).
+#include "ringproxy/hash.hpp"
+
 #include <gtest/gtest.h>
 
 #include <array>
@@ -9,7 +11,6 @@
 #include <string>
 #include <string_view>
 
-#include "ringproxy/hash.hpp"
 #include "ringproxy/hash_tag.hpp"
 
 namespace ringproxy {

@@ -1,0 +1,798 @@
+#!/usr/bin/python3
+"""Side-by-side benchmark: ringproxy vs twemproxy (nutcracker) vs direct redis-server.
+
+One command (from the repository root):
+
+    bench/run_bench.py                 # full run: 3 interleaved rounds
+    bench/run_bench.py --rounds 5      # more rounds
+    bench/run_bench.py --quick         # CI smoke run (1 round, few requests, 500 idle conns)
+    bench/run_bench.py --profile callgrind   # profile ringproxy under -c 50 -P 16 get,set
+
+What it does:
+  * starts 3 redis-server backends on free 127.0.0.1 ports, Debian's nutcracker over them
+    (generated YAML: hash fnv1a_64, distribution ketama, redis true, servers 127.0.0.1:P:1),
+    ringproxy over the same backends with the same ring, and one more redis-server as the
+    "direct" baseline;
+  * idle-connection memory: opens N (default 10,000) TCP connections to each proxy, each sends
+    one PING and reads the reply, then reads VmRSS/VmHWM from /proc/PID/status;
+  * runs redis-benchmark (-r 100000, --csv) against ringproxy, twemproxy and direct,
+    interleaved in rounds, and reports medians and ratios;
+  * writes CSVs and a PNG chart (gnuplot, bench/plot.gp) to bench/results/<timestamp>/ or --out.
+
+Everything it starts listens on 127.0.0.1 only and is stopped on exit (also on Ctrl-C).
+Only the Python standard library is used.
+"""
+
+import argparse
+import csv
+import datetime
+import io
+import os
+import platform
+import re
+import resource
+import selectors
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+TARGETS = ["ringproxy", "twemproxy", "direct"]
+PROXIES = ["ringproxy", "twemproxy"]
+
+# (scenario id, redis-benchmark -t tests, clients, pipeline, requests in a full run)
+# Request counts are chosen so that one run takes a few seconds on a small (2-core) machine.
+THROUGHPUT_RUNS = [
+    ("c50_P1", "get,set", 50, 1, 200_000),
+    ("c50_P16", "get,set", 50, 16, 1_000_000),
+    ("c500_P1", "get,set", 500, 1, 200_000),
+    ("c50_P1_misc", "mset,incr,lpush", 50, 1, 100_000),
+]
+LATENCY_RUN = ("lat_c10_P1", "get,set", 10, 1, 100_000)
+
+# redis-benchmark test name -> short label, per run id; order = table/chart order.
+SCENARIOS = [
+    ("GET c50 P1", "c50_P1", "GET"),
+    ("SET c50 P1", "c50_P1", "SET"),
+    ("GET c50 P16", "c50_P16", "GET"),
+    ("SET c50 P16", "c50_P16", "SET"),
+    ("GET c500 P1", "c500_P1", "GET"),
+    ("SET c500 P1", "c500_P1", "SET"),
+    ("MSET(10) c50 P1", "c50_P1_misc", "MSET (10 keys)"),
+    ("INCR c50 P1", "c50_P1_misc", "INCR"),
+    ("LPUSH c50 P1", "c50_P1_misc", "LPUSH"),
+]
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Process management
+
+
+class Procs:
+    """Processes started by this script; all are stopped by stop_all()."""
+
+    def __init__(self):
+        self.items = []  # (name, Popen)
+
+    def start(self, name, argv, logpath, cwd=None):
+        f = open(logpath, "ab")
+        p = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                             cwd=cwd, start_new_session=True)
+        f.close()
+        self.items.append((name, p))
+        return p
+
+    def stop(self, p, timeout=5.0):
+        if p.poll() is not None:
+            return
+        try:
+            p.send_signal(signal.SIGTERM)
+            p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        except ProcessLookupError:
+            pass
+
+    def stop_all(self):
+        for name, p in reversed(self.items):
+            self.stop(p)
+        self.items = []
+
+
+def free_port():
+    """A port free on 127.0.0.1 right now (the kernel picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_listening(port, proc, what, timeout=10.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with status {proc.returncode} before listening on {port}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{what} is not listening on 127.0.0.1:{port} after {timeout}s")
+
+
+def resp_command(port, *args, timeout=5.0):
+    """Send one command, return the raw reply bytes (enough for +OK / +PONG / short replies)."""
+    payload = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        payload += b"$%d\r\n%s\r\n" % (len(a), a)
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(payload)
+        data = b""
+        while not data.endswith(b"\r\n"):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        return data
+
+
+def proc_status(pid):
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k in ("VmRSS", "VmHWM"):
+                out[k] = int(v.split()[0])  # kB
+    return out
+
+
+def proc_cpu_seconds(pid):
+    """utime + stime of a process, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return [float(x) for x in f.read().split()[:3]]
+
+
+def machine_info():
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem_kb = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "kernel": platform.release(),
+        "mem_gib": round(mem_kb / 1048576, 1),
+    }
+
+
+def tool_version(argv):
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+        return (r.stdout + r.stderr).strip().splitlines()[0]
+    except Exception as e:  # noqa: BLE001 - informational only
+        return f"? ({e})"
+
+
+# --------------------------------------------------------------------------------------------
+# The setup: 3 backends + nutcracker + ringproxy over them, 1 direct redis-server
+
+
+class Setup:
+    def __init__(self, args, workdir, procs):
+        self.args = args
+        self.workdir = workdir
+        self.procs = procs
+        self.backend_ports = []
+        self.ports = {}  # target -> port
+        self.pids = {}   # target -> pid
+        self.popen = {}
+
+    def start_redis(self, name):
+        for attempt in range(5):
+            port = free_port()
+            p = self.procs.start(name, [
+                self.args.redis_server, "--port", str(port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--protected-mode", "yes",
+                "--daemonize", "no", "--dir", self.workdir, "--logfile", "",
+                "--maxclients", "20000",
+            ], os.path.join(self.workdir, f"{name}.log"))
+            try:
+                wait_listening(port, p, name)
+                return port, p
+            except RuntimeError as e:
+                log(f"  {name}: {e}; retrying on another port")
+                self.procs.stop(p)
+        raise RuntimeError(f"could not start {name}")
+
+    def start_nutcracker(self):
+        servers = "".join(f"   - 127.0.0.1:{p}:1\n" for p in self.backend_ports)
+        for attempt in range(5):
+            port, stats_port = free_port(), free_port()
+            if port == stats_port:
+                continue
+            yml = os.path.join(self.workdir, "nutcracker.yml")
+            with open(yml, "w") as f:
+                f.write("bench:\n"
+                        f"  listen: 127.0.0.1:{port}\n"
+                        "  hash: fnv1a_64\n"
+                        "  distribution: ketama\n"
+                        "  redis: true\n"
+                        "  servers:\n" + servers)
+            p = self.procs.start("twemproxy", [
+                self.args.nutcracker, "-c", yml, "-s", str(stats_port), "-a", "127.0.0.1",
+                "-o", os.path.join(self.workdir, "nutcracker.log"),
+            ], os.path.join(self.workdir, "nutcracker.stdout"))
+            try:
+                wait_listening(port, p, "nutcracker")
+                return port, p
+            except RuntimeError as e:
+                log(f"  nutcracker: {e}; retrying on other ports")
+                self.procs.stop(p)
+        raise RuntimeError("could not start nutcracker")
+
+    def start_ringproxy(self):
+        argv_b = []
+        for bp in self.backend_ports:
+            argv_b += ["--backend", f"127.0.0.1:{bp}:1"]
+        for attempt in range(5):
+            port = free_port()
+            p = self.procs.start("ringproxy", [
+                self.args.ringproxy, "--listen", f"127.0.0.1:{port}",
+                "--hash", "fnv1a_64", "--distribution", "ketama",
+                "--max-clients", str(max(10000, self.args.idle_conns + 1000)),
+                "--log-level", "warn",
+            ] + argv_b, os.path.join(self.workdir, "ringproxy.log"))
+            try:
+                wait_listening(port, p, "ringproxy")
+                return port, p
+            except RuntimeError as e:
+                log(f"  ringproxy: {e}; retrying on another port")
+                self.procs.stop(p)
+        raise RuntimeError("could not start ringproxy")
+
+    def start(self, with_direct=True, with_twemproxy=True):
+        for i in range(3):
+            port, _ = self.start_redis(f"backend{i + 1}")
+            self.backend_ports.append(port)
+        port, p = self.start_ringproxy()
+        self.ports["ringproxy"], self.pids["ringproxy"], self.popen["ringproxy"] = port, p.pid, p
+        if with_twemproxy:
+            port, p = self.start_nutcracker()
+            self.ports["twemproxy"], self.pids["twemproxy"], self.popen["twemproxy"] = port, p.pid, p
+        if with_direct:
+            port, p = self.start_redis("direct")
+            self.ports["direct"], self.pids["direct"], self.popen["direct"] = port, p.pid, p
+        # Routing sanity check: both proxies must put a key on the same backend.
+        for k in ("foo", "bar", "user:1", "user:10", "key:000000012345"):
+            for t in [t for t in PROXIES if t in self.ports]:
+                r = resp_command(self.ports[t], "SET", k, t)
+                if not r.startswith(b"+OK"):
+                    raise RuntimeError(f"SET through {t} failed: {r!r}")
+            holders = [bp for bp in self.backend_ports if resp_command(bp, "EXISTS", k).startswith(b":1")]
+            if len(holders) != 1:
+                raise RuntimeError(f"key {k!r} is on {len(holders)} backends: the two rings differ")
+        for bp in self.backend_ports:
+            resp_command(bp, "FLUSHALL")
+
+    def check_alive(self):
+        for t, p in self.popen.items():
+            if p.poll() is not None:
+                raise RuntimeError(f"{t} died (exit status {p.returncode}); logs in {self.workdir}")
+
+
+# --------------------------------------------------------------------------------------------
+# Idle connections and RSS
+
+
+def open_idle_connections(port, n, batch=200, timeout=20.0):
+    """Open n connections; each sends PING and reads +PONG. Returns the list of sockets."""
+    socks = []
+    ping = b"*1\r\n$4\r\nPING\r\n"
+    sel = selectors.DefaultSelector()
+    try:
+        while len(socks) < n:
+            todo = min(batch, n - len(socks))
+            pending = {}
+            for _ in range(todo):
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                # RST on close: no TIME_WAIT left behind, the ephemeral ports come back at once.
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                s.settimeout(timeout)
+                s.connect(("127.0.0.1", port))
+                s.sendall(ping)
+                s.setblocking(False)
+                pending[s] = b""
+                sel.register(s, selectors.EVENT_READ)
+                socks.append(s)
+            deadline = time.time() + timeout
+            while pending:
+                left = deadline - time.time()
+                if left <= 0:
+                    raise RuntimeError(f"{len(pending)} PINGs unanswered after {timeout}s "
+                                       f"({len(socks)} connections open)")
+                for key, _ in sel.select(timeout=left):
+                    s = key.fileobj
+                    data = s.recv(64)
+                    if not data:
+                        raise RuntimeError(f"connection closed by the proxy after {len(socks)} connections")
+                    pending[s] += data
+                    if pending[s].endswith(b"\r\n"):
+                        if not pending[s].startswith(b"+PONG"):
+                            raise RuntimeError(f"unexpected reply to PING: {pending[s]!r}")
+                        sel.unregister(s)
+                        del pending[s]
+        return socks
+    except BaseException:
+        for s in socks:
+            s.close()
+        raise
+    finally:
+        sel.close()
+
+
+def measure_idle_rss(setup, target, n):
+    port, pid = setup.ports[target], setup.pids[target]
+    # Warm up with a few keyed commands so both proxies have their backend connections.
+    for i in range(30):
+        resp_command(port, "SET", f"warm:{i}", "x")
+    time.sleep(0.5)
+    before = proc_status(pid)
+    t0 = time.time()
+    socks = open_idle_connections(port, n)
+    open_s = time.time() - t0
+    time.sleep(1.0)
+    during = proc_status(pid)
+    # The proxy must still serve traffic with all of them open.
+    ok = resp_command(port, "GET", "warm:1").startswith(b"$1")
+    for s in socks:
+        s.close()
+    time.sleep(0.5)
+    after = proc_status(pid)
+    per_conn = (during["VmRSS"] - before["VmRSS"]) / n
+    return {
+        "target": target, "connections": n,
+        "rss_idle_kb": before["VmRSS"], "rss_with_kb": during["VmRSS"], "hwm_kb": during["VmHWM"],
+        "rss_after_close_kb": after["VmRSS"], "kb_per_conn": round(per_conn, 2),
+        "open_seconds": round(open_s, 2), "still_serving": ok,
+    }
+
+
+def raise_nofile(want):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    new_soft = hard if hard != resource.RLIM_INFINITY else max(soft, want)
+    if new_soft > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (new_soft, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+# --------------------------------------------------------------------------------------------
+# redis-benchmark
+
+
+def run_redis_benchmark(args, port, tests, clients, pipeline, requests, logf):
+    argv = [args.redis_benchmark, "-h", "127.0.0.1", "-p", str(port), "-t", tests,
+            "-c", str(clients), "-P", str(pipeline), "-n", str(requests),
+            "-r", "100000", "--csv"]
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=args.run_timeout)
+    logf.write("$ " + " ".join(argv) + "\n" + r.stdout + r.stderr + "\n")
+    logf.flush()
+    errors = [l for l in r.stderr.splitlines() if l.strip() and "Could not fetch server CONFIG" not in l]
+    rows = {}
+    for row in csv.DictReader(io.StringIO(r.stdout)):
+        if row.get("test") and row.get("rps"):
+            rows[row["test"]] = row
+    if r.returncode != 0 or not rows:
+        raise RuntimeError(f"redis-benchmark failed (status {r.returncode}): {r.stderr.strip()[:300]}")
+    return rows, errors
+
+
+def fmt_num(x, nd=0):
+    if x is None:
+        return "-"
+    return f"{x:,.{nd}f}"
+
+
+def fmt_ratio(x):
+    return "-" if x is None else f"{x:.2f}"
+
+
+def median(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 3; 1 with --quick)")
+    ap.add_argument("--quick", action="store_true",
+                    help="CI smoke run: 1 round, 1/20 of the requests, 500 idle connections")
+    ap.add_argument("--scale", type=float, default=None,
+                    help="multiply every request count by this (default 1; 0.05 with --quick)")
+    ap.add_argument("--idle-conns", type=int, default=None,
+                    help="idle client connections for the RSS test (default 10000; 500 with --quick; 0 = skip)")
+    ap.add_argument("--out", default=None, help="output directory (default bench/results/<timestamp>)")
+    ap.add_argument("--ringproxy", default=None,
+                    help="ringproxy binary (default build-bench/ringproxy, else build/ringproxy)")
+    ap.add_argument("--nutcracker", default=shutil.which("nutcracker") or "/usr/sbin/nutcracker")
+    ap.add_argument("--redis-server", default=shutil.which("redis-server") or "redis-server")
+    ap.add_argument("--redis-benchmark", default=shutil.which("redis-benchmark") or "redis-benchmark")
+    ap.add_argument("--max-load", type=float, default=1.5,
+                    help="wait (up to --max-wait s) for the 1-minute load average to drop below this")
+    ap.add_argument("--max-wait", type=int, default=None, help="seconds (default 300; 0 with --quick)")
+    ap.add_argument("--run-timeout", type=int, default=600, help="timeout of one redis-benchmark run (s)")
+    ap.add_argument("--no-plot", action="store_true", help="skip the gnuplot chart")
+    ap.add_argument("--profile", choices=["callgrind", "perf"], default=None,
+                    help="instead of the benchmark: profile ringproxy under "
+                         "redis-benchmark -c 50 -P 16 -t get,set and print the top functions")
+    ap.add_argument("--profile-requests", type=int, default=None,
+                    help="requests of the profiled run (default 200000 callgrind, 2000000 perf)")
+    args = ap.parse_args()
+
+    if args.rounds is None:
+        args.rounds = 1 if args.quick else 3
+    if args.scale is None:
+        args.scale = 0.05 if args.quick else 1.0
+    if args.idle_conns is None:
+        args.idle_conns = 500 if args.quick else 10000
+    if args.max_wait is None:
+        args.max_wait = 0 if args.quick else 300
+    if args.ringproxy is None:
+        for cand in ("build-bench/ringproxy", "build/ringproxy"):
+            if os.access(os.path.join(REPO, cand), os.X_OK):
+                args.ringproxy = os.path.join(REPO, cand)
+                break
+        else:
+            sys.exit("ringproxy binary not found; build it: cmake -S . -B build-bench "
+                     "-DCMAKE_BUILD_TYPE=Release -DRINGPROXY_TESTS=OFF && "
+                     "cmake --build build-bench -j2 --target ringproxy")
+    args.ringproxy = os.path.abspath(args.ringproxy)
+    for tool in (args.nutcracker, args.redis_server, args.redis_benchmark):
+        if not (os.access(tool, os.X_OK) or shutil.which(tool)):
+            sys.exit(f"{tool} not found: run scripts/install-deps.sh")
+
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = os.path.abspath(args.out or os.path.join(HERE, "results", stamp))
+    os.makedirs(out, exist_ok=True)
+    workdir = tempfile.mkdtemp(prefix="ringproxy-bench-")
+
+    nofile = raise_nofile(args.idle_conns + 1000)  # inherited by the proxies we start
+    procs = Procs()
+
+    def on_signal(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    try:
+        if args.profile:
+            return profile(args, out, workdir, procs)
+        return bench(args, out, workdir, procs, nofile)
+    except KeyboardInterrupt:
+        log("interrupted; stopping everything")
+        return 130
+    finally:
+        procs.stop_all()
+        log(f"stopped all processes; logs in {workdir}")
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def wait_for_quiet(args):
+    load = loadavg()
+    if load[0] <= args.max_load or args.max_wait <= 0:
+        return load, 0
+    log(f"load average {load[0]:.2f} > {args.max_load}: waiting up to {args.max_wait}s for it to drop")
+    t0 = time.time()
+    while time.time() - t0 < args.max_wait:
+        time.sleep(10)
+        load = loadavg()
+        if load[0] <= args.max_load:
+            break
+    waited = int(time.time() - t0)
+    log(f"load average now {load[0]:.2f} after waiting {waited}s")
+    return load, waited
+
+
+def bench(args, out, workdir, procs, nofile):
+    info = machine_info()
+    load_wait, waited = wait_for_quiet(args)
+    load_start = loadavg()
+    info.update({
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "ringproxy": args.ringproxy,
+        "ringproxy_version": tool_version([args.ringproxy, "--version"]),
+        "nutcracker_version": tool_version([args.nutcracker, "-V"]),
+        "redis_version": tool_version([args.redis_server, "--version"]),
+        "rounds": args.rounds, "scale": args.scale, "quick": args.quick,
+        "load_at_start": " ".join(f"{x:.2f}" for x in load_start), "waited_for_load_s": waited,
+    })
+    try:
+        info["git"] = subprocess.run(["git", "-C", REPO, "describe", "--always", "--dirty"],
+                                     capture_output=True, text=True).stdout.strip()
+    except OSError:
+        info["git"] = "?"
+    log(f"machine: {info['nproc']} CPUs, {info['cpu']}, kernel {info['kernel']}, {info['mem_gib']} GiB")
+    log(f"load average at start: {info['load_at_start']}; output: {out}")
+
+    setup = Setup(args, workdir, procs)
+    setup.start()
+    log("started: backends " + ", ".join(map(str, setup.backend_ports)) + "; " +
+        ", ".join(f"{t} :{setup.ports[t]}" for t in TARGETS) + f"; work dir {workdir}")
+
+    # ---- idle connections / RSS (before any load, so earlier traffic does not inflate RSS)
+    rss_rows = []
+    if args.idle_conns > 0:
+        n = min(args.idle_conns, nofile - 200)
+        if n < args.idle_conns:
+            log(f"RLIMIT_NOFILE is {nofile}: using {n} idle connections instead of {args.idle_conns}")
+        for t in PROXIES:
+            log(f"idle connections: {n} to {t} ...")
+            try:
+                row = measure_idle_rss(setup, t, n)
+            except Exception as e:  # noqa: BLE001 - report and go on with the throughput part
+                log(f"  {t}: FAILED: {e}")
+                row = {"target": t, "connections": n, "error": str(e)}
+            rss_rows.append(row)
+            if "error" not in row:
+                log(f"  {t}: RSS idle {row['rss_idle_kb']} kB, with {n} conns {row['rss_with_kb']} kB "
+                    f"(VmHWM {row['hwm_kb']} kB) -> {row['kb_per_conn']} kB/conn; "
+                    f"opened in {row['open_seconds']}s")
+            setup.check_alive()
+
+    # ---- throughput + latency, interleaved
+    runs = THROUGHPUT_RUNS + [LATENCY_RUN]
+    raw = []  # dicts
+    raw_log = open(os.path.join(out, "redis-benchmark.log"), "w")
+    t_start = time.time()
+    for rnd in range(1, args.rounds + 1):
+        for run_id, tests, c, P, n_full in runs:
+            n = max(1000, int(n_full * args.scale))
+            for t in TARGETS:
+                setup.check_alive()
+                pid = setup.pids[t]
+                cpu0 = proc_cpu_seconds(pid)
+                w0 = time.time()
+                try:
+                    rows, errors = run_redis_benchmark(args, setup.ports[t], tests, c, P, n, raw_log)
+                except Exception as e:  # noqa: BLE001
+                    log(f"  round {rnd} {run_id} {t}: FAILED: {e}")
+                    continue
+                wall = time.time() - w0
+                cpu = proc_cpu_seconds(pid) - cpu0
+                total_req = n * len(rows)
+                for test, row in rows.items():
+                    raw.append({
+                        "round": rnd, "run": run_id, "test": test, "target": t,
+                        "clients": c, "pipeline": P, "requests": n,
+                        "rps": float(row["rps"]), "avg_ms": float(row["avg_latency_ms"]),
+                        "p50_ms": float(row["p50_latency_ms"]), "p95_ms": float(row["p95_latency_ms"]),
+                        "p99_ms": float(row["p99_latency_ms"]), "max_ms": float(row["max_latency_ms"]),
+                        # CPU of the target process over the whole run (all its tests), per request
+                        "cpu_us_per_req": round(cpu * 1e6 / total_req, 3),
+                        "errors": len(errors),
+                    })
+                short = " ".join(f"{k.split()[0]}={float(v['rps']):,.0f}" for k, v in rows.items())
+                log(f"  round {rnd}/{args.rounds} {run_id:12s} {t:9s} {short}  ({wall:.1f}s"
+                    + (f", {len(errors)} error lines" if errors else "") + ")")
+    raw_log.close()
+    load_end = loadavg()
+    info["load_at_end"] = " ".join(f"{x:.2f}" for x in load_end)
+    info["bench_seconds"] = int(time.time() - t_start)
+
+    # ---- aggregate
+    def med(run_id, test, target, field):
+        return median([r[field] for r in raw
+                       if r["run"] == run_id and r["test"] == test and r["target"] == target])
+
+    def spread(run_id, test, target):
+        xs = [r["rps"] for r in raw if r["run"] == run_id and r["test"] == test and r["target"] == target]
+        return (min(xs), max(xs)) if xs else (None, None)
+
+    summary = []
+    for label, run_id, test in SCENARIOS:
+        row = {"scenario": label}
+        for t in TARGETS:
+            row[t] = med(run_id, test, t, "rps")
+            lo, hi = spread(run_id, test, t)
+            row[f"{t}_min"], row[f"{t}_max"] = lo, hi
+        row["rp_over_tw"] = ratio(row["ringproxy"], row["twemproxy"])
+        row["rp_over_direct"] = ratio(row["ringproxy"], row["direct"])
+        row["tw_over_direct"] = ratio(row["twemproxy"], row["direct"])
+        for t in PROXIES:
+            row[f"{t}_cpu_us"] = med(run_id, test, t, "cpu_us_per_req")
+        summary.append(row)
+
+    latency = []
+    for test in ("GET", "SET"):
+        for t in TARGETS:
+            latency.append({
+                "test": f"{test} c10 P1", "target": t,
+                "rps": med(LATENCY_RUN[0], test, t, "rps"),
+                "p50_ms": med(LATENCY_RUN[0], test, t, "p50_ms"),
+                "p99_ms": med(LATENCY_RUN[0], test, t, "p99_ms"),
+            })
+
+    # ---- write CSVs
+    def write_csv(name, rows, fields=None):
+        path = os.path.join(out, name)
+        if not rows:
+            return path
+        fields = fields or list(rows[0].keys())
+        with open(path, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
+            w.writeheader()
+            for r in rows:
+                w.writerow({k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()})
+        return path
+
+    write_csv("raw.csv", raw)
+    write_csv("summary.csv", summary)
+    write_csv("latency.csv", latency)
+    rss_fields = ["target", "connections", "rss_idle_kb", "rss_with_kb", "hwm_kb", "rss_after_close_kb",
+                  "kb_per_conn", "open_seconds", "still_serving", "error"]
+    write_csv("rss.csv", rss_rows, rss_fields)
+    with open(os.path.join(out, "machine.txt"), "w") as f:
+        for k, v in info.items():
+            f.write(f"{k}: {v}\n")
+
+    # ---- print tables
+    lines = []
+    lines.append(f"Throughput, requests/s (median of {args.rounds} round(s); "
+                 f"redis-benchmark -r 100000; ratio > 1 = ringproxy faster)")
+    hdr = (f"{'scenario':17s} {'ringproxy':>10s} {'twemproxy':>10s} {'direct':>10s} "
+           f"{'rp/tw':>6s} {'rp/direct':>9s} {'tw/direct':>9s} {'rp µs/req':>9s} {'tw µs/req':>9s}")
+    lines.append(hdr)
+    lines.append("-" * len(hdr))
+    for r in summary:
+        lines.append(f"{r['scenario']:17s} {fmt_num(r['ringproxy']):>10s} {fmt_num(r['twemproxy']):>10s} "
+                     f"{fmt_num(r['direct']):>10s} {fmt_ratio(r['rp_over_tw']):>6s} "
+                     f"{fmt_ratio(r['rp_over_direct']):>9s} {fmt_ratio(r['tw_over_direct']):>9s} "
+                     f"{fmt_num(r['ringproxy_cpu_us'], 2):>9s} {fmt_num(r['twemproxy_cpu_us'], 2):>9s}")
+    lines.append("(µs/req = CPU time of the proxy process per request, from /proc/PID/stat)")
+    lines.append("")
+    lines.append("Latency at -c 10 -P 1 (median over rounds of redis-benchmark's p50/p99), ms")
+    lines.append(f"{'test':10s} {'target':10s} {'req/s':>9s} {'p50':>7s} {'p99':>7s}")
+    for r in latency:
+        lines.append(f"{r['test']:10s} {r['target']:10s} {fmt_num(r['rps']):>9s} "
+                     f"{fmt_num(r['p50_ms'], 3):>7s} {fmt_num(r['p99_ms'], 3):>7s}")
+    if rss_rows:
+        lines.append("")
+        lines.append("Memory with idle client connections (each sent one PING)")
+        lines.append(f"{'proxy':10s} {'conns':>6s} {'RSS idle kB':>11s} {'RSS with kB':>11s} "
+                     f"{'VmHWM kB':>9s} {'kB/conn':>8s}")
+        for r in rss_rows:
+            if "error" in r:
+                lines.append(f"{r['target']:10s} FAILED: {r['error']}")
+            else:
+                lines.append(f"{r['target']:10s} {r['connections']:>6d} {r['rss_idle_kb']:>11d} "
+                             f"{r['rss_with_kb']:>11d} {r['hwm_kb']:>9d} {r['kb_per_conn']:>8.2f}")
+    lines.append("")
+    lines.append(f"machine: {info['nproc']} CPUs, {info['cpu']}, kernel {info['kernel']}; "
+                 f"load average at start {info['load_at_start']}, at end {info['load_at_end']}; "
+                 f"{info['bench_seconds']}s of benchmarks")
+    table = "\n".join(lines)
+    log("")
+    log(table)
+    with open(os.path.join(out, "table.txt"), "w") as f:
+        f.write(table + "\n")
+
+    # ---- chart
+    if not args.no_plot:
+        dat = os.path.join(out, "plot.dat")
+        with open(dat, "w") as f:
+            f.write("# scenario ringproxy twemproxy direct rp/tw rp/direct\n")
+            for r in summary:
+                vals = [r["ringproxy"], r["twemproxy"], r["direct"], r["rp_over_tw"], r["rp_over_direct"]]
+                f.write(f"\"{r['scenario']}\" " + " ".join("NaN" if v is None else f"{v:.4f}" for v in vals) + "\n")
+        png = os.path.join(out, "throughput.png")
+        title = (f"ringproxy vs twemproxy 0.5.0 vs direct redis - {info['nproc']} CPUs {info['cpu']}, "
+                 f"median of {args.rounds} round(s)")
+        if shutil.which("gnuplot"):
+            r = subprocess.run(["gnuplot", "-e", f"datafile='{dat}'; outfile='{png}'; charttitle='{title}'",
+                                os.path.join(HERE, "plot.gp")], capture_output=True, text=True)
+            if r.returncode != 0:
+                log("gnuplot failed: " + r.stderr.strip())
+            else:
+                log(f"chart: {png}")
+        else:
+            log("gnuplot not found: no chart")
+    log(f"results: {out}")
+    failed = [r for r in summary if r["ringproxy"] is None or r["twemproxy"] is None or r["direct"] is None]
+    return 1 if failed else 0
+
+
+# --------------------------------------------------------------------------------------------
+# Profiling
+
+
+def profile(args, out, workdir, procs):
+    """Run ringproxy under callgrind or perf with -c 50 -P 16 -t get,set and print the top."""
+    if args.profile == "callgrind":
+        wrapper = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/callgrind.out",
+                   "--dump-instr=no", "--collect-jumps=no"]
+        n = args.profile_requests or 200_000
+    else:
+        wrapper = ["perf", "record", "-g", "-F", "2000", "-e", "cpu-clock", "-o", f"{out}/perf.data", "--"]
+        n = args.profile_requests or 2_000_000
+    real = args.ringproxy
+    setup = Setup(args, workdir, procs)  # backends only; ringproxy is started under the profiler
+    for i in range(3):
+        port, _ = setup.start_redis(f"backend{i + 1}")
+        setup.backend_ports.append(port)
+    port = free_port()
+    argv = wrapper + [real, "--listen", f"127.0.0.1:{port}", "--hash", "fnv1a_64",
+                      "--distribution", "ketama", "--log-level", "warn"]
+    for bp in setup.backend_ports:
+        argv += ["--backend", f"127.0.0.1:{bp}:1"]
+    p = procs.start("ringproxy-profiled", argv, os.path.join(out, "profiled-ringproxy.log"))
+    wait_listening(port, p, "profiled ringproxy", timeout=60)
+    log(f"profiling ringproxy ({args.profile}) with redis-benchmark -c 50 -P 16 -t get,set -n {n}")
+    with open(os.path.join(out, "redis-benchmark.log"), "w") as lf:
+        rows, _ = run_redis_benchmark(args, port, "get,set", 50, 16, n, lf)
+    for k, v in rows.items():
+        log(f"  {k}: {float(v['rps']):,.0f} req/s (under the profiler)")
+    # SIGINT lets both valgrind and perf write their data
+    p.send_signal(signal.SIGINT)
+    try:
+        p.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=30)
+    if args.profile == "callgrind":
+        rep = subprocess.run(["callgrind_annotate", "--inclusive=no", f"{out}/callgrind.out"],
+                             capture_output=True, text=True)
+        txt = rep.stdout
+        path = os.path.join(out, "callgrind_self.txt")
+        incl = subprocess.run(["callgrind_annotate", "--inclusive=yes", f"{out}/callgrind.out"],
+                              capture_output=True, text=True).stdout
+        with open(os.path.join(out, "callgrind_inclusive.txt"), "w") as f:
+            f.write(incl)
+    else:
+        rep = subprocess.run(["perf", "report", "-i", f"{out}/perf.data", "--no-children",
+                              "--sort", "symbol", "--stdio", "-g", "none"],
+                             capture_output=True, text=True)
+        txt = rep.stdout
+        path = os.path.join(out, "perf_self.txt")
+    with open(path, "w") as f:
+        f.write(txt)
+    log("\n".join(txt.splitlines()[:60]))
+    log(f"profile: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
