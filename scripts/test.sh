@@ -24,6 +24,8 @@ if [[ -f tests/clients/package.json ]]; then
       npm install --no-audit --no-fund
     fi
   )
+  # The npm packages are in place: the client tests must run, not skip.
+  export RINGPROXY_REQUIRE_CLIENTS=1
 fi
 
 phase "build (build/)"

@@ -81,7 +81,9 @@ void Proxy::local_command(ClientConnection& c, const CommandInfo& cmd) {
   const std::string_view name = cmd.name;
 
   if (name == "ping") {
-    if (argc == 1) {
+    if (argc > 2) {
+      error("ERR wrong number of arguments for 'ping' command");
+    } else if (argc == 1) {
       resp::simple(out, "PONG");
     } else {
       resp::bulk(out, argv[1]);
@@ -402,6 +404,63 @@ void Proxy::write_info(Buffer& out, std::string_view section) {
     text.append("\r\n");
   }
   resp::bulk(out, text);
+}
+
+// PROXY NODES: the proxy's view of its backends, answered locally. The reply
+// is an array with one bulk string per backend, in configuration order, of
+// space-separated key=value fields, e.g.
+//
+//   addr=127.0.0.1:7001 name=cache-a state=down weight=1 points=160
+//   connections=0 requests=1234 errors=17 timeouts=0 ejections=1 inflight=0
+//   failover_keys=0 last_change_ms=5320 last_error=connection refused
+//
+// (one line per backend). `name` is "-" when the backend has none; `state` is
+// up, failing, down or probing; `points` are its ring points (a down backend
+// keeps them, they are skipped); `ejections` counts transitions to down from
+// up/failing; `last_change_ms` is the time since the last state change;
+// `last_error` is always the last field and runs to the end of the line (it
+// may contain spaces; "-" when there was none). PROXY HELP lists this.
+void Proxy::proxy_command(ClientConnection& c) {
+  const std::vector<std::string_view>& argv = c.argv();
+  Request* req = nullptr;
+  Buffer& out = c.local_reply_buffer(req);
+  std::string_view sub = argv.size() > 1 ? argv[1] : std::string_view();
+  if (iequals(sub, "nodes") && argv.size() == 2) {
+    uint64_t now = uv_now(loop_);
+    std::vector<uint32_t> points = router_->distribution().points_per_node();
+    resp::array_header(out, static_cast<int64_t>(backends_.size()));
+    for (uint32_t i = 0; i < backends_.size(); ++i) {
+      const Backend& b = *backends_[i];
+      const BackendStats& st = b.stats();
+      std::string error = sanitize(health_->last_error(i));
+      std::string line =
+          "addr=" + b.spec().host + ":" + std::to_string(b.spec().port) +
+          " name=" + (b.spec().name.empty() ? std::string("-") : sanitize(b.spec().name)) +
+          " state=" + std::string(backend_state_name(health_->state(i))) +
+          " weight=" + std::to_string(b.spec().weight) +
+          " points=" + std::to_string(i < points.size() ? points[i] : 0) +
+          " connections=" + std::to_string(b.open_connections()) +
+          " requests=" + std::to_string(st.requests) + " errors=" + std::to_string(st.errors) +
+          " timeouts=" + std::to_string(st.timeouts) +
+          " ejections=" + std::to_string(st.ejections) +
+          " inflight=" + std::to_string(b.inflight()) +
+          " failover_keys=" + std::to_string(failover_.tracked(i)) +
+          " last_change_ms=" + std::to_string(now - health_->last_change_ms(i)) +
+          " last_error=" + (error.empty() ? std::string("-") : error);
+      resp::bulk(out, line);
+    }
+  } else if (iequals(sub, "help") && argv.size() == 2) {
+    resp::array_header(out, 2);
+    resp::bulk(out, "PROXY NODES -- one line per backend: addr name state weight points connections "
+                    "requests errors timeouts ejections inflight failover_keys last_change_ms "
+                    "last_error");
+    resp::bulk(out, "PROXY HELP -- this text");
+  } else {
+    stats_.errors++;
+    resp::error(out, "ERR unknown subcommand or wrong number of arguments for 'proxy|" +
+                         lower(sub) + "'. Try PROXY HELP.");
+  }
+  c.finish_local(req);
 }
 
 }  // namespace ringproxy

@@ -40,6 +40,20 @@ std::string lower(std::string_view s) {
   return r;
 }
 
+// Redis's text (processCommand): the name cut at 128 bytes, then the quoted
+// arguments while the list is under 128 bytes, each cut to fit; printf's %s
+// semantics, so a NUL byte ends a name or an argument.
+std::string unknown_command_error(const std::vector<std::string_view>& argv) {
+  auto cut = [](std::string_view s, size_t max) { return s.substr(0, std::min(max, s.find('\0'))); };
+  std::string args;
+  for (size_t i = 1; i < argv.size() && args.size() < 128; ++i) {
+    args.append("'").append(cut(argv[i], 128 - args.size())).append("' ");
+  }
+  std::string msg = "ERR unknown command '";
+  msg.append(cut(argv[0], 128)).append("', with args beginning with: ").append(args);
+  return msg;
+}
+
 std::vector<RingNode> ring_nodes(const Config& c) {
   std::vector<RingNode> nodes;
   for (const BackendSpec& b : c.backends) nodes.push_back({b.ring_name, b.weight});
@@ -270,13 +284,12 @@ void Proxy::dispatch(ClientConnection& c, const RequestParser& p) {
     return;
   }
   if (cmd == nullptr) {
-    std::string msg = "ERR unknown command '";
-    msg.append(argv[0].substr(0, 128));
-    msg.append("', with args beginning with: ");
-    for (size_t i = 1; i < argv.size() && msg.size() < 256; ++i) {
-      msg.append("'").append(argv[i].substr(0, 128)).append("' ");
+    if (lower(argv[0]) == "proxy") {  // PROXY NODES (local_commands.cpp)
+      stats_.local++;
+      proxy_command(c);
+      return;
     }
-    reply_error(c, msg);
+    reply_error(c, unknown_command_error(argv));
     return;
   }
   if (!arity_ok(*cmd, argv.size())) {
@@ -579,7 +592,7 @@ void Proxy::queue_in_transaction(ClientConnection& c, const CommandInfo* cmd,
   const std::vector<std::string_view>& argv = c.argv();
   if (cmd == nullptr) {
     tx.dirty = true;
-    reply_error(c, "ERR unknown command '" + std::string(argv[0].substr(0, 128)) + "'");
+    reply_error(c, unknown_command_error(argv));
     return;
   }
   if (!arity_ok(*cmd, argv.size())) {
@@ -763,6 +776,9 @@ void Proxy::complete(Request* req) {
 
 void Proxy::on_backend_error(Backend& backend, std::string_view reason) {
   log(LogLevel::kDebug, "backend ", backend.address(), ": ", reason);
+  // While shutting down, fail_all() is not a health signal: a report would
+  // start a new probe connection that keeps the loop (and the process) alive.
+  if (stopping_) return;
   health_->report_failure(backend.index(), reason);
 }
 

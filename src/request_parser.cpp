@@ -78,6 +78,12 @@ int hex_value(char c) {
   return -1;
 }
 
+// End of the search window for a line starting at `pos` that may hold `max`
+// bytes before its terminator; no overflow even for max == SIZE_MAX.
+size_t window_end(size_t len, size_t pos, size_t max) {
+  return len - pos > max ? pos + max + 1 : len;
+}
+
 void append_number(std::string& s, char type, size_t n) {
   char buf[24];
   buf[0] = type;
@@ -143,9 +149,8 @@ int RequestParser::find_header_end(const char* data, size_t len, std::string_vie
                                    size_t* cr) {
   // The line (type byte included, '\r' excluded) may be max_inline_len long,
   // so never look further than that: garbage without '\r' fails fast.
-  const size_t window_end = std::min(len, pos_ + limits_.max_inline_len + 1);
-  const void* r =
-      scan_ < window_end ? std::memchr(data + scan_, '\r', window_end - scan_) : nullptr;
+  const size_t end = window_end(len, pos_, limits_.max_inline_len);
+  const void* r = scan_ < end ? std::memchr(data + scan_, '\r', end - scan_) : nullptr;
   if (r == nullptr) {
     if (len - pos_ > limits_.max_inline_len) {
       fail(too_big);
@@ -283,9 +288,8 @@ RequestParser::Status RequestParser::parse(const char* data, size_t len) {
         break;
 
       case State::kInline: {
-        const size_t window_end = std::min(len, pos_ + limits_.max_inline_len + 1);
-        const void* nl =
-            scan_ < window_end ? std::memchr(data + scan_, '\n', window_end - scan_) : nullptr;
+        const size_t end = window_end(len, pos_, limits_.max_inline_len);
+        const void* nl = scan_ < end ? std::memchr(data + scan_, '\n', end - scan_) : nullptr;
         if (nl == nullptr) {
           if (len - pos_ > limits_.max_inline_len) return fail(kTooBigInline);
           scan_ = len;

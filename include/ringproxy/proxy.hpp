@@ -107,6 +107,9 @@ class Proxy final : public BackendEvents {
 
   // Local commands (local_commands.cpp).
   void local_command(ClientConnection& c, const CommandInfo& cmd);
+  // PROXY NODES / PROXY HELP (not in the command table: dispatch calls it for
+  // an unknown command named "proxy").
+  void proxy_command(ClientConnection& c);
   void write_info(Buffer& out, std::string_view section);
 
   // Merging (reply_merger.cpp).

@@ -18,12 +18,24 @@ namespace ringproxy::testing::core {
 
 using Cmd = std::vector<std::string>;
 
-inline Reply ok() { return Reply::make_status("OK"); }
-inline Reply status(std::string s) { return Reply::make_status(std::move(s)); }
-inline Reply str(std::string s) { return Reply::make_string(std::move(s)); }
-inline Reply num(long long n) { return Reply::make_integer(n); }
-inline Reply nil() { return Reply::make_nil(); }
-inline Reply arr(std::vector<Reply> e) { return Reply::make_array(std::move(e)); }
+inline Reply ok() {
+  return Reply::make_status("OK");
+}
+inline Reply status(std::string s) {
+  return Reply::make_status(std::move(s));
+}
+inline Reply str(std::string s) {
+  return Reply::make_string(std::move(s));
+}
+inline Reply num(long long n) {
+  return Reply::make_integer(n);
+}
+inline Reply nil() {
+  return Reply::make_nil();
+}
+inline Reply arr(std::vector<Reply> e) {
+  return Reply::make_array(std::move(e));
+}
 
 inline std::string join(const Cmd& cmd) {
   std::string s;
@@ -155,8 +167,8 @@ class CoreClusterTest : public ClusterTest {
       for (size_t i = 0; i < names.size(); ++i) {
         if (out[where[i]].size() < count) out[where[i]].push_back(names[i]);
       }
-      bool done = std::all_of(out.begin(), out.end(),
-                              [&](const auto& v) { return v.size() >= count; });
+      bool done =
+          std::all_of(out.begin(), out.end(), [&](const auto& v) { return v.size() >= count; });
       if (done) return out;
     }
     throw HarnessError("names_per_backend: no spread found for prefix " + prefix);

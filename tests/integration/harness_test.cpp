@@ -77,11 +77,11 @@ TEST(CommandHarness, ExternalClientsReachRedis) {
   EXPECT_TRUE(cli.ok()) << cli.describe();
   EXPECT_EQ(cli.out, "PONG\n");
 
-  CommandResult py =
-      run_command({python3_binary(), "-c",
-                   "import redis, sys; print(redis.Redis(port=int(sys.argv[1])).ping())",
-                   std::to_string(server.port())},
-                  {.timeout = Duration(20000)});
+  CommandResult py = run_command(
+      {python3_binary(), "-c",
+       "import redis, sys; print(redis.Redis(host=\"127.0.0.1\", port=int(sys.argv[1])).ping())",
+       std::to_string(server.port())},
+      {.timeout = Duration(20000)});
   EXPECT_TRUE(py.ok()) << py.describe();
   EXPECT_EQ(py.out, "True\n");
 }

@@ -71,9 +71,10 @@ TEST_F(CoreMultiKey, ColocatedCommandsWorkWithACommonHashTag) {
   EXPECT_EQ(c.command({"PFCOUNT", "{t}hm"}), num(3));
   EXPECT_EQ(c.command({"BITOP", "AND", "{t}band", "{t}bits1", "{t}bits2"}), num(2));
   EXPECT_EQ(c.command({"GET", "{t}band"}), str(std::string("a\0", 2)));
-  EXPECT_EQ(c.command({"EVAL", "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('GET', KEYS[2])",
-                       "2", "{t}e1", "{t}str2", "set-by-eval"}),
-            str("v"));
+  EXPECT_EQ(
+      c.command({"EVAL", "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('GET', KEYS[2])",
+                 "2", "{t}e1", "{t}str2", "set-by-eval"}),
+      str("v"));
   EXPECT_EQ(c.command({"GET", "{t}e1"}), str("set-by-eval"));
   Reply sha = c.command({"SCRIPT", "LOAD", "return redis.call('INCRBY', KEYS[1], ARGV[1])"});
   ASSERT_TRUE(sha.is_string()) << sha;
@@ -123,8 +124,9 @@ TEST_F(CoreMultiKey, CrossBackendCommandsAreRefusedAndChangeNothing) {
     std::vector<Cmd> setup;
     Cmd cmd;
   };
-  Reply sha = c.command({"SCRIPT", "LOAD", "redis.call('SET', KEYS[1], 'x'); "
-                                           "redis.call('SET', KEYS[2], 'y'); return 1"});
+  Reply sha = c.command({"SCRIPT", "LOAD",
+                         "redis.call('SET', KEYS[1], 'x'); "
+                         "redis.call('SET', KEYS[2], 'y'); return 1"});
   ASSERT_TRUE(sha.is_string()) << sha;
   const std::vector<Case> cases = {
       {{{"SET", a, "1"}, {"SET", b, "2"}}, {"RENAME", a, b}},
@@ -143,8 +145,8 @@ TEST_F(CoreMultiKey, CrossBackendCommandsAreRefusedAndChangeNothing) {
       {{{"SET", a, "x"}, {"SET", b, "y"}}, {"BITOP", "AND", a2, a, b}},
       {{{"SET", a, "x"}, {"SET", a2, "y"}}, {"BITOP", "OR", b, a, a2}},
       {{{"SET", a, "x"}},
-       {"EVAL", "redis.call('SET', KEYS[1], 'x'); redis.call('SET', KEYS[2], 'y'); return 1",
-        "2", a, b}},
+       {"EVAL", "redis.call('SET', KEYS[1], 'x'); redis.call('SET', KEYS[2], 'y'); return 1", "2",
+        a, b}},
       {{{"SET", a, "x"}}, {"EVALSHA", sha.str, "2", a, b}},
       {{{"SET", a, "1"}}, {"MSETNX", b, "x", a2, "y"}},
       {{}, {"MSETNX", a, "x", a2, "y", b, "z"}},
@@ -314,10 +316,10 @@ TEST_F(CoreMultiKey, ScanReturnsEveryKeyExactlyOnce) {
   EXPECT_TRUE(c.command({"SCAN", "notanumber"}).is_error());
 
   // redis-cli --scan through the proxy.
-  CommandResult cli = run_command({"redis-cli", "-h", kLoopback, "-p",
-                                   std::to_string(proxy().port()), "--scan", "--pattern", "key:*",
-                                   "--count", "500"},
-                                  {.timeout = Duration(60000)});
+  CommandResult cli =
+      run_command({"redis-cli", "-h", kLoopback, "-p", std::to_string(proxy().port()), "--scan",
+                   "--pattern", "key:*", "--count", "500"},
+                  {.timeout = Duration(60000)});
   ASSERT_TRUE(cli.ok()) << cli.describe();
   std::multiset<std::string> lines;
   size_t start = 0;
@@ -347,8 +349,11 @@ TEST_F(CoreMultiKey, FlushdbAndFlushallFanOut) {
 
   fill(c, keys, "v");
   EXPECT_EQ(c.command({"FLUSHALL", "ASYNC"}), ok());
-  EXPECT_TRUE(wait_until([&] { return backend_sizes() == std::vector<long long>{0, 0, 0}; },
-                         Duration(5000)));
+  EXPECT_TRUE(wait_until(
+      [&] {
+        return backend_sizes() == std::vector<long long>{0, 0, 0};
+      },
+      Duration(5000)));
   EXPECT_EQ(c.command({"FLUSHDB", "SYNC"}), ok());
   EXPECT_TRUE(c.command({"FLUSHDB", "BOGUS"}).is_error());
 }

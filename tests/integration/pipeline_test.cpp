@@ -86,8 +86,8 @@ TEST_F(CorePipeline, TenThousandMixedCommandsInOrder) {
         break;
       case 6:
         cmds.push_back({"NOPE", std::to_string(i)});
-        expected.push_back(Reply::make_error("ERR unknown command 'NOPE', with args beginning with: '" +
-                                             std::to_string(i) + "' "));
+        expected.push_back(Reply::make_error(
+            "ERR unknown command 'NOPE', with args beginning with: '" + std::to_string(i) + "' "));
         break;
       default: {
         std::string msg = "echo-" + std::to_string(i);
@@ -157,8 +157,7 @@ TEST_F(CorePipeline, TwoHundredConcurrentClients) {
           if (r != num(i + 1)) problem("INCR -> " + r.to_string());
           // Every other round pipelined, the others one by one.
           if (i % 2 == 0) {
-            std::vector<Reply> rs =
-                c.pipeline({{"MGET", k1, counter, "nope"}, {"PING", v}});
+            std::vector<Reply> rs = c.pipeline({{"MGET", k1, counter, "nope"}, {"PING", v}});
             if (rs[0] != arr({str(v), str(std::to_string(i + 1)), nil()}))
               problem("MGET -> " + rs[0].to_string());
             if (rs[1] != str(v)) problem("PING -> " + rs[1].to_string());
@@ -193,8 +192,8 @@ TEST_F(CorePipeline, TwoHundredConcurrentClients) {
 class CoreBackendFailure : public CoreClusterTest {
  protected:
   std::vector<std::string> proxy_args() const override {
-    return {"--auto-eject", "false", "--health-interval-ms", "100", "--health-timeout-ms", "500",
-            "--connect-timeout-ms", "500"};
+    return {"--auto-eject",        "false", "--health-interval-ms", "100",
+            "--health-timeout-ms", "500",   "--connect-timeout-ms", "500"};
   }
 
   // Runs `cmd` on a fresh 2 s client; fails the test if that takes longer.
@@ -311,18 +310,41 @@ TEST_F(CoreBackendFailureDefault, KilledBackendDoesNotStallTheOthers) {
 class CoreBenchmark : public CoreClusterTest {
  protected:
   void run_benchmark(const std::vector<std::string>& extra) {
-    std::vector<std::string> argv = {"redis-benchmark", "-h", kLoopback, "-p",
+    std::vector<std::string> argv = {"redis-benchmark",
+                                     "-h",
+                                     kLoopback,
+                                     "-p",
                                      std::to_string(proxy().port()),
-                                     "-q", "-n", "20000", "-r", "10000", "--csv", "-e"};
+                                     "-q",
+                                     "-n",
+                                     "20000",
+                                     "-r",
+                                     "10000",
+                                     "--csv",
+                                     "-e"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     CommandResult r = run_command(argv, {.timeout = Duration(150000)});
     ASSERT_TRUE(r.ok()) << r.describe();
-    const std::vector<std::string> tests = {
-        "PING_INLINE", "PING_MBULK", "SET",  "GET",     "INCR",
-        "LPUSH",       "RPUSH",      "LPOP", "RPOP",    "SADD",
-        "HSET",        "SPOP",       "ZADD", "ZPOPMIN", "LPUSH (needed to benchmark LRANGE)",
-        "LRANGE_100 (first 100 elements)", "LRANGE_300 (first 300 elements)",
-        "LRANGE_500 (first 500 elements)", "LRANGE_600 (first 600 elements)", "MSET (10 keys)"};
+    const std::vector<std::string> tests = {"PING_INLINE",
+                                            "PING_MBULK",
+                                            "SET",
+                                            "GET",
+                                            "INCR",
+                                            "LPUSH",
+                                            "RPUSH",
+                                            "LPOP",
+                                            "RPOP",
+                                            "SADD",
+                                            "HSET",
+                                            "SPOP",
+                                            "ZADD",
+                                            "ZPOPMIN",
+                                            "LPUSH (needed to benchmark LRANGE)",
+                                            "LRANGE_100 (first 100 elements)",
+                                            "LRANGE_300 (first 300 elements)",
+                                            "LRANGE_500 (first 500 elements)",
+                                            "LRANGE_600 (first 600 elements)",
+                                            "MSET (10 keys)"};
     std::map<std::string, double> rps;
     std::istringstream lines(r.out);
     std::string line;
@@ -360,9 +382,13 @@ class CoreBenchmark : public CoreClusterTest {
   }
 };
 
-TEST_F(CoreBenchmark, DefaultTests) { run_benchmark({}); }
+TEST_F(CoreBenchmark, DefaultTests) {
+  run_benchmark({});
+}
 
-TEST_F(CoreBenchmark, DefaultTestsPipelined16) { run_benchmark({"-P", "16"}); }
+TEST_F(CoreBenchmark, DefaultTestsPipelined16) {
+  run_benchmark({"-P", "16"});
+}
 
 }  // namespace
 }  // namespace ringproxy::testing::core

@@ -186,9 +186,7 @@ TEST_F(CoreLocal, AuthWithoutPasswordConfigured) {
 
 class CoreAuth : public CoreClusterTest {
  protected:
-  std::vector<std::string> proxy_args() const override {
-    return {"--client-password", "s3cret"};
-  }
+  std::vector<std::string> proxy_args() const override { return {"--client-password", "s3cret"}; }
 };
 
 TEST_F(CoreAuth, ClientPassword) {
@@ -224,13 +222,25 @@ TEST_F(CoreAuth, ClientPassword) {
 
 TEST_F(CoreLocal, UnsupportedCommandsGetAnErrorAndTheConnectionStaysOpen) {
   const std::vector<Cmd> unsupported = {
-      {"SUBSCRIBE", "ch"},      {"PSUBSCRIBE", "c*"},       {"UNSUBSCRIBE"},
-      {"PUBLISH", "ch", "m"},   {"BLPOP", "l", "0"},        {"BRPOP", "l", "0"},
-      {"BLMOVE", "a", "b", "LEFT", "LEFT", "0"},            {"BZPOPMIN", "z", "0"},
-      {"WATCH", "k"},           {"UNWATCH"},                {"MONITOR"},
-      {"SHUTDOWN"},             {"SAVE"},                   {"BGSAVE"},
-      {"DEBUG", "SLEEP", "0"},  {"MOVE", "k", "1"},         {"SWAPDB", "0", "1"},
-      {"REPLICAOF", "no", "one"},                           {"CLUSTER", "INFO"},
+      {"SUBSCRIBE", "ch"},
+      {"PSUBSCRIBE", "c*"},
+      {"UNSUBSCRIBE"},
+      {"PUBLISH", "ch", "m"},
+      {"BLPOP", "l", "0"},
+      {"BRPOP", "l", "0"},
+      {"BLMOVE", "a", "b", "LEFT", "LEFT", "0"},
+      {"BZPOPMIN", "z", "0"},
+      {"WATCH", "k"},
+      {"UNWATCH"},
+      {"MONITOR"},
+      {"SHUTDOWN"},
+      {"SAVE"},
+      {"BGSAVE"},
+      {"DEBUG", "SLEEP", "0"},
+      {"MOVE", "k", "1"},
+      {"SWAPDB", "0", "1"},
+      {"REPLICAOF", "no", "one"},
+      {"CLUSTER", "INFO"},
   };
   RawConnection raw = proxy_raw(Duration(5000));
   std::string out;
@@ -270,8 +280,8 @@ void expect_same_protocol_error(uint16_t proxy_port, uint16_t redis_port, const 
   r.send(bytes);
   std::string from_proxy = p.read_until_closed();
   std::string from_redis = r.read_until_closed();
-  EXPECT_EQ(from_proxy, expected) << "request: " << testing::PrintToString(bytes);
-  EXPECT_EQ(from_redis, expected) << "redis itself: " << testing::PrintToString(bytes);
+  EXPECT_EQ(from_proxy, expected) << "request: " << ::testing::PrintToString(bytes);
+  EXPECT_EQ(from_redis, expected) << "redis itself: " << ::testing::PrintToString(bytes);
 }
 
 TEST_F(CoreProtocol, ProtocolErrorsReplyThenClose) {
@@ -366,8 +376,9 @@ TEST_F(CoreProtocol, BinarySafeKeysAndValues) {
   std::string value;
   for (int i = 0; i < 40; ++i) value += bytes;
   value += "\r\n$5\r\n*1\r\n";
-  const std::vector<std::string> keys = {bytes, "key\r\nwith\r\ncrlf", std::string("\0", 1),
-                                         std::string("a\0b", 3), "\r\n", "*1\r\n$4\r\nPING\r\n"};
+  const std::vector<std::string> keys = {
+      bytes,  "key\r\nwith\r\ncrlf", std::string("\0", 1), std::string("a\0b", 3),
+      "\r\n", "*1\r\n$4\r\nPING\r\n"};
   for (const auto& k : keys) EXPECT_EQ(c.command({"SET", k, value + k}), ok());
   for (const auto& k : keys) EXPECT_EQ(c.command({"GET", k}), str(value + k));
   Cmd mget = {"MGET"};
@@ -381,7 +392,7 @@ TEST_F(CoreProtocol, BinarySafeKeysAndValues) {
   std::set<size_t> used;
   for (const auto& k : keys) {
     std::vector<size_t> h = backends_holding(k);
-    ASSERT_EQ(h.size(), 1u) << testing::PrintToString(k);
+    ASSERT_EQ(h.size(), 1u) << ::testing::PrintToString(k);
     EXPECT_EQ(backend_client(h[0]).command({"GET", k}), str(value + k));
     used.insert(h[0]);
   }
@@ -448,7 +459,7 @@ TEST_F(CoreLimits, BulkArgsAndInlineLimits) {
     RawConnection raw = proxy_raw(Duration(5000));
     raw.send("PING\r\n" + k.bytes);
     EXPECT_EQ(raw.read_until_closed(), "+PONG\r\n" + k.error)
-        << testing::PrintToString(k.bytes.substr(0, 40));
+        << ::testing::PrintToString(k.bytes.substr(0, 40));
   }
   EXPECT_EQ(proxy_client().command({"EXISTS", "k"}), num(0));
 }
@@ -466,8 +477,8 @@ TEST_F(CoreLimits, QueryBufferLimit) {
   } catch (const IoError&) {
   }
   std::string rest = raw.wait_closed(Duration(5000)) ? raw.buffered() : "(still open)";
-  EXPECT_TRUE(contains(rest, "-ERR Protocol error:")) << testing::PrintToString(rest);
-  EXPECT_TRUE(contains(rest, "query buffer")) << testing::PrintToString(rest);
+  EXPECT_TRUE(contains(rest, "-ERR Protocol error:")) << ::testing::PrintToString(rest);
+  EXPECT_TRUE(contains(rest, "query buffer")) << ::testing::PrintToString(rest);
   EXPECT_EQ(proxy_client().command({"EXISTS", "q"}), num(0));
 }
 

@@ -100,8 +100,7 @@ TEST_F(CoreTransaction, DiscardAndExecWithoutMulti) {
   EXPECT_EQ(c.command({"SET", "d", "1"}), status("QUEUED"));
   EXPECT_TRUE(c.command({"NOSUCHCOMMAND"}).is_error());
   Reply exec = c.command({"EXEC"});
-  EXPECT_EQ(exec,
-            Reply::make_error("EXECABORT Transaction discarded because of previous errors."));
+  EXPECT_EQ(exec, Reply::make_error("EXECABORT Transaction discarded because of previous errors."));
   EXPECT_EQ(c.command({"GET", "d"}), nil());
 }
 
@@ -124,8 +123,8 @@ TEST_F(CoreTransaction, TransactionsAreAtomicForOtherClients) {
       try {
         Client c(port, Duration(5000));
         for (int i = 0; i < kRounds; ++i) {
-          std::vector<Reply> r = c.pipeline(
-              {{"MULTI"}, {"INCR", "{t}a"}, {"INCR", "{t}b"}, {"EXEC"}});
+          std::vector<Reply> r =
+              c.pipeline({{"MULTI"}, {"INCR", "{t}a"}, {"INCR", "{t}b"}, {"EXEC"}});
           const Reply& exec = r[3];
           if (!exec.is_array() || exec.elements.size() != 2 || !exec.elements[0].is_integer() ||
               exec.elements[0] != exec.elements[1]) {
@@ -157,8 +156,8 @@ TEST_F(CoreTransaction, TransactionsAreAtomicForOtherClients) {
   reader.join();
   for (const auto& p : problems) ADD_FAILURE() << p;
   Client c = proxy_client();
-  EXPECT_EQ(c.command({"MGET", "{t}a", "{t}b"}),
-            arr({str(std::to_string(kWriters * kRounds)), str(std::to_string(kWriters * kRounds))}));
+  EXPECT_EQ(c.command({"MGET", "{t}a", "{t}b"}), arr({str(std::to_string(kWriters * kRounds)),
+                                                      str(std::to_string(kWriters * kRounds))}));
 }
 
 }  // namespace

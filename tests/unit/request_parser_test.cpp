@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <initializer_list>
+#include <limits>
 #include <memory>
 #include <new>
 #include <ostream>
@@ -602,6 +603,17 @@ TEST(RequestParser, MaxInlineLen) {
                                 cat({std::string(15, 'a'), "\r\n", std::string(17, 'b')})}) {
     expect_split_invariant(in, limits);
   }
+}
+
+TEST(RequestParser, UnlimitedLimits) {
+  ParserLimits limits;
+  limits.max_inline_len = std::numeric_limits<size_t>::max();
+  limits.max_bulk_len = std::numeric_limits<size_t>::max();
+  limits.max_args = std::numeric_limits<size_t>::max();
+  EXPECT_EQ(parse_one("GET k\r\n", limits).args, (Args{"GET", "k"}));
+  EXPECT_EQ(parse_one(multibulk({"GET", "k"}), limits).args, (Args{"GET", "k"}));
+  EXPECT_EQ(parse_one("GET k", limits).status, Status::kNeedMore);
+  EXPECT_EQ(parse_one("*1\r\n$99", limits).status, Status::kNeedMore);
 }
 
 // ---------------------------------------------------------------------------
