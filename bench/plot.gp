@@ -38,7 +38,6 @@ set title "Throughput ratios"
 set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead lw 2 dt 2 lc rgb "#000000" front
 plot datafile using 5:xtic(1) title "ringproxy / twemproxy" lc rgb "#ff7f0e", \
      ''       using 6        title "ringproxy / direct" lc rgb "#2ca02c", \
-     ''       using 5:xtic(1) notitle with points pt -1, \
      ''       using ($0-0.2):5:(sprintf("%.2f", $5)) notitle with labels offset 0,0.7 font ",9", \
      ''       using ($0+0.2):6:(sprintf("%.2f", $6)) notitle with labels offset 0,0.7 font ",9"
 

@@ -105,20 +105,20 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 scripts/install-deps.sh
-proxy_bin=${RINGPROXY_BIN:-}
-if [[ -z $proxy_bin ]]; then
-  log "building (log: $tmp_base/ringproxy-demo-build.log)"
-  scripts/build.sh build >"$tmp_base/ringproxy-demo-build.log" 2>&1 || {
-    tail -n 40 "$tmp_base/ringproxy-demo-build.log" >&2
-    log "build failed; full log: $tmp_base/ringproxy-demo-build.log"
-    exit 1
-  }
-  proxy_bin=$root/build/ringproxy
-fi
-
 cleanup_stale
 tmp=$(mktemp -d "$tmp_base/ringproxy-demo.XXXXXX")
 echo $$ >"$tmp/owner"
+
+proxy_bin=${RINGPROXY_BIN:-}
+if [[ -z $proxy_bin ]]; then
+  log "building build/ringproxy"
+  if ! scripts/build.sh build >"$tmp/build.log" 2>&1; then
+    tail -n 40 "$tmp/build.log" >&2
+    log "build failed"
+    exit 1
+  fi
+  proxy_bin=$root/build/ringproxy
+fi
 
 backend_ports=()
 port=7001

@@ -250,6 +250,15 @@ void validate(const Config& c) {
       }
     }
   }
+  if (c.distribution == DistributionKind::kJump) {
+    for (const BackendSpec& b : c.backends) {
+      if (b.weight != 1) {
+        throw ConfigError("invalid value 'jump' for option '--distribution': jump hashing has no "
+                          "weights, but backend " + b.ring_name + " has weight " +
+                          std::to_string(b.weight));
+      }
+    }
+  }
   if (!c.hash_tag.empty() && c.hash_tag.size() != 2) {
     throw ConfigError("invalid value '" + c.hash_tag +
                       "' for option '--hash-tag': must be exactly two characters");

@@ -16,8 +16,8 @@
 // - set_live() never recomputes points. It rewrites a per-point owner table:
 //   each point owned by a down node takes the owner of the next live point
 //   clockwise. Keys of live nodes therefore never move, a down node's arcs
-//   spread over the owners of the following points, and locate() stays one
-//   (bucket-narrowed) binary search plus the owner read next to it.
+//   spread over the owners of the following points, and locate() stays a
+//   bucket-narrowed search plus the owner read next to it.
 // - All nodes down: every owner is kNoNode.
 // - Corner case: live nodes exist but none owns a point (only with extreme
 //   weights, e.g. 100000:1 with the heavy node down). Rather than refuse keys,
@@ -86,43 +86,47 @@ std::vector<Point> build_points(const std::vector<RingNode>& nodes,
 
 // A searchable continuum: points sorted by value, each with its effective
 // owner (interleaved, so the answer sits in the cache line the search ends
-// on), plus a bucket index over the top bits of the hash that narrows the
-// binary search to the one or two points of the hash's bucket.
+// on), a bucket index over the top bits of the hash (about one point per
+// bucket), and a sentinel point of value UINT32_MAX past the end whose owner is
+// the first point's: hashes above the last point wrap without a branch.
+// Lookup: one bucket read, then two branch-free steps; the short scan after
+// them runs only when a bucket holds three or more points.
 struct Continuum {
   struct Entry {
     uint32_t value;
     uint32_t owner;
   };
-  std::vector<Entry> entries;
+  std::vector<Entry> entries;          // real points, then the sentinel
   std::vector<uint32_t> bucket_start;  // first entry with value >= bucket's low edge
   int shift = 32;
+
+  size_t size() const { return entries.size() - 1; }
 
   void assign(const std::vector<Point>& points) {
     entries.clear();
     for (const Point& p : points) entries.push_back({p.value, p.node});
-    // About one point per bucket, at most 2^18 buckets (1 MiB at 1000 nodes).
-    const int bits = std::clamp(static_cast<int>(std::bit_width(entries.size())) - 1, 0, 18);
+    entries.push_back({UINT32_MAX, points.empty() ? kNoNode : points.front().node});
+    // At most 2^18 buckets (1 MiB) for 1000 nodes' 160k points.
+    const int bits = std::clamp(static_cast<int>(std::bit_width(size())), 0, 18);
     shift = 32 - bits;
-    const size_t buckets = size_t{1} << bits;
-    bucket_start.assign(buckets + 1, 0);
+    bucket_start.assign(size_t{1} << bits, 0);
     size_t i = 0;
-    for (size_t b = 0; b < buckets; ++b) {
+    for (size_t b = 0; b < bucket_start.size(); ++b) {
       const uint64_t low = uint64_t{b} << shift;
-      while (i < entries.size() && entries[i].value < low) ++i;
+      while (i < size() && entries[i].value < low) ++i;
       bucket_start[b] = static_cast<uint32_t>(i);
     }
-    bucket_start[buckets] = static_cast<uint32_t>(entries.size());
   }
 
-  // Owner of the first point >= hash, wrapping; entries must be non-empty.
+  // Owner of the first point >= hash, wrapping to the first point.
   uint32_t owner_at(uint32_t hash) const {
-    const auto b = static_cast<size_t>(uint64_t{hash} >> shift);  // shift may be 32
-    auto first = entries.begin() + bucket_start[b];
-    const auto last = entries.begin() + bucket_start[b + 1];
-    // The answer lies in [first, last]: `last` is the next bucket's first point.
-    first =
-        std::lower_bound(first, last, hash, [](const Entry& e, uint32_t h) { return e.value < h; });
-    return first == entries.end() ? entries.front().owner : first->owner;
+    // The bucket's first entry is the next bucket's lower bound at worst, and
+    // the sentinel (>= every hash) stops the scan.
+    const Entry* e = entries.data() + bucket_start[uint64_t{hash} >> shift];  // shift may be 32
+    e += e->value < hash;
+    e += e->value < hash;
+    while (e->value < hash) ++e;
+    return e->owner;
   }
 };
 
@@ -165,7 +169,8 @@ class KetamaDistribution final : public Distribution {
         break;
       }
     }
-    for (size_t i = entries.size(); i-- > 0;) {
+    entries.back().owner = next_live;  // the sentinel wraps to the first point
+    for (size_t i = base_owner_.size(); i-- > 0;) {
       if (live_[base_owner_[i]]) next_live = base_owner_[i];
       entries[i].owner = next_live;
     }

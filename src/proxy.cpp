@@ -44,10 +44,13 @@ std::string lower(std::string_view s) {
 // arguments while the list is under 128 bytes, each cut to fit; printf's %s
 // semantics, so a NUL byte ends a name or an argument.
 std::string unknown_command_error(const std::vector<std::string_view>& argv) {
-  auto cut = [](std::string_view s, size_t max) { return s.substr(0, std::min(max, s.find('\0'))); };
+  auto cut = [](std::string_view s, size_t max) {
+    return s.substr(0, std::min(max, s.find('\0')));
+  };
   std::string args;
   for (size_t i = 1; i < argv.size() && args.size() < 128; ++i) {
-    args.append("'").append(cut(argv[i], 128 - args.size())).append("' ");
+    const size_t room = 128 - args.size();
+    args.append("'").append(cut(argv[i], room)).append("' ");
   }
   std::string msg = "ERR unknown command '";
   msg.append(cut(argv[0], 128)).append("', with args beginning with: ").append(args);

@@ -620,6 +620,7 @@ TEST_F(CoreCommands, WrongArityAndUnknownCommandsLikeRedis) {
       {"FOO", std::string(200, 'a'), "b"},
       {"FOO", "x", std::string(200, 'b'), "c"},
       {"FOO", "with\r\nnewline"},
+      {"FOO", std::string("nul\0byte", 8), "x"},
       {std::string(200, 'Z')},
   };
   Client p = proxy_client();

@@ -689,7 +689,6 @@ TEST_P(StaleReadTest, RejoinNeverServesStaleValues) {
     // Documented unsafe behaviour of --rejoin keep.
     EXPECT_EQ(first, Reply::make_string("v1")) << "keep: the returning backend serves old data";
   }
-  EXPECT_NE(first, Reply::make_string(policy == "flush" ? "v1" : "never")) << "stale read";
   // The failover-era copy on the successor is gone (both policies).
   EXPECT_EQ(backend_client(b[0]).command({"EXISTS", k}), Reply::make_integer(0));
 
@@ -915,7 +914,7 @@ TEST_F(FailoverTest, ProxyNodesAndInfoShowEachBackend) {
   EXPECT_TRUE(c.command({"PROXY", "HELP"}).is_array());
 
   std::vector<std::string> keys = make_keys("vis:", 60);
-  std::vector<size_t> owner = fill(keys);
+  fill(keys);
   std::vector<Node> after = nodes();
   for (size_t i = 0; i < after.size(); ++i) {
     EXPECT_GT(after[i].num("requests"), ns[i].num("requests")) << i;
@@ -945,7 +944,6 @@ TEST_F(FailoverTest, ProxyNodesAndInfoShowEachBackend) {
   EXPECT_EQ(count_to(t, "down"), 1u);
   EXPECT_EQ(count(t, "down->probing"), 1u);
   EXPECT_EQ(count(t, "probing->up"), 1u);
-  (void)owner;
 }
 
 }  // namespace

@@ -720,62 +720,99 @@ namespace {
 
 constexpr size_t kIncomplete = std::string_view::npos;
 
-// End offset of the reply starting at `pos`, or kIncomplete.
-size_t frame_end(std::string_view b, size_t pos, int depth) {
+// Parses the reply starting at `pos` into `out` (when not null) and returns its
+// end offset, or kIncomplete. RESP3 types map onto the nearest RESP2 type so
+// tests can also talk to redis-server directly after HELLO 3.
+size_t parse_frame(std::string_view b, size_t pos, int depth, Reply* out) {
   if (depth > 64) throw HarnessError("RESP nesting too deep");
   if (pos >= b.size()) return kIncomplete;
   size_t eol = b.find("\r\n", pos + 1);
   if (eol == std::string_view::npos) return kIncomplete;
   size_t after_line = eol + 2;
   char type = b[pos];
+  std::string_view line = b.substr(pos + 1, eol - pos - 1);
   auto number = [&] {
     long long n = 0;
-    auto text = b.substr(pos + 1, eol - pos - 1);
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-    if (ec != std::errc() || ptr != text.data() + text.size()) {
-      throw HarnessError("malformed RESP length: \"" + escape(b.substr(pos, eol - pos)) + "\"");
+    auto [ptr, ec] = std::from_chars(line.data(), line.data() + line.size(), n);
+    if (ec != std::errc() || ptr != line.data() + line.size()) {
+      throw HarnessError("malformed RESP number: \"" + escape(b.substr(pos, eol - pos)) + "\"");
     }
     return n;
   };
+  auto set = [&](Reply::Type t, std::string_view text = {}) {
+    if (out != nullptr) {
+      out->type = t;
+      out->str = text;
+    }
+  };
   switch (type) {
     case '+':
+      set(Reply::Type::kStatus, line);
+      return after_line;
     case '-':
-    case ':':  // RESP2 lines
+      set(Reply::Type::kError, line);
+      return after_line;
+    case ',':  // double
+    case '(':
+      set(Reply::Type::kString, line);
+      return after_line;  // big number
     case '_':
-    case ',':
-    case '#':
-    case '(':  // RESP3 lines
+      set(Reply::Type::kNil);
+      return after_line;
+    case ':':
+      set(Reply::Type::kInteger);
+      if (out != nullptr) out->integer = number();
+      return after_line;
+    case '#':  // boolean
+      if (line != "t" && line != "f") throw HarnessError("malformed RESP boolean");
+      set(Reply::Type::kInteger);
+      if (out != nullptr) out->integer = line == "t" ? 1 : 0;
       return after_line;
     case '$':
     case '=':
-    case '!': {  // bulk strings
+    case '!': {  // bulk string, verbatim string, bulk error
       long long len = number();
-      if (len < 0) return after_line;
+      if (len < 0) {
+        set(Reply::Type::kNil);
+        return after_line;
+      }
       size_t end = after_line + static_cast<size_t>(len) + 2;
-      return end <= b.size() ? end : kIncomplete;
+      if (end > b.size()) return kIncomplete;
+      std::string_view text = b.substr(after_line, static_cast<size_t>(len));
+      if (type == '=' && text.size() >= 4) text.remove_prefix(4);  // "txt:"
+      set(type == '!' ? Reply::Type::kError : Reply::Type::kString, text);
+      return end;
     }
     case '*':
     case '~':
     case '>':
-    case '%': {  // aggregates
+    case '%':
+    case '|': {  // array, set, push, map (flattened), attribute (skipped)
       long long n = number();
-      if (n < 0) return after_line;
-      if (type == '%') n *= 2;
+      if (n < 0) {
+        set(Reply::Type::kNil);
+        return after_line;
+      }
+      if (type == '%' || type == '|') n *= 2;
+      Reply* sink = type == '|' ? nullptr : out;
+      if (sink != nullptr) {
+        sink->type = Reply::Type::kArray;
+        sink->elements.clear();
+      }
       size_t p = after_line;
       for (long long i = 0; i < n; ++i) {
-        p = frame_end(b, p, depth + 1);
+        Reply element;
+        p = parse_frame(b, p, depth + 1, sink != nullptr ? &element : nullptr);
         if (p == kIncomplete) return kIncomplete;
+        if (sink != nullptr) sink->elements.push_back(std::move(element));
       }
-      return p;
+      return type == '|' ? parse_frame(b, p, depth + 1, out) : p;  // the attributed value
     }
     default:
       throw HarnessError("malformed RESP type byte in \"" + escape(b.substr(pos, 80)) + "\"");
   }
 }
 
-struct ReaderFree {
-  void operator()(redisReader* r) const { redisReaderFree(r); }
-};
 struct ReplyFree {
   void operator()(void* r) const { freeReplyObject(r); }
 };
@@ -784,22 +821,18 @@ using ReplyPtr = std::unique_ptr<redisReply, ReplyFree>;
 }  // namespace
 
 size_t resp_frame_length(std::string_view bytes) {
-  size_t end = frame_end(bytes, 0, 0);
+  size_t end = parse_frame(bytes, 0, 0, nullptr);
   return end == kIncomplete ? 0 : end;
 }
 
 Reply parse_reply(std::string_view bytes) {
-  std::unique_ptr<redisReader, ReaderFree> reader(redisReaderCreate());
-  if (!reader) throw HarnessError("redisReaderCreate failed");
-  void* raw = nullptr;
-  if (redisReaderFeed(reader.get(), bytes.data(), bytes.size()) != REDIS_OK ||
-      redisReaderGetReply(reader.get(), &raw) != REDIS_OK) {
-    throw HarnessError(std::string("cannot parse reply \"") + escape(bytes) +
-                       "\": " + reader->errstr);
+  Reply reply;
+  size_t end = parse_frame(bytes, 0, 0, &reply);
+  if (end == kIncomplete) throw HarnessError("incomplete reply \"" + escape(bytes) + "\"");
+  if (end != bytes.size()) {
+    throw HarnessError("trailing bytes after the reply in \"" + escape(bytes) + "\"");
   }
-  ReplyPtr reply(static_cast<redisReply*>(raw));
-  if (!reply) throw HarnessError("incomplete reply \"" + escape(bytes) + "\"");
-  return Reply::from_hiredis(*reply);
+  return reply;
 }
 
 // ---------------------------------------------------------------------------

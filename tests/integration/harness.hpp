@@ -245,7 +245,9 @@ std::string encode_command(const std::vector<std::string>& args);
 // Length of the first complete RESP reply at the start of `bytes`, or 0 when
 // more bytes are needed. Throws HarnessError on a malformed type byte/length.
 size_t resp_frame_length(std::string_view bytes);
-// Parses exactly one complete reply (as returned by resp_frame_length).
+// Parses exactly one complete reply (as returned by resp_frame_length); RESP3
+// types map onto the nearest RESP2 type (map -> flat array, boolean -> integer,
+// double -> string). Throws HarnessError when incomplete or followed by more.
 Reply parse_reply(std::string_view bytes);
 
 // Synchronous RESP client on hiredis. Each request has `timeout`; a transport

@@ -40,6 +40,16 @@ TEST(RespHarness, FrameLengthHandlesPartialAndNestedReplies) {
       parse_reply("*3\r\n$1\r\na\r\n:7\r\n$-1\r\n"),
       Reply::make_array({Reply::make_string("a"), Reply::make_integer(7), Reply::make_nil()}));
   EXPECT_EQ(parse_reply("-ERR bad\r\n"), Reply::make_error("ERR bad"));
+  // RESP3 (a backend after HELLO 3) maps onto the RESP2 types.
+  const std::string_view resp3 = "%2\r\n+a\r\n#t\r\n$1\r\nb\r\n~2\r\n_\r\n,1.5\r\n";
+  EXPECT_EQ(resp_frame_length(resp3), resp3.size());
+  EXPECT_EQ(
+      parse_reply(resp3),
+      Reply::make_array({Reply::make_status("a"), Reply::make_integer(1), Reply::make_string("b"),
+                         Reply::make_array({Reply::make_nil(), Reply::make_string("1.5")})}));
+  EXPECT_EQ(parse_reply("=8\r\ntxt:abcd\r\n"), Reply::make_string("abcd"));
+  EXPECT_EQ(parse_reply("|1\r\n+k\r\n+v\r\n:5\r\n"), Reply::make_integer(5));
+  EXPECT_THROW(parse_reply("+OK\r\n+extra\r\n"), HarnessError);
   EXPECT_EQ(encode_command({"SET", "k", ""}), "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n");
 }
 

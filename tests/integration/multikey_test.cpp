@@ -318,7 +318,7 @@ TEST_F(CoreMultiKey, ScanReturnsEveryKeyExactlyOnce) {
   // redis-cli --scan through the proxy.
   CommandResult cli =
       run_command({"redis-cli", "-h", kLoopback, "-p", std::to_string(proxy().port()), "--scan",
-                   "--pattern", "key:*", "--count", "500"},
+                   "--pattern", "key:*"},
                   {.timeout = Duration(60000)});
   ASSERT_TRUE(cli.ok()) << cli.describe();
   std::multiset<std::string> lines;

@@ -320,7 +320,7 @@ TEST_F(CoreProtocol, InlineCommands) {
   raw.send("GET k\n");
   EXPECT_EQ(raw.read_reply_bytes(), "$3\r\na b\r\n");
   raw.send("SET 'sq key' \"x\\r\\ny\\x41\"\r\n\r\n   \r\nGET 'sq key'\r\n");
-  EXPECT_EQ(raw.read_replies_bytes(2), "+OK\r\n$4\r\nx\r\nyA\r\n");
+  EXPECT_EQ(raw.read_replies_bytes(2), "+OK\r\n$5\r\nx\r\nyA\r\n");
   raw.send("MGET k 'sq key' missing\r\n");
   EXPECT_EQ(raw.read_reply(), arr({str("a b"), str("x\r\nyA"), nil()}));
   raw.send("ECHO hello\r\nPING there\r\n");
@@ -397,8 +397,9 @@ TEST_F(CoreProtocol, BinarySafeKeysAndValues) {
     used.insert(h[0]);
   }
   EXPECT_GE(used.size(), 2u);
-  EXPECT_EQ(c.command({"HSET", bytes, bytes, bytes}), num(1));
-  EXPECT_EQ(c.command({"HGET", bytes, bytes}), str(bytes));
+  EXPECT_EQ(c.command({"HSET", "h" + bytes, bytes, bytes}), num(1));
+  EXPECT_EQ(c.command({"HGET", "h" + bytes, bytes}), str(bytes));
+  EXPECT_EQ(c.command({"HGETALL", "h" + bytes}), arr({str(bytes), str(bytes)}));
   Cmd del = {"DEL"};
   del.insert(del.end(), keys.begin(), keys.end());
   EXPECT_EQ(c.command(del), num(static_cast<long long>(keys.size())));
@@ -427,21 +428,88 @@ TEST_F(CoreProtocol, TwentyMegabyteValues) {
   EXPECT_EQ(c.command({"PING"}), status("PONG"));
 }
 
+TEST_F(CoreProtocol, QuitAndHalfCloseFlushEarlierReplies) {
+  // A big reply from a backend is still in flight when QUIT is read: it goes
+  // out in full, then +OK, then the close.
+  const std::string big(3 * 1024 * 1024, 'z');
+  Client c = proxy_client();
+  ASSERT_EQ(c.command({"SET", "bigq", big}), ok());
+  RawConnection raw = proxy_raw(Duration(10000));
+  raw.send(encode_command({"GET", "bigq"}) + encode_command({"MGET", "bigq", "x", "bigq"}) +
+           encode_command({"QUIT"}) + encode_command({"DEL", "bigq"}));
+  const std::string bulk = "$" + std::to_string(big.size()) + "\r\n" + big + "\r\n";
+  std::string got = raw.read_until_closed();
+  EXPECT_TRUE(got == bulk + "*3\r\n" + bulk + "$-1\r\n" + bulk + "+OK\r\n")
+      << "got " << got.size() << " bytes";
+  EXPECT_EQ(c.command({"EXISTS", "bigq"}), num(1));
+
+  // The client shuts down its write side after a pipeline (printf ... | nc):
+  // every request is still answered, then the proxy closes.
+  RawConnection half = proxy_raw(Duration(10000));
+  std::string pipeline, expected;
+  for (int i = 0; i < 200; ++i) {
+    pipeline += encode_command({"INCR", "half:" + std::to_string(i % 7)});
+    expected += ":" + std::to_string(i / 7 + 1) + "\r\n";
+  }
+  pipeline += encode_command({"MGET", "half:0", "half:6"});
+  expected += "*2\r\n$2\r\n29\r\n$2\r\n28\r\n";
+  half.send(pipeline);
+  half.shutdown_write();
+  EXPECT_EQ(half.read_until_closed(), expected);
+}
+
+TEST_F(CoreProtocol, ClientsVanishingWithRequestsInFlight) {
+  // Clients that close with replies (including split ones) still pending
+  // must not disturb the proxy or anybody else.
+  Client c = proxy_client();
+  const std::string value(10000, 'v');
+  Cmd mset = {"MSET"};
+  for (int i = 0; i < 30; ++i) {
+    mset.push_back("gone:" + std::to_string(i));
+    mset.push_back(value);
+  }
+  ASSERT_EQ(c.command(mset), ok());
+  Cmd mget = mset;
+  mget.erase(mget.begin());
+  mget.erase(std::remove(mget.begin(), mget.end(), value), mget.end());
+  mget.insert(mget.begin(), "MGET");
+  std::string burst;
+  for (int i = 0; i < 200; ++i) {
+    burst += encode_command(mget) + encode_command({"INCR", "gone:n"}) +
+             encode_command({"GET", "gone:" + std::to_string(i % 30)});
+  }
+  for (int round = 0; round < 20; ++round) {
+    RawConnection raw = proxy_raw(Duration(5000));
+    raw.send(burst);
+    if (round % 2 == 0) raw.read_reply_bytes();  // some read a little first
+    raw.close();
+  }
+  // Everything sent was either executed or not; the proxy is fine and the
+  // INCRs that ran were each counted once.
+  EXPECT_TRUE(c.command({"GET", "gone:n"}).is_string());
+  Reply all = c.command(mget);
+  ASSERT_TRUE(all.is_array()) << all;
+  EXPECT_EQ(all.elements.size(), 30u);
+  for (const Reply& r : all.elements) EXPECT_EQ(r, str(value));
+  EXPECT_EQ(c.command({"PING"}), status("PONG"));
+}
+
+// Each test starts its proxy with its own limits.
 class CoreLimits : public CoreClusterTest {
  protected:
-  std::vector<std::string> proxy_args() const override {
-    return {"--max-bulk-len", "1000", "--max-args", "10", "--max-inline-len", "100"};
-  }
+  bool start_proxy_in_setup() const override { return false; }
 };
 
 TEST_F(CoreLimits, BulkArgsAndInlineLimits) {
+  start_proxy({"--max-bulk-len", "1000", "--max-args", "10", "--max-inline-len", "100"});
   {  // At the limits: fine.
     Client c = proxy_client();
     EXPECT_EQ(c.command({"SET", "k", std::string(1000, 'v')}), ok());
     EXPECT_EQ(c.command({"DEL", "a", "b", "c", "d", "e", "f", "g", "h", "k"}), num(1));
     RawConnection raw = proxy_raw(Duration(5000));
-    raw.send("ECHO " + std::string(100 - 5, 'i') + "\r\n");
-    EXPECT_EQ(raw.read_reply(), str(std::string(95, 'i')));
+    // At most max-inline-len bytes before the '\n', the '\r' included.
+    raw.send("ECHO " + std::string(94, 'i') + "\r\n");
+    EXPECT_EQ(raw.read_reply(), str(std::string(94, 'i')));
   }
   struct Case {
     std::string bytes;
@@ -465,7 +533,7 @@ TEST_F(CoreLimits, BulkArgsAndInlineLimits) {
 }
 
 TEST_F(CoreLimits, QueryBufferLimit) {
-  start_proxy({"--query-buffer-limit", "65536", "--max-bulk-len", "10000000"});
+  start_proxy({"--query-buffer-limit", "65536"});
   RawConnection raw = proxy_raw(Duration(5000));
   raw.send("PING\r\n*3\r\n$3\r\nSET\r\n$1\r\nq\r\n$1000000\r\n");
   EXPECT_EQ(raw.read_reply_bytes(), "+PONG\r\n");

@@ -337,8 +337,10 @@ TEST(KetamaFailover, SurvivorsKeepKeysAndDownArcsGoToNextLivePoint) {
   std::vector<uint32_t> before;
   for (uint32_t h : hashes) before.push_back(d->locate(h));
 
+  std::vector<bool> lowest_down(10, true);  // the wrap-around target is down
+  lowest_down[model.front().node] = false;
   for (const std::vector<bool>& live :
-       {std::vector<bool>{true, true, true, false, true, true, true, true, true, true},
+       {lowest_down, std::vector<bool>{true, true, true, false, true, true, true, true, true, true},
         std::vector<bool>{false, true, false, true, true, false, true, true, true, false},
         std::vector<bool>{false, false, false, false, false, false, false, false, false, true}}) {
     d->set_live(live);
@@ -354,9 +356,12 @@ TEST(KetamaFailover, SurvivorsKeepKeysAndDownArcsGoToNextLivePoint) {
       }
     }
     EXPECT_GT(moved, 0u);
-    // Every point boundary, not just sampled keys.
+    // Every point boundary, not just sampled keys, and the wrap-around ends.
     for (const ModelPoint& p : model) {
       ASSERT_EQ(d->locate(p.value), model_next_live(model, model_index(model, p.value), live));
+    }
+    for (uint32_t h : {0u, 1u, model.back().value + 1, UINT32_MAX}) {
+      ASSERT_EQ(d->locate(h), model_next_live(model, model_index(model, h), live)) << h;
     }
   }
   // Everyone back: the original ring, exactly.
