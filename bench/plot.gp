@@ -10,6 +10,11 @@ set terminal pngcairo size 1400,1000 font "DejaVu Sans,11" noenhanced
 set output outfile
 set datafile missing "NaN"
 
+# headroom above the tallest ratio bar for its label and the key (before any range is set)
+stats datafile using 5 nooutput name "R5"
+stats datafile using 6 nooutput name "R6"
+rmax = (R5_max > R6_max ? R5_max : R6_max)
+
 set multiplot layout 2,1 title charttitle font ",13"
 
 # ---- top: throughput (log scale: pipelined runs are ~10x the others)
@@ -32,10 +37,10 @@ plot datafile using 2:xtic(1) title "ringproxy" lc rgb "#d62728", \
 # ---- bottom: ratios
 unset logscale y
 set format y "%.2f"
-set yrange [0:*]
+set yrange [0:(rmax > 1 ? rmax : 1) * 1.3]
 set ylabel "ratio (> 1: ringproxy faster)"
 set title "Throughput ratios"
-set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead lw 2 dt 2 lc rgb "#000000" front
+set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead lw 2 dt 2 lc rgb "#000000" back
 plot datafile using 5:xtic(1) title "ringproxy / twemproxy" lc rgb "#ff7f0e", \
      ''       using 6        title "ringproxy / direct" lc rgb "#2ca02c", \
      ''       using ($0-0.2):5:(sprintf("%.2f", $5)) notitle with labels offset 0,0.7 font ",9", \

@@ -92,17 +92,24 @@ class Procs:
         self.items.append((name, p))
         return p
 
-    def stop(self, p, timeout=5.0):
-        if p.poll() is not None:
-            return
+    @staticmethod
+    def signal_group(p, sig):
+        """Signal the process and its children (each process we start leads its own group)."""
         try:
-            p.send_signal(signal.SIGTERM)
-            p.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
+            os.killpg(p.pid, sig)
         except ProcessLookupError:
             pass
+
+    def stop(self, p, timeout=5.0):
+        if p.poll() is None:
+            self.signal_group(p, signal.SIGTERM)
+            try:
+                p.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.signal_group(p, signal.SIGKILL)
+                p.wait()
+        # A wrapper (perf, valgrind) may have exited before its child: sweep the group.
+        self.signal_group(p, signal.SIGKILL)
 
     def stop_all(self):
         for name, p in reversed(self.items):
@@ -163,6 +170,16 @@ def proc_cpu_seconds(pid):
         fields = f.read().rsplit(")", 1)[1].split()
     ticks = os.sysconf("SC_CLK_TCK")
     return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def proc_syscalls(pid):
+    """(read, write) syscalls made so far by a process (/proc/PID/io syscr, syscw)."""
+    try:
+        with open(f"/proc/{pid}/io") as f:
+            d = dict(line.split(": ") for line in f.read().splitlines())
+        return int(d["syscr"]), int(d["syscw"])
+    except (OSError, KeyError, ValueError):
+        return None
 
 
 def loadavg():
@@ -585,6 +602,7 @@ def bench(args, out, workdir, procs, nofile):
                 setup.check_alive()
                 pid = setup.pids[t]
                 cpu0 = proc_cpu_seconds(pid)
+                sys0 = proc_syscalls(pid)
                 w0 = time.time()
                 try:
                     rows, errors = run_redis_benchmark(args, setup.ports[t], tests, c, P, n, raw_log)
@@ -593,6 +611,11 @@ def bench(args, out, workdir, procs, nofile):
                     continue
                 wall = time.time() - w0
                 cpu = proc_cpu_seconds(pid) - cpu0
+                sys1 = proc_syscalls(pid)
+                if sys0 is not None and sys1 is not None:
+                    reads, writes = sys1[0] - sys0[0], sys1[1] - sys0[1]
+                else:
+                    reads = writes = None
                 total_req = n * len(rows)
                 for test, row in rows.items():
                     raw.append({
@@ -603,6 +626,11 @@ def bench(args, out, workdir, procs, nofile):
                         "p99_ms": float(row["p99_latency_ms"]), "max_ms": float(row["max_latency_ms"]),
                         # CPU of the target process over the whole run (all its tests), per request
                         "cpu_us_per_req": round(cpu * 1e6 / total_req, 3),
+                        # read+write syscalls of the target process per request (same caveat)
+                        "syscalls_per_req": (round((reads + writes) / total_req, 4)
+                                             if reads is not None else None),
+                        "reads_per_req": round(reads / total_req, 4) if reads is not None else None,
+                        "writes_per_req": round(writes / total_req, 4) if writes is not None else None,
                         "errors": len(errors),
                     })
                 short = " ".join(f"{k.split()[0]}={float(v['rps']):,.0f}" for k, v in rows.items())
@@ -632,8 +660,9 @@ def bench(args, out, workdir, procs, nofile):
         row["rp_over_tw"] = ratio(row["ringproxy"], row["twemproxy"])
         row["rp_over_direct"] = ratio(row["ringproxy"], row["direct"])
         row["tw_over_direct"] = ratio(row["twemproxy"], row["direct"])
-        for t in PROXIES:
+        for t in TARGETS:
             row[f"{t}_cpu_us"] = med(run_id, test, t, "cpu_us_per_req")
+            row[f"{t}_syscalls"] = med(run_id, test, t, "syscalls_per_req")
         summary.append(row)
 
     latency = []
@@ -674,15 +703,27 @@ def bench(args, out, workdir, procs, nofile):
     lines.append(f"Throughput, requests/s (median of {args.rounds} round(s); "
                  f"redis-benchmark -r 100000; ratio > 1 = ringproxy faster)")
     hdr = (f"{'scenario':17s} {'ringproxy':>10s} {'twemproxy':>10s} {'direct':>10s} "
-           f"{'rp/tw':>6s} {'rp/direct':>9s} {'tw/direct':>9s} {'rp µs/req':>9s} {'tw µs/req':>9s}")
+           f"{'rp/tw':>6s} {'rp/direct':>9s} {'tw/direct':>9s}")
     lines.append(hdr)
     lines.append("-" * len(hdr))
     for r in summary:
         lines.append(f"{r['scenario']:17s} {fmt_num(r['ringproxy']):>10s} {fmt_num(r['twemproxy']):>10s} "
                      f"{fmt_num(r['direct']):>10s} {fmt_ratio(r['rp_over_tw']):>6s} "
-                     f"{fmt_ratio(r['rp_over_direct']):>9s} {fmt_ratio(r['tw_over_direct']):>9s} "
-                     f"{fmt_num(r['ringproxy_cpu_us'], 2):>9s} {fmt_num(r['twemproxy_cpu_us'], 2):>9s}")
-    lines.append("(µs/req = CPU time of the proxy process per request, from /proc/PID/stat)")
+                     f"{fmt_ratio(r['rp_over_direct']):>9s} {fmt_ratio(r['tw_over_direct']):>9s}")
+    lines.append("")
+    lines.append("Cost per request of each process over a whole redis-benchmark run (median over rounds):")
+    lines.append("CPU µs (utime+stime, /proc/PID/stat) and read+write syscalls (/proc/PID/io)")
+    hdr = (f"{'run':26s} {'rp CPU µs':>9s} {'tw CPU µs':>9s} {'redis CPU µs':>12s} "
+           f"{'rp sysc':>7s} {'tw sysc':>7s} {'redis sysc':>10s}")
+    lines.append(hdr)
+    lines.append("-" * len(hdr))
+    for run_id, tests, c, P, _ in THROUGHPUT_RUNS + [LATENCY_RUN]:
+        first = {"get,set": "SET", "mset,incr,lpush": "INCR"}[tests]
+        vals = [med(run_id, first, t, "cpu_us_per_req") for t in TARGETS]
+        sysc = [med(run_id, first, t, "syscalls_per_req") for t in TARGETS]
+        lines.append(f"{tests + f' -c {c} -P {P}':26s} {fmt_num(vals[0], 2):>9s} {fmt_num(vals[1], 2):>9s} "
+                     f"{fmt_num(vals[2], 2):>12s} {fmt_num(sysc[0], 3):>7s} {fmt_num(sysc[1], 3):>7s} "
+                     f"{fmt_num(sysc[2], 3):>10s}")
     lines.append("")
     lines.append("Latency at -c 10 -P 1 (median over rounds of redis-benchmark's p50/p99), ms")
     lines.append(f"{'test':10s} {'target':10s} {'req/s':>9s} {'p50':>7s} {'p99':>7s}")
@@ -765,13 +806,13 @@ def profile(args, out, workdir, procs):
         rows, _ = run_redis_benchmark(args, port, "get,set", 50, 16, n, lf)
     for k, v in rows.items():
         log(f"  {k}: {float(v['rps']):,.0f} req/s (under the profiler)")
-    # SIGINT lets both valgrind and perf write their data
-    p.send_signal(signal.SIGINT)
+    # SIGINT to the group (the wrapper and ringproxy): ringproxy exits, the profiler writes its data.
+    Procs.signal_group(p, signal.SIGINT)
     try:
-        p.wait(timeout=120)
+        p.wait(timeout=300)
     except subprocess.TimeoutExpired:
-        p.send_signal(signal.SIGTERM)
-        p.wait(timeout=30)
+        Procs.signal_group(p, signal.SIGTERM)
+        p.wait(timeout=60)
     if args.profile == "callgrind":
         rep = subprocess.run(["callgrind_annotate", "--inclusive=no", f"{out}/callgrind.out"],
                              capture_output=True, text=True)

@@ -12,6 +12,7 @@ void FailoverLog::record(uint32_t home, uint32_t successor, std::string_view key
   }
   if (h.keys.size() >= limit_) {
     h.untracked++;
+    untracked_total_++;
     return;
   }
   h.keys.emplace(std::string(key), successor);
@@ -25,12 +26,6 @@ std::vector<FailoverLog::Copy> FailoverLog::take(uint32_t home) {
   h.keys.clear();
   h.untracked = 0;
   return out;
-}
-
-uint64_t FailoverLog::untracked_total() const {
-  uint64_t n = 0;
-  for (const Home& h : homes_) n += h.untracked;
-  return n;
 }
 
 }  // namespace ringproxy

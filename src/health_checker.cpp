@@ -5,17 +5,16 @@
 // timer; a probe that does not answer in time counts as a failure and its
 // context is freed (a SIGSTOPped backend accepts TCP connections but never
 // answers, so only a timeout catches it).
+//
+// The probes do not use hiredis's own libuv adapter: in hiredis 0.14 it
+// ignores poll errors, and libuv reports POLLERR (a refused connect, a reset)
+// as status UV_EBADF with the watcher stopped, so a refused probe would hang
+// until its deadline and be logged as "probe timed out". The adapter below
+// hands such errors to hiredis, which then reads the socket error at once.
 #include "ringproxy/health_checker.hpp"
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
-
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wold-style-cast"
-#pragma GCC diagnostic ignored "-Wcast-function-type"
-#include <hiredis/adapters/libuv.h>
-#pragma GCC diagnostic pop
 
 #include <cstring>
 
@@ -40,6 +39,60 @@ std::string_view backend_state_name(BackendState s) {
 namespace {
 // What a reply callback answers (hiredis privdata).
 enum Tag : intptr_t { kAuth = 1, kPing = 2, kFlush = 3, kSelect = 4 };
+
+// hiredis <-> libuv glue (see the top of the file for why it is not hiredis's).
+struct UvEvents {
+  uv_poll_t handle;
+  redisAsyncContext* context = nullptr;
+  int events = 0;
+
+  static void on_poll(uv_poll_t* handle, int status, int events) {
+    auto* e = static_cast<UvEvents*>(handle->data);
+    if (status < 0) {
+      // POLLERR: libuv stopped the watcher. Let hiredis find the socket error
+      // through whatever it was waiting for (connect completion, a read).
+      events = e->events != 0 ? e->events : UV_READABLE;
+    }
+    if (e->context != nullptr && (events & UV_WRITABLE)) redisAsyncHandleWrite(e->context);
+    if (e->context != nullptr && (events & UV_READABLE)) redisAsyncHandleRead(e->context);
+  }
+  void update(int add, int remove) {
+    events = (events | add) & ~remove;
+    if (events != 0) {
+      uv_poll_start(&handle, events, &UvEvents::on_poll);
+    } else {
+      uv_poll_stop(&handle);
+    }
+  }
+  static void add_read(void* p) { static_cast<UvEvents*>(p)->update(UV_READABLE, 0); }
+  static void del_read(void* p) { static_cast<UvEvents*>(p)->update(0, UV_READABLE); }
+  static void add_write(void* p) { static_cast<UvEvents*>(p)->update(UV_WRITABLE, 0); }
+  static void del_write(void* p) { static_cast<UvEvents*>(p)->update(0, UV_WRITABLE); }
+  static void cleanup(void* p) {
+    auto* e = static_cast<UvEvents*>(p);
+    e->context = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(&e->handle),
+             [](uv_handle_t* h) { delete static_cast<UvEvents*>(h->data); });
+  }
+
+  static bool attach(redisAsyncContext* ac, uv_loop_t* loop) {
+    if (ac->ev.data != nullptr) return false;
+    auto* e = new UvEvents;
+    if (uv_poll_init(loop, &e->handle, ac->c.fd) != 0) {
+      delete e;
+      return false;
+    }
+    e->handle.data = e;
+    e->context = ac;
+    ac->ev.addRead = &UvEvents::add_read;
+    ac->ev.delRead = &UvEvents::del_read;
+    ac->ev.addWrite = &UvEvents::add_write;
+    ac->ev.delWrite = &UvEvents::del_write;
+    ac->ev.cleanup = &UvEvents::cleanup;
+    ac->ev.data = e;
+    return true;
+  }
+};
 
 template <typename T>
 void close_handle(std::unique_ptr<T>& h) {
@@ -78,13 +131,20 @@ class HealthChecker::Probe {
     uv_timer_stop(interval_.get());
     uv_timer_stop(deadline_.get());
     drop_context();
+    in_flight_ = 0;
+    flushing = false;
   }
 
   // Sends PING (or the rejoin flush) unless something is already in flight.
+  // Every send ends in exactly one finish(): reply, error or deadline.
   void send(Tag what) {
-    if (in_flight_ != 0) return;
-    if (!ensure_context()) return;
+    if (in_flight_ != 0 || owner_.stopped_) return;
     in_flight_ = what;
+    std::string why;
+    if (!ensure_context(why)) {
+      finish(false, why);
+      return;
+    }
     int rc;
     if (what == kFlush) {
       rc = redisAsyncCommand(ctx_, &Probe::on_reply, reinterpret_cast<void*>(kFlush),
@@ -93,16 +153,18 @@ class HealthChecker::Probe {
       rc = redisAsyncCommand(ctx_, &Probe::on_reply, reinterpret_cast<void*>(kPing), "PING");
     }
     if (rc != REDIS_OK) {
-      finish(false, "cannot send probe");
       drop_context();
+      finish(false, "cannot send probe");
       return;
     }
     uv_timer_start(
         deadline_.get(),
         [](uv_timer_t* t) {
           auto* self = static_cast<Probe*>(t->data);
-          self->finish(false, "probe timed out");
+          // Drop the hung context first: a probe sent from inside finish()
+          // must go out on a fresh connection.
           self->drop_context();
+          self->finish(false, "probe timed out");
         },
         static_cast<uint64_t>(owner_.options_.timeout_ms), 0);
   }
@@ -113,27 +175,30 @@ class HealthChecker::Probe {
   uint64_t last_change_ms = 0;
   std::string last_error;
   bool flushing = false;
+  // Set while the state-change callback runs: the proxy then closes this
+  // backend's connections, and those closures are not new failures.
+  bool notifying = false;
 
  private:
-  bool ensure_context() {
+  bool ensure_context(std::string& why) {
     if (ctx_ != nullptr) return true;
     redisAsyncContext* ac = redisAsyncConnect(target_.host.c_str(), target_.port);
     if (ac == nullptr) {
-      owner_.on_probe_result(index_, false, "out of memory");
+      why = "out of memory";
       return false;
     }
     if (ac->err) {
-      std::string why = ac->errstr;
+      why = ac->errstr;
       redisAsyncFree(ac);
-      owner_.on_probe_result(index_, false, why);
       return false;
     }
-    if (redisLibuvAttach(ac, owner_.loop_) != REDIS_OK) {
+    if (!UvEvents::attach(ac, owner_.loop_)) {
       redisAsyncFree(ac);
-      owner_.on_probe_result(index_, false, "cannot attach probe to the loop");
+      why = "cannot attach probe to the loop";
       return false;
     }
     ac->data = this;
+    last_auth_error_.clear();
     redisAsyncSetConnectCallback(ac, &Probe::on_connect);
     redisAsyncSetDisconnectCallback(ac, &Probe::on_disconnect);
     ctx_ = ac;
@@ -169,39 +234,67 @@ class HealthChecker::Probe {
     }
   }
 
-  static void on_connect(const redisAsyncContext* ac, int status) {
+  // The probe owning `ac`, or nullptr when `ac` is not the current context
+  // (a dropped or replaced one whose leftover callbacks must not touch the
+  // probe in flight on its successor).
+  static Probe* owner_of(const redisAsyncContext* ac) {
     auto* self = static_cast<Probe*>(ac->data);
+    return self != nullptr && self->ctx_ == ac ? self : nullptr;
+  }
+
+  // `ac` is being freed by hiredis (connect failed, connection lost): forget
+  // it before anything else runs, so that a probe sent from inside finish()
+  // opens a fresh context instead of queueing on this dying one, and so that
+  // the callbacks hiredis still runs for it are ignored.
+  void detach(const redisAsyncContext* ac) {
+    ctx_ = nullptr;
+    const_cast<redisAsyncContext*>(ac)->data = nullptr;
+  }
+
+  static void on_connect(const redisAsyncContext* ac, int status) {
+    Probe* self = owner_of(ac);
     if (self == nullptr || status == REDIS_OK) return;
-    // hiredis frees the context after this callback.
-    self->ctx_ = nullptr;
-    self->finish(false, ac->errstr[0] ? ac->errstr : "connect failed");
+    std::string why = ac->errstr[0] ? ac->errstr : "connect failed";
+    self->detach(ac);  // hiredis frees the context after this callback
+    self->finish(false, why);
   }
 
   static void on_disconnect(const redisAsyncContext* ac, int) {
-    auto* self = static_cast<Probe*>(ac->data);
+    Probe* self = owner_of(ac);
     if (self == nullptr) return;
-    self->ctx_ = nullptr;
-    self->finish(false, ac->errstr[0] ? ac->errstr : "connection lost");
+    std::string why = ac->errstr[0] ? ac->errstr : "connection lost";
+    self->detach(ac);
+    self->finish(false, why);
   }
 
   static void on_reply(redisAsyncContext* ac, void* r, void* privdata) {
-    auto* self = static_cast<Probe*>(ac->data);
+    Probe* self = owner_of(ac);
     if (self == nullptr) return;
     auto tag = static_cast<Tag>(reinterpret_cast<intptr_t>(privdata));
     auto* reply = static_cast<redisReply*>(r);
     if (reply == nullptr) {
-      self->finish(false, ac->errstr[0] ? ac->errstr : "connection lost");
+      // Only a context being torn down answers NULL.
+      std::string why = ac->errstr[0] ? ac->errstr : "connection lost";
+      self->detach(ac);
+      self->finish(false, why);
       return;
     }
     if (tag == kAuth || tag == kSelect) {
       if (reply->type == REDIS_REPLY_ERROR) {
-        self->last_auth_error_.assign(reply->str, reply->len);
+        self->last_auth_error_.assign(tag == kAuth ? "AUTH failed: " : "SELECT failed: ");
+        self->last_auth_error_.append(reply->str, reply->len);
       }
       return;
     }
     if (reply->type == REDIS_REPLY_ERROR) {
       // LOADING, MASTERDOWN, NOAUTH...: not ready to serve.
-      self->finish(false, std::string_view(reply->str, reply->len));
+      std::string why = self->last_auth_error_.empty() ? std::string(reply->str, reply->len)
+                                                       : self->last_auth_error_;
+      self->finish(false, why);
+    } else if (!self->last_auth_error_.empty()) {
+      // A PING answers even after a failed SELECT, but the flush (and the data
+      // path) would hit the wrong database.
+      self->finish(false, self->last_auth_error_);
     } else {
       self->finish(true, {});
     }
@@ -228,14 +321,18 @@ HealthChecker::HealthChecker(uv_loop_t* loop, std::vector<HealthTarget> targets,
 HealthChecker::~HealthChecker() = default;
 
 void HealthChecker::start() {
+  stopped_ = false;
   for (auto& p : probes_) p->start();
 }
 
 void HealthChecker::stop() {
+  stopped_ = true;
   for (auto& p : probes_) p->stop();
 }
 
-BackendState HealthChecker::state(uint32_t backend) const { return probes_[backend]->state; }
+BackendState HealthChecker::state(uint32_t backend) const {
+  return probes_[backend]->state;
+}
 
 uint64_t HealthChecker::last_change_ms(uint32_t backend) const {
   return probes_[backend]->last_change_ms;
@@ -247,6 +344,11 @@ const std::string& HealthChecker::last_error(uint32_t backend) const {
 
 void HealthChecker::report_failure(uint32_t backend, std::string_view reason) {
   Probe& p = *probes_[backend];
+  // After stop() the proxy is closing everything; while notifying, these are
+  // the connections our own state change is closing. Neither is a new signal:
+  // counting them would let one broken connection (of several) eject a
+  // backend by itself.
+  if (stopped_ || p.notifying) return;
   if (p.state != BackendState::kUp && p.state != BackendState::kFailing) return;
   on_probe_result(backend, false, reason);
   // Confirm (or clear) at once instead of waiting for the next interval.
@@ -312,7 +414,10 @@ void HealthChecker::set_state(uint32_t backend, BackendState to, std::string_vie
   p.last_change_ms = uv_now(loop_);
   if (to == BackendState::kDown) p.successes = 0;
   if (to == BackendState::kUp) p.failures = 0;
+  bool was_notifying = p.notifying;
+  p.notifying = true;
   on_change_(backend, from, to, reason);
+  p.notifying = was_notifying;
 }
 
 }  // namespace ringproxy

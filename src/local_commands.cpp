@@ -118,7 +118,7 @@ void Proxy::local_command(ClientConnection& c, const CommandInfo& cmd) {
       c.authenticated() = true;
       resp::ok(out);
     } else {
-      c.authenticated() = false;
+      // Like Redis: a failed AUTH leaves an authenticated connection as it was.
       error("WRONGPASS invalid username-password pair or user is disabled.");
     }
   } else if (name == "hello") {
@@ -160,7 +160,7 @@ void Proxy::local_command(ClientConnection& c, const CommandInfo& cmd) {
     }
     if (!c.authenticated()) {
       error("NOAUTH HELLO must be called with the client already authenticated, otherwise the "
-            "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+            "HELLO AUTH <user> <pass> option can be used to authenticate the client and "
             "select the RESP protocol version at the same time");
       c.finish_local(req);
       return;

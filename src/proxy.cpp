@@ -812,6 +812,9 @@ void Proxy::on_backend_state(uint32_t b, BackendState from, BackendState to,
     // In-flight requests get their error now, not after a timeout.
     backend.fail_all(to == BackendState::kDown ? "ejected" : "failing");
   }
+  // Probes just saw it answer: connect at once, not after the back-off of
+  // the connection that failed before (requests would get fast errors).
+  if (to == BackendState::kUp) backend.reset_backoff();
   if (was_live == now_live) return;
   if (now_live) delete_failover_copies(b);
   live_[b] = now_live;

@@ -382,19 +382,18 @@ void map_pool(const std::string& path, const std::string& pool,
     }
   }
 
-  const std::string where = " (pool " + printable(pool) + line_of(node) + ")";
   if (!redis) {
     if (redis_node) {
       Where{pool, "redis", redis_node}.fail(
           "false", "memcached pools are not supported; ringproxy speaks only Redis (redis: true)");
     }
-    fail(kOption, path,
-         "key 'redis' is missing, so twemproxy treats the pool as memcached, which ringproxy does "
-         "not support; add 'redis: true'" +
-             where);
+    Where{pool, "redis", &node}.fail(
+        path,
+        "missing, so twemproxy treats the pool as memcached, which ringproxy does not support; "
+        "add 'redis: true'");
   }
-  if (!have_listen) fail(kOption, path, "key 'listen' is missing" + where);
-  if (!have_servers) fail(kOption, path, "key 'servers' is missing" + where);
+  if (!have_listen) Where{pool, "listen", &node}.fail(path, "required key is missing");
+  if (!have_servers) Where{pool, "servers", &node}.fail(path, "required key is missing");
   // A positive twemproxy timeout covers the connect as well.
   if (c.timeout_ms > 0) c.connect_timeout_ms = c.timeout_ms;
 }

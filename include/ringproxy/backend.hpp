@@ -140,6 +140,8 @@ class Backend {
   }
   // Opens every connection now (preconnect).
   void connect_all(uint64_t now_ms);
+  // Forgets the reconnect back-off (the health checker just saw it answer).
+  void reset_backoff() { retry_after_ms_ = 0; }
   // Closes every connection, failing in-flight requests with `reason`.
   void fail_all(std::string_view reason);
   // For the timeout sweep.

@@ -4,10 +4,13 @@
 // A rejoins; SET k v3 (on A); A fails again; GET k" would read the stale v2
 // from B.
 //
-// Bounded: at most `limit` keys per down backend. Keys past the bound are
-// counted, not stored; their copies stay on the successor and may be served if
-// the home backend fails again before they are overwritten or expire. INFO
-// reports the count (failover_keys_untracked) so operators can see it.
+// Bounded: at most `limit` keys per down backend. Writes of keys past the bound
+// are counted, not stored; their copies stay on the successor and ARE served
+// (stale) if the home backend fails again before they are overwritten, deleted
+// or expire (tests/integration/failover_test.cpp,
+// FailoverKeyLogBoundIsReportedAndKeysPastItMayBeStale). The rejoin log line
+// says how many were untracked, and INFO's failover_keys_untracked counts them
+// since start-up, so operators can see it and raise --failover-key-log.
 #pragma once
 
 #include <cstdint>
@@ -30,8 +33,10 @@ class FailoverLog {
   // Returns and forgets the copies made on behalf of `home`.
   std::vector<Copy> take(uint32_t home);
   size_t tracked(uint32_t home) const { return homes_[home].keys.size(); }
+  // Writes past the bound since `home` went down (reset by take()).
   uint64_t untracked(uint32_t home) const { return homes_[home].untracked; }
-  uint64_t untracked_total() const;
+  // Writes past the bound since start-up, for every home (never reset).
+  uint64_t untracked_total() const { return untracked_total_; }
 
  private:
   struct Home {
@@ -40,6 +45,7 @@ class FailoverLog {
   };
   std::vector<Home> homes_;
   size_t limit_;
+  uint64_t untracked_total_ = 0;
 };
 
 }  // namespace ringproxy

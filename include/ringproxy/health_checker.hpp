@@ -10,6 +10,13 @@
 // health-timeout-ms is a failure. Passive: a data-path connection that breaks
 // (refused, reset, request timeout) is a failure too, and triggers a probe at
 // once so a dead backend is noticed in one round trip, not one interval.
+// Connections the proxy closes itself because of a state change (it fails a
+// failing/ejected backend's connections at once) are not failures: one broken
+// connection out of several counts once, it cannot eject a backend alone.
+//
+// Each probe is a small state machine of its own: one request in flight at a
+// time, ended exactly once (reply, error, lost connection or deadline), and
+// callbacks of a context that was dropped or replaced are ignored.
 //
 // A failing backend keeps its ring points and its requests fail fast; a down
 // one is skipped on the ring, so its ranges fall to their successors. A
@@ -62,8 +69,10 @@ class HealthChecker {
   HealthChecker& operator=(const HealthChecker&) = delete;
 
   void start();
+  // Stops probing; passive reports are ignored from then on (shutdown).
   void stop();
-  // Passive signal from the data path.
+  // Passive signal from the data path. Ignored for a backend that is down or
+  // probing, and while its own state-change callback runs.
   void report_failure(uint32_t backend, std::string_view reason);
   BackendState state(uint32_t backend) const;
   uint64_t last_change_ms(uint32_t backend) const;
@@ -79,6 +88,7 @@ class HealthChecker {
   HealthOptions options_;
   StateCallback on_change_;
   std::vector<std::unique_ptr<Probe>> probes_;
+  bool stopped_ = false;
 };
 
 }  // namespace ringproxy

@@ -56,7 +56,9 @@ constexpr Duration kLatencyBound{3 * kTimeoutMs + 1000};
 
 const Reply kOk = Reply::make_status("OK");
 
-double ms(Clock::duration d) { return duration_cast<std::chrono::microseconds>(d).count() / 1e3; }
+double ms(Clock::duration d) {
+  return duration_cast<std::chrono::microseconds>(d).count() / 1e3;
+}
 
 void report(const std::string& name, double value_ms) {
   std::cout << "[ measured ] " << name << " = " << value_ms << " ms" << std::endl;
@@ -429,8 +431,7 @@ TEST_F(FailoverTest, Kill9EjectsWithinBoundHealthyKeysNeverMoveAndRestartRejoins
   load.stop();
 
   expect_no_errors_outside(load, load_owner, {victim});
-  std::vector<Load::Error> ejected =
-      errors_between(load, load_owner, victim, t_down, t_restart);
+  std::vector<Load::Error> ejected = errors_between(load, load_owner, victim, t_down, t_restart);
   EXPECT_TRUE(ejected.empty()) << "the victim's keys failed after its ejection was visible:"
                                << describe(ejected);
   std::vector<Load::Error> after = errors_between(load, load_owner, victim, t_up, Clock::now());
@@ -565,8 +566,8 @@ TEST_F(FailoverTest, FlappingBackendDoesNotBounceTheRing) {
   }
   std::string ws;
   for (double w : windows) ws += std::to_string(static_cast<int>(w)) + " ";
-  std::cout << "[ measured ] flap up windows (ms): " << ws << "(long enough to rejoin: "
-            << long_windows << ")" << std::endl;
+  std::cout << "[ measured ] flap up windows (ms): " << ws
+            << "(long enough to rejoin: " << long_windows << ")" << std::endl;
 
   std::vector<std::string> t = transitions(victim);
   size_t rejoins = count_to(t, "up");
@@ -607,14 +608,14 @@ TEST_F(FailoverTest, AllBackendsDownGiveCleanErrorsAndTheProxyStaysUp) {
   load.wait_passes(2);
 
   Client c = proxy_client(Duration(5000));
-  for (const std::vector<std::string>& cmd : std::vector<std::vector<std::string>>{
-           {"GET", "x"},
-           {"SET", "x", "1"},
-           {"MGET", "a", "b", "c"},
-           {"MSET", "a", "1", "b", "2"},
-           {"DEL", "a", "b"},
-           {"DBSIZE"},
-           {"KEYS", "*"}}) {
+  for (const std::vector<std::string>& cmd :
+       std::vector<std::vector<std::string>>{{"GET", "x"},
+                                             {"SET", "x", "1"},
+                                             {"MGET", "a", "b", "c"},
+                                             {"MSET", "a", "1", "b", "2"},
+                                             {"DEL", "a", "b"},
+                                             {"DBSIZE"},
+                                             {"KEYS", "*"}}) {
     Reply r = c.command(cmd);
     EXPECT_TRUE(r.is_error()) << cmd[0] << " -> " << r;
   }
@@ -874,8 +875,8 @@ TEST_F(FailoverTest, OneConnectionResetDoesNotEjectAHealthyBackend) {
   ASSERT_FALSE(victim_id.empty()) << list.str;
   ASSERT_EQ(direct.command({"CLIENT", "KILL", "ID", victim_id}), Reply::make_integer(1));
   // The proxy notices at once (EOF); wait for its log line, then for it to be up.
-  ASSERT_TRUE(wait_until(
-      [&] { return proxy().log().find("up -> failing") != std::string::npos; }, Duration(3000)))
+  ASSERT_TRUE(wait_until([&] { return proxy().log().find("up -> failing") != std::string::npos; },
+                         Duration(3000)))
       << proxy().log_tail();
   wait_state(a, "up", kEjectBound);
   EXPECT_EQ(nodes().at(a).num("ejections"), 0);

@@ -316,10 +316,9 @@ TEST_F(CoreMultiKey, ScanReturnsEveryKeyExactlyOnce) {
   EXPECT_TRUE(c.command({"SCAN", "notanumber"}).is_error());
 
   // redis-cli --scan through the proxy.
-  CommandResult cli =
-      run_command({"redis-cli", "-h", kLoopback, "-p", std::to_string(proxy().port()), "--scan",
-                   "--pattern", "key:*"},
-                  {.timeout = Duration(60000)});
+  CommandResult cli = run_command({"redis-cli", "-h", kLoopback, "-p",
+                                   std::to_string(proxy().port()), "--scan", "--pattern", "key:*"},
+                                  {.timeout = Duration(60000)});
   ASSERT_TRUE(cli.ok()) << cli.describe();
   std::multiset<std::string> lines;
   size_t start = 0;

@@ -2,6 +2,7 @@
 // clients, a killed backend that must not stall the others, and
 // redis-benchmark through the proxy.
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <random>
@@ -14,6 +15,27 @@ namespace ringproxy::testing::core {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// A one-shot gate threads wait on until it opens.
+class Gate {
+ public:
+  void wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return open_; });
+  }
+  void open() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      open_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+};
 
 // ---------------------------------------------------------------------------
 // Point 10: 10,000 pipelined mixed commands on one connection
@@ -120,6 +142,44 @@ TEST_F(CorePipeline, TenThousandMixedCommandsInOrder) {
   EXPECT_EQ(used.size(), 3u);
 }
 
+// The same kind of deep pipeline with tiny backpressure limits, so that the
+// proxy pauses and resumes reading from the client many times.
+TEST_F(CorePipeline, DeepPipelineWithSmallBackpressureLimits) {
+  start_proxy({"--max-pipeline", "16", "--client-output-limit", "65536"});
+  Client c = proxy_client(Duration(30000));
+  const std::string value(1000, 'p');
+  std::vector<Cmd> setup;
+  for (int i = 0; i < 40; ++i) setup.push_back({"SET", "bp:" + std::to_string(i), value});
+  for (const Reply& r : c.pipeline(setup)) ASSERT_EQ(r, ok());
+  std::vector<Cmd> cmds;
+  std::vector<Reply> expected;
+  for (int i = 0; i < 20000; ++i) {
+    switch (i % 5) {
+      case 0:
+        cmds.push_back({"MGET", "bp:" + std::to_string(i % 40), "none",
+                        "bp:" + std::to_string((i + 17) % 40)});
+        expected.push_back(arr({str(value), nil(), str(value)}));
+        break;
+      case 1:
+        cmds.push_back({"INCR", "bp:n"});
+        expected.push_back(num(i / 5 + 1));
+        break;
+      case 2:
+        cmds.push_back({"PING"});
+        expected.push_back(status("PONG"));
+        break;
+      default:
+        cmds.push_back({"GET", "bp:" + std::to_string(i % 40)});
+        expected.push_back(str(value));
+    }
+  }
+  std::vector<Reply> replies = c.pipeline(cmds);
+  ASSERT_EQ(replies.size(), expected.size());
+  for (size_t i = 0; i < replies.size(); ++i) {
+    ASSERT_EQ(replies[i], expected[i]) << "reply " << i << " to " << join(cmds[i]);
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Point 11: 200 concurrent clients
 
@@ -135,14 +195,15 @@ TEST_F(CorePipeline, TwoHundredConcurrentClients) {
     if (problems.size() < 20) problems.push_back(std::move(s));
   };
   std::atomic<int> ready{0};
-  std::atomic<bool> go{false};
+  std::atomic<int> finished{0};
+  Gate go, release;
   std::vector<std::thread> threads;
   for (int t = 0; t < kClients; ++t) {
     threads.emplace_back([&, t] {
       try {
         Client c(port, Duration(20000));
         ready++;
-        while (!go.load()) std::this_thread::yield();
+        go.wait();
         const std::string id = std::to_string(t);
         const std::string counter = "cc:" + id;
         for (int i = 0; i < kRounds; ++i) {
@@ -170,16 +231,32 @@ TEST_F(CorePipeline, TwoHundredConcurrentClients) {
           }
           ops += 5;
         }
+        // Stay connected until the backends' connections were counted.
+        finished++;
+        release.wait();
       } catch (const std::exception& e) {
         problem("client " + std::to_string(t) + ": " + e.what());
         ready++;
+        finished++;
       }
     });
   }
   bool all_connected = wait_until([&] { return ready.load() >= kClients; }, Duration(30000));
-  go = true;
+  go.open();
+  bool all_finished = wait_until([&] { return finished.load() >= kClients; }, Duration(120000));
+  // 200 clients, yet each backend sees only the proxy's few persistent
+  // connections (data + health probe), plus this one.
+  for (size_t b = 0; b < backends_.size(); ++b) {
+    Reply info = backend_client(b).command({"INFO", "clients"});
+    size_t at = info.str.find("connected_clients:");
+    ASSERT_NE(at, std::string::npos) << info;
+    int n = std::stoi(info.str.substr(at + 18));
+    EXPECT_LE(n, 5) << "backend " << b << " has " << n << " connections";
+  }
+  release.open();
   for (auto& th : threads) th.join();
   EXPECT_TRUE(all_connected);
+  EXPECT_TRUE(all_finished);
   for (const auto& p : problems) ADD_FAILURE() << p;
   EXPECT_EQ(ops.load(), kClients * kRounds * 5);
   Client c = proxy_client();
@@ -310,17 +387,9 @@ TEST_F(CoreBackendFailureDefault, KilledBackendDoesNotStallTheOthers) {
 class CoreBenchmark : public CoreClusterTest {
  protected:
   void run_benchmark(const std::vector<std::string>& extra) {
-    std::vector<std::string> argv = {"redis-benchmark",
-                                     "-h",
-                                     kLoopback,
-                                     "-p",
-                                     std::to_string(proxy().port()),
-                                     "-q",
-                                     "-n",
-                                     "20000",
-                                     "-r",
-                                     "10000",
-                                     "--csv"};
+    std::vector<std::string> argv = {
+        "redis-benchmark", "-h", kLoopback, "-p",   std::to_string(proxy().port()), "-q", "-n",
+        "20000",           "-r", "10000",   "--csv"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     CommandResult r = run_command(argv, {.timeout = Duration(150000)});
     // redis-benchmark 7 exits non-zero at the first error reply.

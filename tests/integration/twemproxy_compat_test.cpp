@@ -54,10 +54,12 @@ std::string show(std::string_view s) {
   return out + "\"";
 }
 
+// Any reply counts: -NOAUTH from a pool with redis_auth means it is serving.
 bool answers_ping(uint16_t port) {
   try {
     Client c(port, Duration(500));
-    return c.command({"PING"}) == Reply::make_status("PONG");
+    const Reply r = c.command({"PING"});
+    return r == Reply::make_status("PONG") || r.is_error();
   } catch (const HarnessError&) {
     return false;
   }
@@ -170,6 +172,11 @@ struct PoolCase {
   std::vector<Server> servers{};  // one per backend, in order; empty: weight 1, no names
   std::string password{};         // clients AUTH with it (redis_auth)
   int db = 0;                     // where the keys must end up (redis_db)
+  // The whole YAML for a listen port; empty: built from the fields above.
+  std::function<std::string(uint16_t)> yaml{};
+  // ringproxy runs its own copy of the file as written (listen included)
+  // instead of the shared one with --listen moved to a free port.
+  bool as_written = false;
 };
 
 std::string pool_yaml(const PoolCase& pc, const std::vector<std::unique_ptr<RedisServer>>& backends,
@@ -205,7 +212,8 @@ class TwemproxyCompat : public ::testing::Test {
   }
 
   // Writes `keys` through `writer`, reads them through `reader`; returns the
-  // keys that did not come back with the written value.
+  // keys that did not come back with the written value. `tag` ("nc->rp")
+  // marks the values and the failure details.
   static std::vector<std::string> round_trip(Client& writer, Client& reader,
                                              const std::vector<std::string>& keys,
                                              const std::string& tag, std::string* detail) {
@@ -228,7 +236,7 @@ class TwemproxyCompat : public ::testing::Test {
       if (got[i] != Reply::make_string(value_of(i))) {
         bad.push_back(keys[i]);
         if (detail && bad.size() <= 5) {
-          *detail += "  " + show(keys[i]) + " -> " + got[i].to_string() + "\n";
+          *detail += "  " + tag + " " + show(keys[i]) + " -> " + got[i].to_string() + "\n";
         }
       }
     }
@@ -257,9 +265,18 @@ class TwemproxyCompat : public ::testing::Test {
       EXPECT_EQ(c.command({"FLUSHALL"}), Reply::make_status("OK"));
     }
     TempDir dir("ringproxy-twem");
-    Nutcracker nc(dir.path(), [&](uint16_t port) { return pool_yaml(pc, backends, port); });
+    const std::function<std::string(uint16_t)> make_yaml =
+        pc.yaml ? pc.yaml : [&](uint16_t port) { return pool_yaml(pc, backends, port); };
+    Nutcracker nc(dir.path(), make_yaml);
     ProxyOptions po;
     po.extra_args = {"--twemproxy-config", nc.yaml_path().string()};
+    if (pc.as_written) {
+      po.port = free_port();
+      po.add_listen_arg = false;
+      const fs::path own = dir.path() / "ringproxy.yml";
+      std::ofstream(own) << make_yaml(po.port);
+      po.extra_args = {"--twemproxy-config", own.string()};
+    }
     ProxyProcess rp(po);
 
     Client via_nc(nc.port());
@@ -272,11 +289,11 @@ class TwemproxyCompat : public ::testing::Test {
     Outcome out;
     std::string detail;
     // nutcracker -> ringproxy: every key.
-    const std::vector<std::string> bad = round_trip(via_nc, via_rp, keys, "nc", &detail);
+    const std::vector<std::string> bad = round_trip(via_nc, via_rp, keys, "nc->rp", &detail);
     // ringproxy -> nutcracker: a subset (every 7th key), under new values.
     std::vector<std::string> subset;
     for (size_t i = 0; i < keys.size(); i += 7) subset.push_back(keys[i]);
-    const std::vector<std::string> bad_rev = round_trip(via_rp, via_nc, subset, "rp", &detail);
+    const std::vector<std::string> bad_rev = round_trip(via_rp, via_nc, subset, "rp->nc", &detail);
     out.checked = keys.size() + subset.size();
     out.mismatches = bad.size() + bad_rev.size();
 
@@ -398,6 +415,30 @@ TEST_F(TwemproxyCompat3, OperationalKeysDoNotMovePlacement) {
 TEST_F(TwemproxyCompat3, RedisDb) {
   PoolCase pc{"redis_db_3", "  redis_db: 3\n"};
   pc.db = 3;
+  check(pc);
+}
+
+// conf/nutcracker.yml, with its listen address and backend ports replaced by
+// free ones; ringproxy runs its own copy as written (no --listen).
+TEST_F(TwemproxyCompat3, ExampleConfFile) {
+  const std::string text = read_file(source_dir() / "conf" / "nutcracker.yml");
+  ASSERT_NE(text.find("127.0.0.1:22121"), std::string::npos);
+  PoolCase pc{"conf_nutcracker_yml", ""};
+  pc.as_written = true;
+  pc.yaml = [text](uint16_t port) {
+    std::string y = text;
+    auto replace = [&y](const std::string& from, const std::string& to) {
+      const size_t at = y.find(from);
+      if (at == std::string::npos) throw HarnessError("conf/nutcracker.yml lacks " + from);
+      y.replace(at, from.size(), to);
+    };
+    replace("127.0.0.1:22121", "127.0.0.1:" + std::to_string(port));
+    for (size_t i = 0; i < 3; ++i) {
+      replace("127.0.0.1:700" + std::to_string(i + 1) + ":",
+              "127.0.0.1:" + std::to_string(backends_[i]->port()) + ":");
+    }
+    return y;
+  };
   check(pc);
 }
 

@@ -309,7 +309,8 @@ TEST(TwemproxyConfig, ListenErrors) {
   expect_error(with_listen("127.0.0.1:70000"), {"1..65535"});
   expect_error(with_listen("127.0.0.1:ab"), {"1..65535"});
   expect_error(with_listen(":6379"), {"expected HOST:PORT"});
-  expect_error(error_of("p:\n  redis: true\n" + kServers), {"key 'listen' is missing", "pool p"});
+  expect_error(error_of("p:\n  redis: true\n" + kServers),
+               {"required key is missing", "pool p, key listen"});
 }
 
 TEST(TwemproxyConfig, PlacementErrors) {
@@ -356,8 +357,9 @@ TEST(TwemproxyConfig, NumberAndBooleanErrors) {
 TEST(TwemproxyConfig, RedisErrors) {
   expect_error(error_of("p:\n  listen: 127.0.0.1:22121\n  redis: false\n" + kServers),
                {"'false'", "memcached pools are not supported", "pool p", "key redis", "line 3"});
-  expect_error(error_of("p:\n  listen: 127.0.0.1:22121\n" + kServers),
-               {"key 'redis' is missing", "memcached", "redis: true", "pool p"});
+  expect_error(
+      error_of("p:\n  listen: 127.0.0.1:22121\n" + kServers),
+      {"missing, so twemproxy treats the pool as memcached", "redis: true", "pool p, key redis"});
   expect_error(error_of("p:\n  listen: 127.0.0.1:22121\n  redis: yes\n" + kServers),
                {"expected true or false"});
 }
@@ -380,7 +382,7 @@ TEST(TwemproxyConfig, ServerErrors) {
   auto with_servers = [](const std::string& servers) {
     return error_of("p:\n  listen: 127.0.0.1:22121\n  redis: true\n" + servers);
   };
-  expect_error(with_servers(""), {"key 'servers' is missing", "pool p"});
+  expect_error(with_servers(""), {"required key is missing", "pool p, key servers"});
   expect_error(with_servers("  servers: 127.0.0.1:6379:1\n"), {"expected a list", "key servers"});
   expect_error(with_servers("  servers: []\n"), {"no servers", "key servers"});
   expect_error(with_servers("  servers:\n   - /tmp/redis.sock:1\n"),
