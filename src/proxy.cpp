@@ -638,7 +638,7 @@ void Proxy::queue_in_transaction(ClientConnection& c, const CommandInfo* cmd,
 }
 
 void Proxy::exec_transaction(ClientConnection& c) {
-  Transaction tx;
+  Transaction tx{};  // {}: GCC warns maybe-uninitialized (backend) in sanitizer builds
   std::swap(tx, c.transaction());
   c.transaction().backend = kNoNode;
   if (tx.dirty) {

@@ -18,39 +18,39 @@ constexpr size_t kDefaultKeyCount = 100000;
 
 po::options_description describe() {
   po::options_description pool("Pool (the same sources as ringproxy)");
-  pool.add_options()
-      ("backend,b", po::value<std::vector<std::string>>(),
-       "a backend, \"HOST:PORT[:WEIGHT] [NAME]\"; repeat for each (replaces the files' list)")
-      ("config,c", po::value<std::string>(), "read the pool from a ringproxy config file")
-      ("twemproxy-config", po::value<std::string>(), "read the pool from a twemproxy YAML file")
-      ("pool", po::value<std::string>(), "pool of --twemproxy-config (default: the only one)")
-      ("hash", po::value<std::string>(),
-       "hash(es) to compare: a name, a comma-separated list, or all (default: the pool's, murmur "
-       "unless a file says otherwise)")
-      ("hash-tag", po::value<std::string>(), "two characters delimiting the hashed part, e.g. {}")
-      ("distribution", po::value<std::string>(),
-       "ketama, modula, rendezvous, jump, maglev: one, a comma-separated list, or all (default)");
+  pool.add_options()(
+      "backend,b", po::value<std::vector<std::string>>(),
+      "a backend, \"HOST:PORT[:WEIGHT] [NAME]\"; repeat for each (replaces the files' list)")(
+      "config,c", po::value<std::string>(), "read the pool from a ringproxy config file")(
+      "twemproxy-config", po::value<std::string>(), "read the pool from a twemproxy YAML file")(
+      "pool", po::value<std::string>(), "pool of --twemproxy-config (default: the only one)")(
+      "hash", po::value<std::string>(),
+      "hash(es) to compare: a name, a comma-separated list, or all (default: the pool's, murmur "
+      "unless a file says otherwise)")("hash-tag", po::value<std::string>(),
+                                       "two characters delimiting the hashed part, e.g. {}")(
+      "distribution", po::value<std::string>(),
+      "ketama, modula, rendezvous, jump, maglev: one, a comma-separated list, or all (default)");
   po::options_description keys("Keys");
-  keys.add_options()
-      ("keys", po::value<std::string>(), "read keys from FILE, one per line (- for stdin)")
-      ("generate", po::value<size_t>(), "generate N keys (default 100000 when --keys is not given)")
-      ("pattern", po::value<std::string>(),
-       "generated keys: each {i} becomes the key number (default \"user:{i}\"), or \"random\"")
-      ("start", po::value<uint64_t>(), "first key number for {i} (default 1)")
-      ("seed", po::value<uint64_t>(), "seed of the random keys (default 1)");
+  keys.add_options()("keys", po::value<std::string>(),
+                     "read keys from FILE, one per line (- for stdin)")(
+      "generate", po::value<size_t>(), "generate N keys (default 100000 when --keys is not given)")(
+      "pattern", po::value<std::string>(),
+      "generated keys: each {i} becomes the key number (default \"user:{i}\"), or \"random\"")(
+      "start", po::value<uint64_t>(), "first key number for {i} (default 1)")(
+      "seed", po::value<uint64_t>(), "seed of the random keys (default 1)");
   po::options_description changes("Changes (each one is simulated separately, in order)");
-  changes.add_options()
-      ("add", po::value<std::vector<std::string>>(), "a backend joins: \"HOST:PORT[:WEIGHT] [NAME]\"")
-      ("remove", po::value<std::vector<std::string>>(),
-       "NAME or HOST:PORT leaves the config (every distribution rebuilt without it)")
-      ("fail", po::value<std::vector<std::string>>(),
-       "NAME or HOST:PORT fails (marked down, as failover does)");
+  changes.add_options()("add", po::value<std::vector<std::string>>(),
+                        "a backend joins: \"HOST:PORT[:WEIGHT] [NAME]\"")(
+      "remove", po::value<std::vector<std::string>>(),
+      "NAME or HOST:PORT leaves the config (every distribution rebuilt without it)")(
+      "fail", po::value<std::vector<std::string>>(),
+      "NAME or HOST:PORT fails (marked down, as failover does)");
   po::options_description output("Output");
-  output.add_options()
-      ("show-moves", "list the keys that move instead of the tables: \"key old -> new\" lines")
-      ("csv", "CSV instead of aligned tables")
-      ("plot", po::value<std::string>(), "also draw FILE.png with gnuplot")
-      ("help,h", "print this help and exit");
+  output.add_options()("show-moves",
+                       "list the keys that move instead of the tables: \"key old -> new\" lines")(
+      "csv", "CSV instead of aligned tables")("plot", po::value<std::string>(),
+                                              "also draw FILE.png with gnuplot")(
+      "help,h", "print this help and exit");
   po::options_description all;
   all.add(pool).add(keys).add(changes).add(output);
   return all;
@@ -109,7 +109,8 @@ int main(int argc, char** argv) {
 
     if (vm.count("keys")) {
       if (vm.count("generate") || vm.count("pattern") || vm.count("start") || vm.count("seed")) {
-        throw std::invalid_argument("--keys cannot be combined with --generate/--pattern/--start/--seed");
+        throw std::invalid_argument(
+            "--keys cannot be combined with --generate/--pattern/--start/--seed");
       }
       const std::string path = vm["keys"].as<std::string>();
       if (path == "-") {

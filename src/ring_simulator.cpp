@@ -47,7 +47,8 @@ Pool load_pool(const PoolSource& source) {
     args.emplace_back(option);
     args.push_back(value);
   };
-  if (!source.twemproxy_config_path.empty()) add("--twemproxy-config", source.twemproxy_config_path);
+  if (!source.twemproxy_config_path.empty())
+    add("--twemproxy-config", source.twemproxy_config_path);
   if (!source.pool.empty()) add("--pool", source.pool);
   if (!source.config_path.empty()) add("--config", source.config_path);
   for (const std::string& b : source.backends) add("--backend", b);
@@ -322,8 +323,8 @@ Balance measure_balance(HashKind hash, DistributionKind kind, const Distribution
   for (const BackendSpec& s : backends) total_weight += s.weight;
   std::vector<double> ratio(backends.size(), 0);
   for (size_t i = 0; i < backends.size(); ++i) {
-    const double fair = static_cast<double>(hashes.size()) * backends[i].weight /
-                        static_cast<double>(total_weight);
+    const double fair =
+        static_cast<double>(hashes.size()) * backends[i].weight / static_cast<double>(total_weight);
     ratio[i] = fair > 0 ? static_cast<double>(b.keys_per_backend[i]) / fair : 0;
   }
   if (hashes.empty()) return b;
@@ -463,7 +464,9 @@ std::string fixed(double v, int decimals) {
   return buf;
 }
 
-std::string percent(double fraction) { return fixed(fraction * 100.0, 1); }
+std::string percent(double fraction) {
+  return fixed(fraction * 100.0, 1);
+}
 
 // An aligned text table: text columns left-aligned, numeric ones right-aligned.
 class TextTable {
@@ -548,7 +551,9 @@ std::string printable_key(std::string_view key) {
   return out + "\"";
 }
 
-std::string change_label(const Report& r, size_t change) { return describe(r.changes[change]); }
+std::string change_label(const Report& r, size_t change) {
+  return describe(r.changes[change]);
+}
 
 bool weighted(const Pool& pool) {
   for (const BackendSpec& b : pool.backends) {
@@ -594,7 +599,8 @@ void write_table(const Report& r, std::ostream& out) {
       if (inline_counts) row.insert(row.end(), r.labels.size(), "-");
       notes.push_back(std::string(distribution_name(b.distribution)) + ": " + b.unavailable);
     } else {
-      const auto [lo, hi] = std::minmax_element(b.keys_per_backend.begin(), b.keys_per_backend.end());
+      const auto [lo, hi] =
+          std::minmax_element(b.keys_per_backend.begin(), b.keys_per_backend.end());
       row.insert(row.end(), {std::to_string(*lo), std::to_string(*hi), fixed(b.max_over_mean, 3),
                              fixed(b.min_over_mean, 3), fixed(b.cv, 3), r.labels[b.hottest]});
       if (inline_counts) {
@@ -625,11 +631,10 @@ void write_table(const Report& r, std::ostream& out) {
       row.insert(row.end(), {"n/a", "n/a", percent(m.ideal), "-", "-", "-", "-"});
       notes.push_back(std::string(distribution_name(m.distribution)) + ": " + m.unavailable);
     } else {
-      row.insert(row.end(),
-                 {std::to_string(m.moved), percent(m.moved_fraction()), percent(m.ideal),
-                  m.ideal > 0 ? fixed(m.moved_fraction() / m.ideal, 2) : "-",
-                  fixed(m.extra_fraction() * 100.0, 2), std::to_string(m.peers),
-                  percent(m.top_peer)});
+      row.insert(row.end(), {std::to_string(m.moved), percent(m.moved_fraction()), percent(m.ideal),
+                             m.ideal > 0 ? fixed(m.moved_fraction() / m.ideal, 2) : "-",
+                             fixed(m.extra_fraction() * 100.0, 2), std::to_string(m.peers),
+                             percent(m.top_peer)});
     }
     moves.add(std::move(row));
   }
@@ -644,9 +649,8 @@ void write_table(const Report& r, std::ostream& out) {
 }
 
 void write_csv(const Report& r, std::ostream& out) {
-  std::vector<std::string> header = {"hash",          "distribution",  "keys", "min", "max",
-                                     "max_over_mean", "min_over_mean", "cv",   "hottest",
-                                     "note"};
+  std::vector<std::string> header = {"hash",          "distribution",  "keys", "min",     "max",
+                                     "max_over_mean", "min_over_mean", "cv",   "hottest", "note"};
   header.insert(header.end(), r.labels.begin(), r.labels.end());
   csv_row(out, header);
   for (const Balance& b : r.balance) {
@@ -657,7 +661,8 @@ void write_csv(const Report& r, std::ostream& out) {
       row.insert(row.end(), {"", "", "", "", "", "", b.unavailable});
       row.insert(row.end(), r.labels.size(), "");
     } else {
-      const auto [lo, hi] = std::minmax_element(b.keys_per_backend.begin(), b.keys_per_backend.end());
+      const auto [lo, hi] =
+          std::minmax_element(b.keys_per_backend.begin(), b.keys_per_backend.end());
       row.insert(row.end(), {std::to_string(*lo), std::to_string(*hi), fixed(b.max_over_mean, 6),
                              fixed(b.min_over_mean, 6), fixed(b.cv, 6), r.labels[b.hottest], ""});
       for (uint64_t n : b.keys_per_backend) row.push_back(std::to_string(n));
@@ -675,9 +680,9 @@ void write_csv(const Report& r, std::ostream& out) {
     if (!m.unavailable.empty()) {
       row.insert(row.end(), {"", "", fixed(m.ideal, 6), "", "", "", m.unavailable});
     } else {
-      row.insert(row.end(), {std::to_string(m.moved), fixed(m.moved_fraction(), 6),
-                             fixed(m.ideal, 6), fixed(m.extra_fraction(), 6),
-                             std::to_string(m.peers), fixed(m.top_peer, 6), ""});
+      row.insert(row.end(),
+                 {std::to_string(m.moved), fixed(m.moved_fraction(), 6), fixed(m.ideal, 6),
+                  fixed(m.extra_fraction(), 6), std::to_string(m.peers), fixed(m.top_peer, 6), ""});
     }
     csv_row(out, row);
   }
@@ -698,8 +703,7 @@ void write_moves(const Report& r, std::ostream& out, bool csv) {
       out << "n/a: " << m.unavailable << "\n";
       continue;
     }
-    out << m.moved << " of " << m.keys << " keys move (" << percent(m.moved_fraction())
-        << "%)\n";
+    out << m.moved << " of " << m.keys << " keys move (" << percent(m.moved_fraction()) << "%)\n";
     for (const Move& mv : m.moves) {
       out << printable_key(mv.key) << ' ' << mv.from << " -> " << mv.to << '\n';
     }
@@ -788,6 +792,10 @@ void run_gnuplot(const std::filesystem::path& script) {
 }  // namespace
 
 void write_plot(const Report& r, const std::string& png_path) {
+  const std::filesystem::path parent = std::filesystem::path(png_path).parent_path();
+  if (!parent.empty() && !std::filesystem::is_directory(parent)) {
+    throw std::runtime_error("--plot '" + png_path + "': no directory " + parent.string());
+  }
   TempDirectory dir;
   const bool many_hashes = r.hashes.size() > 1;
   const bool many_changes = r.changes.size() > 1;
@@ -878,8 +886,10 @@ void write_plot(const Report& r, const std::string& png_path) {
       << "\n";
     if (has_moves) {
       // Panel 2: moved share against the ideal.
-      f << "set title " << gp_quote(moves_title + " (share of all keys; ideal = the changed "
-                                                  "backend's weight share)")
+      f << "set title "
+        << gp_quote(moves_title +
+                    " (share of all keys; ideal = the changed "
+                    "backend's weight share)")
         << "\n"
         << "set ylabel '% of keys'\n"
         << "plot " << gp_quote(moves_dat.string())

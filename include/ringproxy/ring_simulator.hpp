@@ -100,7 +100,7 @@ std::string describe(const Change& change);          // "fail cache-2"
 
 struct Request {
   Pool pool;
-  std::vector<HashKind> hashes;  // empty: pool.hash
+  std::vector<HashKind> hashes;                 // empty: pool.hash
   std::vector<DistributionKind> distributions;  // empty: all five
   std::vector<std::string> keys;
   std::string key_source;  // for the report header, e.g. `generated from "user:{i}"`
@@ -112,7 +112,7 @@ struct Request {
 struct Balance {
   HashKind hash = HashKind::kMurmur;
   DistributionKind distribution = DistributionKind::kKetama;
-  std::string unavailable;  // non-empty: why the distribution cannot place this pool
+  std::string unavailable;                 // non-empty: why the distribution cannot place this pool
   std::vector<uint64_t> keys_per_backend;  // indexed like pool.backends
   // Each backend's load relative to its fair share (keys * weight / total
   // weight); with equal weights these are the plain count statistics.
@@ -160,8 +160,8 @@ struct Report {
   std::vector<DistributionKind> distributions;
   uint64_t key_count = 0;
   std::string key_source;
-  std::vector<Balance> balance;      // hashes x distributions
-  std::vector<Movement> movements;   // hashes x distributions x changes
+  std::vector<Balance> balance;     // hashes x distributions
+  std::vector<Movement> movements;  // hashes x distributions x changes
 };
 
 // Throws std::invalid_argument for a change that names no backend, adds a

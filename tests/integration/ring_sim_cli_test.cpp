@@ -27,10 +27,12 @@ std::string sim_binary() {
   return fs::exists(bin) ? bin.string() : std::string();
 }
 
-#define REQUIRE_SIM_BINARY()                                                   \
-  const std::string sim = sim_binary();                                        \
-  if (sim.empty()) GTEST_SKIP() << "ringproxy-ring was not built next to the " \
-                                   "proxy binary"
+#define REQUIRE_SIM_BINARY()                                                 \
+  const std::string sim = sim_binary();                                      \
+  if (sim.empty()) {                                                         \
+    GTEST_SKIP() << "ringproxy-ring was not built next to the proxy binary"; \
+  }                                                                          \
+  static_assert(true)
 
 CommandResult run_sim(const std::string& sim, std::vector<std::string> args) {
   args.insert(args.begin(), sim);
@@ -108,9 +110,8 @@ TEST(RingSimCli, TwemproxyYamlDefaultsToFnv1a64) {
                          "   - 127.0.0.1:22101:1\n"
                          "   - 127.0.0.1:22102:1\n"
                          "   - 127.0.0.1:22103:1\n";
-  const CommandResult r =
-      run_sim(sim, {"--twemproxy-config", yaml.string(), "--generate", "12", "--distribution",
-                    "ketama", "--csv"});
+  const CommandResult r = run_sim(sim, {"--twemproxy-config", yaml.string(), "--generate", "12",
+                                        "--distribution", "ketama", "--csv"});
   ASSERT_TRUE(r.ok()) << r.describe();
   // research/twemproxy.md 1.5: fnv1a_64 puts user:1..user:12 on one server.
   const std::vector<std::string> l = lines_of(r.out);
@@ -176,14 +177,15 @@ class RingSimAgainstProxy : public ClusterTest {
  protected:
   std::vector<std::string> proxy_args() const override {
     return {"--health-interval-ms", "100", "--health-timeout-ms", "100", "--failure-limit", "2",
-            "--timeout-ms", "500", "--hash-tag", "{}"};
+            "--timeout-ms",         "500", "--hash-tag",          "{}"};
   }
 
   // "key from -> to" lines of `--fail <backend> --show-moves` over `keys`.
   std::map<std::string, std::pair<std::string, std::string>> predicted_moves(
       const std::string& sim, const fs::path& keys_file, const std::string& failed) {
-    std::vector<std::string> args = {"--keys", keys_file.string(), "--hash-tag", "{}",
-                                     "--distribution", "ketama", "--fail", failed, "--show-moves"};
+    std::vector<std::string> args = {"--keys",         keys_file.string(), "--hash-tag", "{}",
+                                     "--distribution", "ketama",           "--fail",     failed,
+                                     "--show-moves"};
     for (const BackendAddress& b : backend_addresses()) {
       args.push_back("--backend");
       args.push_back(b.to_string());
@@ -232,7 +234,9 @@ TEST_F(RingSimAgainstProxy, PredictsPlacementAndFailover) {
       const bool on_b = backends_holding(k) == std::vector<size_t>{b};
       const auto it = moves.find(k);
       EXPECT_EQ(on_b, it != moves.end()) << k << " backend " << b;
-      if (it != moves.end()) EXPECT_EQ(it->second.first, backend(b).address()) << k;
+      if (it != moves.end()) {
+        EXPECT_EQ(it->second.first, backend(b).address()) << k;
+      }
     }
   }
   ASSERT_FALSE(fail1.empty());
@@ -242,7 +246,9 @@ TEST_F(RingSimAgainstProxy, PredictsPlacementAndFailover) {
   backend(1).stop();
   const std::string probe = fail1.begin()->first;
   ASSERT_TRUE(wait_until(
-      [&] { return c.command({"SET", probe, "w"}) == Reply::make_status("OK"); },
+      [&] {
+        return c.command({"SET", probe, "w"}) == Reply::make_status("OK");
+      },
       Duration(15000), Duration(50)))
       << "the proxy never ejected backend 1\n"
       << proxy().log_tail();

@@ -73,8 +73,8 @@ TEST(RingSimulator, ThreeToFourModulaMovesThreeQuartersKetamaOneQuarter) {
   EXPECT_EQ(ketama.extra, 0u);
   EXPECT_EQ(ketama.peers, 3u);
   EXPECT_NEAR(modula.extra_fraction(), 0.50, 0.03);
-  for (DistributionKind kind : {DistributionKind::kRendezvous, DistributionKind::kJump,
-                                DistributionKind::kMaglev}) {
+  for (DistributionKind kind :
+       {DistributionKind::kRendezvous, DistributionKind::kJump, DistributionKind::kMaglev}) {
     const Movement& m = movement(r, kind);
     EXPECT_NEAR(m.moved_fraction(), 0.25, 0.03) << distribution_name(kind);
     EXPECT_TRUE(m.unavailable.empty());
@@ -89,10 +89,10 @@ TEST(RingSimulator, FailureBehaviourPerDistribution) {
   const std::vector<std::string> five = {"10.0.0.1:6379 a", "10.0.0.2:6379 b", "10.0.0.3:6379 c",
                                          "10.0.0.4:6379 d", "10.0.0.5:6379 e"};
   // "c" is in the middle of the pool order, "e" last.
-  const Report r = simulate(request_for(
-      pool_of(five), {{ChangeKind::kFail, "c"}, {ChangeKind::kFail, "e"}}, 50000));
-  for (DistributionKind kind : {DistributionKind::kKetama, DistributionKind::kModula,
-                                DistributionKind::kRendezvous}) {
+  const Report r = simulate(
+      request_for(pool_of(five), {{ChangeKind::kFail, "c"}, {ChangeKind::kFail, "e"}}, 50000));
+  for (DistributionKind kind :
+       {DistributionKind::kKetama, DistributionKind::kModula, DistributionKind::kRendezvous}) {
     for (size_t change : {0u, 1u}) {
       const Movement& m = movement(r, kind, change);
       const size_t failed = change == 0 ? 2 : 4;
@@ -116,9 +116,9 @@ TEST(RingSimulator, FailureBehaviourPerDistribution) {
 }
 
 TEST(RingSimulator, RemoveRebuildsTheRing) {
-  const Report r = simulate(request_for(pool_of(kThree), {{ChangeKind::kRemove, "127.0.0.1:22102"},
-                                                          {ChangeKind::kFail, "127.0.0.1:22102"}},
-                                        30000));
+  const Report r = simulate(request_for(
+      pool_of(kThree),
+      {{ChangeKind::kRemove, "127.0.0.1:22102"}, {ChangeKind::kFail, "127.0.0.1:22102"}}, 30000));
   // Ketama keeps 160 points per node at 2 and 3 nodes: removing = failing.
   EXPECT_EQ(movement(r, DistributionKind::kKetama, 0).moved,
             movement(r, DistributionKind::kKetama, 1).moved);
@@ -130,9 +130,9 @@ TEST(RingSimulator, RemoveRebuildsTheRing) {
 }
 
 TEST(RingSimulator, WeightedPools) {
-  const Report r = simulate(request_for(
-      pool_of({"10.0.0.1:6379:1 a", "10.0.0.2:6379:3 b"}),
-      {{ChangeKind::kAdd, "10.0.0.3:6379:4 c"}, {ChangeKind::kFail, "b"}}, 40000));
+  const Report r = simulate(
+      request_for(pool_of({"10.0.0.1:6379:1 a", "10.0.0.2:6379:3 b"}),
+                  {{ChangeKind::kAdd, "10.0.0.3:6379:4 c"}, {ChangeKind::kFail, "b"}}, 40000));
   // Jump has no weights: reported, not silently ignored.
   EXPECT_NE(balance(r, DistributionKind::kJump, HashKind::kMurmur).unavailable.find("weights"),
             std::string::npos);
@@ -174,8 +174,8 @@ TEST(RingSimulator, RecordedMovesName) {
 }
 
 TEST(RingSimulator, FailingEveryBackendLeavesKeysNowhere) {
-  Request req = request_for(pool_of({"10.0.0.1:6379"}), {{ChangeKind::kFail, "10.0.0.1:6379"}},
-                            100);
+  Request req =
+      request_for(pool_of({"10.0.0.1:6379"}), {{ChangeKind::kFail, "10.0.0.1:6379"}}, 100);
   req.record_moves = true;
   req.distributions = {DistributionKind::kKetama};
   const Report r = simulate(req);
@@ -212,8 +212,7 @@ TEST(RingSimulator, ShortSimilarKeysClusterUnderFnv1a64) {
   // Over user:1..user:10000 fnv1a_64 is fine in aggregate (research: 3489/2960/3551).
   req.keys = generate_keys(10000, kDefaultPattern);
   req.hashes = {HashKind::kFnv1a_64};
-  EXPECT_EQ(simulate(req).balance[0].keys_per_backend,
-            (std::vector<uint64_t>{3489, 2960, 3551}));
+  EXPECT_EQ(simulate(req).balance[0].keys_per_backend, (std::vector<uint64_t>{3489, 2960, 3551}));
 }
 
 TEST(RingSimulator, BalanceStatistics) {
@@ -290,9 +289,9 @@ class TempFile {
  public:
   explicit TempFile(const std::string& text, const char* suffix) {
     const char* tmp = std::getenv("TMPDIR");
-    path_ = std::filesystem::path(tmp && *tmp ? tmp : "/tmp") /
-            ("ring_sim_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++) +
-             suffix);
+    path_ =
+        std::filesystem::path(tmp && *tmp ? tmp : "/tmp") /
+        ("ring_sim_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++) + suffix);
     std::ofstream(path_) << text;
   }
   ~TempFile() { std::filesystem::remove(path_); }
