@@ -10,20 +10,22 @@
 namespace ringproxy {
 
 namespace {
-ParserLimits limits_from(const Config& c) {
-  return ParserLimits{c.max_bulk_len, c.max_args, c.max_inline_len};
-}
 constexpr size_t kReadChunk = 64 * 1024;
 }  // namespace
+
+std::vector<std::string_view>& ClientConnection::argv() { return proxy_.argv_scratch(); }
+
+RequestParser& ClientConnection::own_parser() {
+  if (!parser_) parser_ = std::make_unique<RequestParser>(proxy_.parser_limits());
+  return *parser_;
+}
 
 ClientConnection::ClientConnection(Proxy& proxy, uint64_t id, uv_loop_t* loop,
                                    FlushScheduler& flusher)
     : Connection(loop, flusher),
       proxy_(proxy),
       id_(id),
-      created_ms_(uv_now(loop)),
-      parser_(limits_from(proxy.config())) {
-  transaction_.backend = kNoNode;
+      created_ms_(uv_now(loop)) {
   authenticated_ = proxy.config().client_password.empty();
 }
 
@@ -59,11 +61,18 @@ void ClientConnection::on_read(ssize_t nread, const uv_buf_t* buf) {
   }
   size_t n = static_cast<size_t>(nread);
   if (buf->base == proxy_.scratch()) {
-    size_t used = process(buf->base, n);
-    if (used < n && !quitting_ && !closing()) in_.append(buf->base + used, n - used);
+    RequestParser& shared = proxy_.shared_parser();
+    size_t used = process(buf->base, n, shared);
+    if (used < n && !quitting_ && !closing()) {
+      // A partial request (or input left by a pause) moves into the
+      // connection's own buffer, with the parser state that goes with it.
+      in_.append(buf->base + used, n - used);
+      own_parser() = shared;
+    }
+    shared.reset();
   } else {
     in_.commit(n);
-    size_t used = process(in_.data(), in_.size());
+    size_t used = process(in_.data(), in_.size(), own_parser());
     in_.consume(used);
   }
   if (in_.size() > proxy_.config().query_buffer_limit && !quitting_ && !closing()) {
@@ -76,7 +85,7 @@ void ClientConnection::on_read(ssize_t nread, const uv_buf_t* buf) {
   if (in_.empty()) in_.release_if_empty();
 }
 
-size_t ClientConnection::process(const char* data, size_t len) {
+size_t ClientConnection::process(const char* data, size_t len, RequestParser& parser) {
   size_t off = 0;
   while (off < len && !quitting_ && !closing()) {
     if (over_limits()) {
@@ -84,20 +93,20 @@ size_t ClientConnection::process(const char* data, size_t len) {
       stop_reading();
       break;
     }
-    RequestParser::Status st = parser_.parse(data + off, len - off);
+    RequestParser::Status st = parser.parse(data + off, len - off);
     if (st == RequestParser::Status::kNeedMore) break;
     if (st == RequestParser::Status::kError) {
       proxy_.stats().protocol_errors++;
       Request* req = nullptr;
-      resp::error(local_reply_buffer(req), parser_.error());
+      resp::error(local_reply_buffer(req), parser.error());
       finish_local(req);
-      parser_.reset();
+      parser.reset();
       close_after_replies();
       return len;
     }
-    size_t used = parser_.consumed();
-    if (parser_.argc() > 0) proxy_.dispatch(*this, parser_);
-    parser_.reset();
+    size_t used = parser.consumed();
+    if (parser.argc() > 0) proxy_.dispatch(*this, parser);
+    parser.reset();
     off += used;
   }
   return off;
@@ -113,7 +122,7 @@ void ClientConnection::resume() {
   if (over_limits()) return;
   paused_ = false;
   if (!in_.empty()) {
-    size_t used = process(in_.data(), in_.size());
+    size_t used = process(in_.data(), in_.size(), own_parser());
     in_.consume(used);
   }
   if (!paused_ && !quitting_ && !closing()) start_reading();
@@ -179,8 +188,14 @@ void ClientConnection::on_drained() {
 void ClientConnection::release_idle_buffers() {
   // Called from the proxy's periodic sweep, not per reply: an active client
   // keeps its output buffer between requests, an idle one gives it back.
-  if (pending_output() == 0) out().release_if_empty();
-  if (in_.empty()) in_.release_if_empty();
+  if (pending_output() == 0) {
+    out().release_if_empty();
+    release_write_state();
+  }
+  if (in_.empty()) {
+    in_.release_if_empty();
+    parser_.reset();
+  }
 }
 
 void ClientConnection::on_write_error(int) { close(); }

@@ -45,7 +45,6 @@ void FlushScheduler::flush_all() {
 Connection::Connection(uv_loop_t* loop, FlushScheduler& flusher) : loop_(loop), flusher_(flusher) {
   uv_tcp_init(loop, &tcp_);
   tcp_.data = this;
-  write_req_.data = this;
 }
 
 Connection::~Connection() {
@@ -68,11 +67,15 @@ void Connection::flush() {
   }
   // The socket is full: the rest goes through uv_write from the second buffer
   // while new output keeps accumulating in out_.
-  writing_.swap(out_);
+  if (!write_) {
+    write_ = std::make_unique<WriteState>();
+    write_->req.data = this;
+  }
+  write_->data.swap(out_);
   out_.clear();
-  buf = uv_buf_init(writing_.data(), static_cast<unsigned>(writing_.size()));
+  buf = uv_buf_init(write_->data.data(), static_cast<unsigned>(write_->data.size()));
   write_pending_ = true;
-  int rc = uv_write(&write_req_, stream(), &buf, 1, &Connection::write_done);
+  int rc = uv_write(&write_->req, stream(), &buf, 1, &Connection::write_done);
   if (rc < 0) {
     write_pending_ = false;
     on_write_error(rc);
@@ -82,8 +85,8 @@ void Connection::flush() {
 void Connection::write_done(uv_write_t* req, int status) {
   auto* self = static_cast<Connection*>(req->data);
   self->write_pending_ = false;
-  self->writing_.clear();
-  self->writing_.release_if_empty();
+  self->write_->data.clear();
+  self->write_->data.release_if_empty();
   if (self->closing_) return;
   if (status < 0) {
     self->on_write_error(status);

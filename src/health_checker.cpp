@@ -169,6 +169,18 @@ class HealthChecker::Probe {
         static_cast<uint64_t>(owner_.options_.timeout_ms), 0);
   }
 
+  // Re-probes now on a fresh connection. A PING already in flight is
+  // abandoned: it may have been answered before the failure that prompted
+  // this, and must not clear it.
+  void reprobe() {
+    if (in_flight_ == kPing) {
+      uv_timer_stop(deadline_.get());
+      drop_context();
+      in_flight_ = 0;
+    }
+    send(kPing);
+  }
+
   BackendState state = BackendState::kUp;
   int failures = 0;
   int successes = 0;
@@ -352,7 +364,7 @@ void HealthChecker::report_failure(uint32_t backend, std::string_view reason) {
   if (p.state != BackendState::kUp && p.state != BackendState::kFailing) return;
   on_probe_result(backend, false, reason);
   // Confirm (or clear) at once instead of waiting for the next interval.
-  if (p.state == BackendState::kFailing) p.send(kPing);
+  if (p.state == BackendState::kFailing) p.reprobe();
 }
 
 void HealthChecker::on_probe_result(uint32_t backend, bool ok, std::string_view reason) {

@@ -110,11 +110,12 @@ void Proxy::local_command(ClientConnection& c, const CommandInfo& cmd) {
     std::string_view given = argv[argc - 1];
     if (argc > 3) {
       error("ERR syntax error");
-    } else if (password.empty()) {
+    } else if (password.empty() && argc == 2) {
       error(
           "ERR AUTH <password> called without any password configured for the default user. "
           "Are you sure your configuration is correct?");
-    } else if (user == "default" && given == password) {
+    } else if (user == "default" && (password.empty() || given == password)) {
+      // Without a password the default user is "nopass": any password works.
       c.authenticated() = true;
       resp::ok(out);
     } else {
@@ -142,9 +143,9 @@ void Proxy::local_command(ClientConnection& c, const CommandInfo& cmd) {
     for (; i < argc; ++i) {
       if (iequals(argv[i], "AUTH") && i + 2 < argc) {
         const std::string& password = config_.client_password;
-        if (!password.empty() && argv[i + 1] == "default" && argv[i + 2] == password) {
+        if (argv[i + 1] == "default" && (password.empty() || argv[i + 2] == password)) {
           c.authenticated() = true;
-        } else if (!password.empty()) {
+        } else {
           error("WRONGPASS invalid username-password pair or user is disabled.");
           c.finish_local(req);
           return;
@@ -205,7 +206,7 @@ void Proxy::local_command(ClientConnection& c, const CommandInfo& cmd) {
       auto line = [&](ClientConnection& x) {
         text += "id=" + std::to_string(x.id()) + " name=" + x.name() +
                 " age=" + std::to_string((uv_now(loop_) - x.created_ms()) / 1000) +
-                " db=0 multi=" + (x.transaction().active ? std::to_string(x.transaction().count)
+                " db=0 multi=" + (x.in_transaction() ? std::to_string(x.transaction().count)
                                                           : std::string("-1")) +
                 " qbuf=0 obl=" + std::to_string(x.pending_output()) +
                 " pending=" + std::to_string(x.pending_requests()) + "\n";

@@ -70,7 +70,10 @@ Proxy::Proxy(Config config)
       loop_storage_(std::make_unique<uv_loop_t>()),
       loop_(loop_storage_.get()),
       failover_(config_.backends.size(), config_.failover_key_log),
-      rng_(std::random_device{}()) {
+
+      rng_(std::random_device{}()),
+      parser_limits_{config_.max_bulk_len, config_.max_args, config_.max_inline_len},
+      shared_parser_(parser_limits_) {
   uv_loop_init(loop_);
   flusher_ = std::make_unique<FlushScheduler>(loop_);
   flusher_->set_before_flush([this] {
@@ -273,14 +276,14 @@ void Proxy::dispatch(ClientConnection& c, const RequestParser& p) {
   argv.clear();
   for (size_t i = 0; i < p.argc(); ++i) argv.push_back(p.arg(i));
   const CommandInfo* cmd = lookup_command(argv[0]);
-  Transaction& tx = c.transaction();
+  const bool in_tx = c.in_transaction();
 
   if (!c.authenticated() &&
       !(cmd && (cmd->name == "auth" || cmd->name == "quit" || cmd->name == "hello"))) {
     reply_error(c, "NOAUTH Authentication required.");
     return;
   }
-  if (tx.active && !(cmd && (cmd->kind == CommandKind::kExec ||
+  if (in_tx && !(cmd && (cmd->kind == CommandKind::kExec ||
                              cmd->kind == CommandKind::kDiscard ||
                              cmd->kind == CommandKind::kMulti || cmd->name == "quit"))) {
     queue_in_transaction(c, cmd, p);
@@ -323,30 +326,29 @@ void Proxy::dispatch(ClientConnection& c, const RequestParser& p) {
       local_command(c, *cmd);
       return;
     case CommandKind::kMulti: {
-      if (tx.active) {
+      if (in_tx) {
         reply_error(c, "ERR MULTI calls can not be nested");
         return;
       }
-      tx.active = true;
+      c.transaction().active = true;
       Request* req = nullptr;
       resp::ok(c.local_reply_buffer(req));
       c.finish_local(req);
       return;
     }
     case CommandKind::kExec:
-      if (!tx.active) {
+      if (!in_tx) {
         reply_error(c, "ERR EXEC without MULTI");
         return;
       }
       exec_transaction(c);
       return;
     case CommandKind::kDiscard: {
-      if (!tx.active) {
+      if (!in_tx) {
         reply_error(c, "ERR DISCARD without MULTI");
         return;
       }
-      tx = Transaction{};
-      tx.backend = kNoNode;
+      c.end_transaction();
       Request* req = nullptr;
       resp::ok(c.local_reply_buffer(req));
       c.finish_local(req);
@@ -638,9 +640,8 @@ void Proxy::queue_in_transaction(ClientConnection& c, const CommandInfo* cmd,
 }
 
 void Proxy::exec_transaction(ClientConnection& c) {
-  Transaction tx{};  // {}: GCC warns maybe-uninitialized (backend) in sanitizer builds
-  std::swap(tx, c.transaction());
-  c.transaction().backend = kNoNode;
+  Transaction tx = std::move(c.transaction());
+  c.end_transaction();
   if (tx.dirty) {
     reply_error(c, "EXECABORT Transaction discarded because of previous errors.");
     return;

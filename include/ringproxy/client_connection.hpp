@@ -18,6 +18,7 @@
 
 #include "ringproxy/buffer.hpp"
 #include "ringproxy/connection.hpp"
+#include "ringproxy/hash_ring.hpp"
 #include "ringproxy/request.hpp"
 #include "ringproxy/request_parser.hpp"
 #include "ringproxy/ring_queue.hpp"
@@ -32,7 +33,7 @@ struct Transaction {
   bool active = false;
   bool dirty = false;       // a queued command was rejected: EXEC aborts
   bool cross = false;       // keys on more than one backend: EXEC aborts
-  uint32_t backend;         // kNoNode until the first key is seen
+  uint32_t backend = kNoNode;  // until the first key is seen
   uint32_t count = 0;
   Buffer commands;
 };
@@ -45,8 +46,16 @@ class ClientConnection final : public Connection {
   uint64_t created_ms() const { return created_ms_; }
   std::string& name() { return name_; }
   bool& authenticated() { return authenticated_; }
-  Transaction& transaction() { return transaction_; }
-  std::vector<std::string_view>& argv() { return argv_; }
+  bool in_transaction() const { return transaction_ && transaction_->active; }
+  // Allocated on first use: most clients never send MULTI.
+  Transaction& transaction() {
+    if (!transaction_) transaction_ = std::make_unique<Transaction>();
+    return *transaction_;
+  }
+  void end_transaction() { transaction_.reset(); }
+  // The current request's arguments (the proxy's scratch vector: one request
+  // is dispatched at a time).
+  std::vector<std::string_view>& argv();
   size_t pending_requests() const { return pending_.size(); }
   size_t registry_index = 0;  // position in the proxy's client list
 
@@ -81,7 +90,8 @@ class ClientConnection final : public Connection {
   void on_close() override;
 
   // Parses and dispatches requests from [data, data+len); returns bytes used.
-  size_t process(const char* data, size_t len);
+  size_t process(const char* data, size_t len, RequestParser& parser);
+  RequestParser& own_parser();
   bool over_limits() const;
   void maybe_finish_close();
 
@@ -89,11 +99,12 @@ class ClientConnection final : public Connection {
   uint64_t id_;
   uint64_t created_ms_;
   Buffer in_;
-  RequestParser parser_;
-  std::vector<std::string_view> argv_;
+  // Only a connection with a partial request keeps parser state of its own;
+  // complete requests are parsed by the proxy's shared parser.
+  std::unique_ptr<RequestParser> parser_;
   RingQueue<Request*> pending_;
   std::string name_;
-  Transaction transaction_;
+  std::unique_ptr<Transaction> transaction_;
   bool authenticated_ = false;
   bool paused_ = false;
   bool quitting_ = false;  // no more input is processed; close once replies are out

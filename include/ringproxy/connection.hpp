@@ -56,7 +56,7 @@ class Connection {
   uv_tcp_t* handle() { return &tcp_; }
   uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&tcp_); }
   Buffer& out() { return out_; }
-  size_t pending_output() const { return out_.size() + writing_.size(); }
+  size_t pending_output() const { return out_.size() + (write_ ? write_->data.size() : 0); }
   bool closing() const { return closing_; }
 
   void schedule_flush() {
@@ -70,6 +70,11 @@ class Connection {
   void start_reading();
   void stop_reading();
   bool reading() const { return reading_; }
+  // Frees the uv_write state of a connection with nothing being written, so
+  // idle connections do not carry it.
+  void release_write_state() {
+    if (!write_pending_) write_.reset();
+  }
   // Closes the socket; the object is deleted in the close callback.
   void close();
 
@@ -97,11 +102,17 @@ class Connection {
   friend class FlushScheduler;
   static void write_done(uv_write_t* req, int status);
 
+  // What uv_write needs while the socket is full; allocated only then
+  // (try_write takes everything in the common case).
+  struct WriteState {
+    uv_write_t req{};
+    Buffer data;  // handed to uv_write, immutable until its callback
+  };
+
   uv_tcp_t tcp_{};
-  uv_write_t write_req_{};
   FlushScheduler& flusher_;
-  Buffer out_;      // being filled
-  Buffer writing_;  // handed to uv_write, immutable until its callback
+  Buffer out_;  // being filled
+  std::unique_ptr<WriteState> write_;
   bool dirty_ = false;
   bool write_pending_ = false;
   bool reading_ = false;

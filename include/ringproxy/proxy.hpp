@@ -65,6 +65,10 @@ class Proxy final : public BackendEvents {
   uint64_t now_ms() const { return uv_now(loop_); }
   ProxyStats& stats() { return stats_; }
   void resume_later(ClientConnection* client) { to_resume_.push_back(client); }
+  // Shared per-request scratch (one request is dispatched at a time).
+  std::vector<std::string_view>& argv_scratch() { return argv_scratch_; }
+  RequestParser& shared_parser() { return shared_parser_; }
+  const ParserLimits& parser_limits() const { return parser_limits_; }
   // The loop-wide read buffer for clients without a partial request.
   char* scratch() { return scratch_.get(); }
   size_t scratch_size() const { return kScratchSize; }
@@ -147,6 +151,10 @@ class Proxy final : public BackendEvents {
 
   static constexpr size_t kScratchSize = 64 * 1024;
   std::unique_ptr<char[]> scratch_ = std::make_unique_for_overwrite<char[]>(kScratchSize);
+
+  ParserLimits parser_limits_;
+  RequestParser shared_parser_;
+  std::vector<std::string_view> argv_scratch_;
 
   // Scratch space reused across requests (single-threaded loop).
   std::vector<uint32_t> key_indexes_;

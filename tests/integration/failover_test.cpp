@@ -520,7 +520,11 @@ TEST_F(FailoverTest, RestartInPlaceRecoversWithoutErrorsOnHealthyKeys) {
 
   Clock::time_point t0 = Clock::now();
   backend(victim).restart();
-  // Whether or not the outage was long enough to eject it, it ends up up.
+  // The load keeps its connection busy, so the proxy sees the restart (at
+  // least up -> failing); whether or not the outage was long enough to eject
+  // it, it ends up up.
+  ASSERT_TRUE(wait_until([&] { return !transitions(victim).empty(); }, kEjectBound))
+      << proxy().log_tail();
   Clock::time_point t_up = wait_state(victim, "up", kEjectBound + kRejoinBound);
   load.wait_passes(2);
   load.stop();
@@ -582,7 +586,9 @@ TEST_F(FailoverTest, FlappingBackendDoesNotBounceTheRing) {
   EXPECT_LE(rejoins, static_cast<size_t>(long_windows))
       << "a backend whose up windows were shorter than rise x interval rejoined the ring";
   EXPECT_LE(nodes().at(victim).num("ejections"), 1 + long_windows);
-  EXPECT_NE(nodes().at(victim).state(), "up");
+  if (long_windows == 0) {
+    EXPECT_NE(nodes().at(victim).state(), "up");
+  }
 
   // Once it stays up, it rejoins.
   Clock::time_point t_restart = Clock::now();
@@ -774,19 +780,19 @@ TEST_F(FailoverTest, FailoverKeyLogBoundIsReportedAndKeysPastItMayBeStale) {
 
 // ---------------------------------------------------------------------------
 // Between the first failure and the ejection: fast errors, or cache misses for
-// reads with --on-unavailable miss. --failure-limit is huge so the backend
-// stays "failing" for the whole test.
+// reads with --on-unavailable miss. The backend is SIGSTOPped (it would hang
+// every request) with a 5 s request timeout, and --failure-limit is huge so it
+// stays "failing" for the whole test: only the fast path answers in time.
 
 TEST_F(FailoverTest, FailingBackendAnswersFastErrorsOrMisses) {
   constexpr size_t a = 1;
   for (const std::string mode : {"error", "miss"}) {
     SCOPED_TRACE(mode);
-    if (!backend(a).running()) backend(a).restart();
-    start({{"--failure-limit", "1000"}, {"--on-unavailable", mode}});
+    start({{"--failure-limit", "1000"}, {"--timeout-ms", "5000"}, {"--on-unavailable", mode}});
     std::vector<std::string> keys = keys_homed_at(a, 3, "failing:");
     std::vector<std::string> other = make_keys("other:", 30);
     std::vector<size_t> other_owner = fill(other);
-    backend(a).kill9();
+    backend(a).sigstop();
     wait_state(a, "failing", kEjectBound);
 
     Client c = proxy_client(Duration(5000));
@@ -797,7 +803,7 @@ TEST_F(FailoverTest, FailingBackendAnswersFastErrorsOrMisses) {
     Reply smembers = c.command({"SMEMBERS", keys[2]});
     double took = ms(Clock::now() - t0);
     report("failing_four_requests_ms_" + mode, took);
-    EXPECT_LT(took, kTimeoutMs) << "requests to a failing backend must fail fast";
+    EXPECT_LT(took, 2500) << "requests to a failing backend must fail fast, not wait 5 s";
     EXPECT_TRUE(set.is_error()) << set;
     if (mode == "error") {
       EXPECT_TRUE(get.is_error()) << get;
@@ -815,6 +821,7 @@ TEST_F(FailoverTest, FailingBackendAnswersFastErrorsOrMisses) {
     }
     EXPECT_EQ(nodes().at(a).state(), "failing");
     EXPECT_EQ(nodes().at(a).num("ejections"), 0);
+    backend(a).sigcont();
   }
 }
 

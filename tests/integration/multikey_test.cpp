@@ -171,7 +171,7 @@ TEST_F(CoreMultiKey, CrossBackendCommandsAreRefusedAndChangeNothing) {
 TEST_F(CoreMultiKey, SplitCommandsOverAllBackends) {
   Client c = proxy_client();
   std::vector<std::string> keys;
-  for (int i = 0; i < 30; ++i) keys.push_back("mk:" + std::to_string(i));
+  for (int i = 0; i < 48; ++i) keys.push_back("mk:" + std::to_string(i));
   Cmd mset = {"MSET"};
   for (const auto& k : keys) {
     mset.push_back(k);
@@ -184,12 +184,12 @@ TEST_F(CoreMultiKey, SplitCommandsOverAllBackends) {
     ASSERT_EQ(h.size(), 1u) << k;
     used.insert(h[0]);
   }
-  ASSERT_EQ(used.size(), 3u) << "the 30 keys must be spread over all 3 backends";
+  ASSERT_EQ(used.size(), 3u) << "the 48 keys must be spread over all 3 backends";
 
   // MGET: key order kept, missing keys and wrong types as nil, duplicates.
   Cmd mget = {"MGET"};
   std::vector<Reply> expected;
-  for (int i = 29; i >= 0; --i) {
+  for (int i = 47; i >= 0; --i) {
     mget.push_back(keys[i]);
     expected.push_back(str("value-of-" + keys[i]));
     if (i % 7 == 0) {
@@ -214,20 +214,20 @@ TEST_F(CoreMultiKey, SplitCommandsOverAllBackends) {
   for (const auto& k : keys) exists.push_back(k);
   exists.push_back(keys[5]);
   exists.push_back("missing");
-  EXPECT_EQ(c.command(exists), num(31));
+  EXPECT_EQ(c.command(exists), num(49));
   Cmd touch = exists;
   touch[0] = "TOUCH";
-  EXPECT_EQ(c.command(touch), num(31));
+  EXPECT_EQ(c.command(touch), num(49));
 
   // DEL and UNLINK: counts summed over the backends.
   Cmd del = {"DEL"};
-  for (int i = 0; i < 15; ++i) del.push_back(keys[i]);
+  for (int i = 0; i < 24; ++i) del.push_back(keys[i]);
   del.push_back("missing");
-  EXPECT_EQ(c.command(del), num(15));
+  EXPECT_EQ(c.command(del), num(24));
   EXPECT_EQ(c.command(del), num(0));
   Cmd unlink = {"UNLINK"};
-  for (int i = 10; i < 30; ++i) unlink.push_back(keys[i]);
-  EXPECT_EQ(c.command(unlink), num(15));
+  for (int i = 16; i < 48; ++i) unlink.push_back(keys[i]);
+  EXPECT_EQ(c.command(unlink), num(24));
   Cmd all = {"EXISTS"};
   for (const auto& k : keys) all.push_back(k);
   EXPECT_EQ(c.command(all), num(0));

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,6 +46,27 @@ class FakeRedis {
   // Listens again on the same port.
   void reopen() {
     if (server_ == nullptr) listen();
+  }
+  // Refuses new connections; open ones stay.
+  void stop_listening() {
+    if (server_ == nullptr) return;
+    uv_close(reinterpret_cast<uv_handle_t*>(server_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+    server_ = nullptr;
+  }
+  // Answers the PINGs held while silent.
+  void answer_held() {
+    for (auto* c : conns_) {
+      std::string reply;
+      for (int i = 0; i < held_[c]; ++i) reply += "+PONG\r\n";
+      held_[c] = 0;
+      if (!reply.empty()) write(c, std::move(reply));
+    }
+  }
+  int held() const {
+    int n = 0;
+    for (const auto& [c, k] : held_) n += k;
+    return n;
   }
   int pings = 0;
   int flushes = 0;
@@ -94,7 +116,13 @@ class FakeRedis {
         });
   }
   void on_data(uv_tcp_t* c, const std::string& bytes) {
-    if (mode_ == Mode::kSilent) return;
+    if (mode_ == Mode::kSilent) {
+      for (size_t pos = bytes.find("PING"); pos != std::string::npos;
+           pos = bytes.find("PING", pos + 4)) {
+        held_[c]++;
+      }
+      return;
+    }
     std::string reply;
     // Commands arrive whole in practice (a few bytes each); answer in order.
     for (size_t pos = 0;;) {
@@ -113,7 +141,9 @@ class FakeRedis {
         pos = flush + 7;
       }
     }
-    if (reply.empty()) return;
+    if (!reply.empty()) write(c, std::move(reply));
+  }
+  void write(uv_tcp_t* c, std::string reply) {
     auto* req = new uv_write_t;
     auto* data = new std::string(std::move(reply));
     req->data = data;
@@ -124,6 +154,7 @@ class FakeRedis {
     });
   }
   void forget(uv_tcp_t* c) {
+    held_.erase(c);
     for (auto& x : conns_) {
       if (x == c) {
         x = conns_.back();
@@ -144,6 +175,7 @@ class FakeRedis {
   uint16_t port_ = 0;
   Mode mode_ = Mode::kAnswer;
   std::vector<uv_tcp_t*> conns_;
+  std::map<uv_tcp_t*, int> held_;  // PINGs received while silent
 };
 
 struct Change {
@@ -306,6 +338,25 @@ TEST_F(HealthCheckerTest, FailuresReportedWhileNotifyingAreNotCounted) {
       << path();
   EXPECT_EQ(path(), "up failing up");
   EXPECT_EQ(checker_->last_error(0), "connection reset by peer");
+}
+
+TEST_F(HealthCheckerTest, APongInFlightBeforeAPassiveFailureDoesNotClearIt) {
+  fake_ = std::make_unique<FakeRedis>(&loop_);
+  HealthOptions o = fast(100, 2);  // stays failing: only "up" matters here
+  o.timeout_ms = 60000;
+  make(fake_->port(), o);
+  // A PING is in flight and the server (about to die) holds its answer.
+  fake_->set_mode(FakeRedis::Mode::kSilent);
+  ASSERT_TRUE(run_until([&] { return fake_->held() >= 1; }, std::chrono::seconds(10)));
+  fake_->stop_listening();
+  checker_->report_failure(0, "connection reset by peer");
+  EXPECT_EQ(state(), BackendState::kFailing);
+  // The answer to the old PING arrives after the failure: it proves nothing.
+  fake_->answer_held();
+  run_until([] { return false; }, std::chrono::milliseconds(200));
+  EXPECT_EQ(state(), BackendState::kFailing) << path();
+  EXPECT_EQ(path(), "up failing");
+  EXPECT_NE(checker_->last_error(0).find("refused"), std::string::npos) << checker_->last_error(0);
 }
 
 TEST_F(HealthCheckerTest, PassiveFailuresCountAndEjectWithoutWaitingForIntervals) {
