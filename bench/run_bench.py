@@ -387,6 +387,10 @@ def measure_idle_rss(setup, target, n):
     open_s = time.time() - t0
     time.sleep(1.0)
     during = proc_status(pid)
+    # Again after a few seconds: periodic sweeps (ringproxy frees idle buffers every second)
+    # have run by then; freed heap memory need not go back to the kernel, though.
+    time.sleep(2.0)
+    later = proc_status(pid)
     # The proxy must still serve traffic with all of them open.
     ok = resp_command(port, "GET", "warm:1").startswith(b"$1")
     for s in socks:
@@ -397,7 +401,7 @@ def measure_idle_rss(setup, target, n):
     return {
         "target": target, "connections": n,
         "rss_idle_kb": before["VmRSS"], "rss_with_kb": during["VmRSS"], "hwm_kb": during["VmHWM"],
-        "rss_after_close_kb": after["VmRSS"], "kb_per_conn": round(per_conn, 2),
+        "rss_3s_kb": later["VmRSS"], "rss_after_close_kb": after["VmRSS"], "kb_per_conn": round(per_conn, 2),
         "open_seconds": round(open_s, 2), "still_serving": ok,
     }
 
@@ -691,7 +695,8 @@ def bench(args, out, workdir, procs, nofile):
     write_csv("raw.csv", raw)
     write_csv("summary.csv", summary)
     write_csv("latency.csv", latency)
-    rss_fields = ["target", "connections", "rss_idle_kb", "rss_with_kb", "hwm_kb", "rss_after_close_kb",
+    rss_fields = ["target", "connections", "rss_idle_kb", "rss_with_kb", "hwm_kb", "rss_3s_kb",
+                  "rss_after_close_kb",
                   "kb_per_conn", "open_seconds", "still_serving", "error"]
     write_csv("rss.csv", rss_rows, rss_fields)
     with open(os.path.join(out, "machine.txt"), "w") as f:
@@ -734,13 +739,15 @@ def bench(args, out, workdir, procs, nofile):
         lines.append("")
         lines.append("Memory with idle client connections (each sent one PING)")
         lines.append(f"{'proxy':10s} {'conns':>6s} {'RSS idle kB':>11s} {'RSS with kB':>11s} "
-                     f"{'VmHWM kB':>9s} {'kB/conn':>8s}")
+                     f"{'VmHWM kB':>9s} {'kB/conn':>8s} {'RSS +3s kB':>10s} {'after close':>11s}")
         for r in rss_rows:
             if "error" in r:
                 lines.append(f"{r['target']:10s} FAILED: {r['error']}")
             else:
                 lines.append(f"{r['target']:10s} {r['connections']:>6d} {r['rss_idle_kb']:>11d} "
-                             f"{r['rss_with_kb']:>11d} {r['hwm_kb']:>9d} {r['kb_per_conn']:>8.2f}")
+                             f"{r['rss_with_kb']:>11d} {r['hwm_kb']:>9d} {r['kb_per_conn']:>8.2f} "
+                             f"{r['rss_3s_kb']:>10d} {r['rss_after_close_kb']:>11d}")
+        lines.append("(kB/conn = (RSS with - RSS idle) / conns, RSS read 1 s after the last PONG)")
     lines.append("")
     lines.append(f"machine: {info['nproc']} CPUs, {info['cpu']}, kernel {info['kernel']}; "
                  f"load average at start {info['load_at_start']}, at end {info['load_at_end']}; "
