@@ -9,7 +9,7 @@ packages=(
   libhiredis-dev libuv1-dev libboost-program-options-dev libyaml-cpp-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   redis-server redis-tools nutcracker
-  gnuplot-nox python3 python3-redis clang-format
+  gnuplot-nox python3 python3-redis clang-format valgrind
 )
 
 # Node.js may already come from outside Debian (its nodejs package bundles npm

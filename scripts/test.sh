@@ -39,7 +39,8 @@ if [[ ${SKIP_SANITIZE:-0} != 1 ]]; then
   scripts/build.sh build-asan -DRINGPROXY_SANITIZE=ON -DRINGPROXY_BENCH=OFF
 
   phase "tests with ASan+UBSan (build-asan/)"
-  # Leaks and UB abort the process, so a test sees them as a crash.
+  # Memory errors, leaks and UB abort the process, so a test sees them as a
+  # crash (the harness fails a test whose proxy does not exit cleanly).
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure --no-tests=error -j2 --timeout 600

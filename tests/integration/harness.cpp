@@ -478,8 +478,11 @@ std::optional<ExitStatus> ChildProcess::wait_exit(Duration timeout) {
 ExitStatus ChildProcess::stop(Duration grace) {
   if (pid_ <= 0) return {};
   if (status_ || !running()) return *status_;
+  // SIGCONT first: a SIGSTOPped process only acts on SIGTERM once continued,
+  // and a SIGCONT arriving after SIGTERM could cancel the stop signals that
+  // LeakSanitizer's exit-time scan relies on, hanging the exit.
+  ::kill(pid_, SIGCONT);
   ::kill(pid_, SIGTERM);
-  ::kill(pid_, SIGCONT);  // a SIGSTOPped process only acts on SIGTERM once continued
   if (wait_exit(grace)) return *status_;
   ::kill(-pid_, SIGKILL);  // the whole group: nothing it forked survives
   ::kill(pid_, SIGKILL);
