@@ -30,6 +30,9 @@ thread_local bool g_count_allocs = false;
 thread_local size_t g_allocs = 0;
 }  // namespace
 
+// Not under AddressSanitizer: its own operator new/delete must stay paired
+// (library code mixes the replaced and the sanitizer's variants otherwise).
+#if !defined(__SANITIZE_ADDRESS__)
 __attribute__((weak)) void* operator new(std::size_t n) {
   if (g_count_allocs) ++g_allocs;
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
@@ -41,6 +44,7 @@ __attribute__((weak)) void operator delete(void* p) noexcept {
 __attribute__((weak)) void operator delete(void* p, std::size_t) noexcept {
   std::free(p);
 }
+#endif
 
 namespace ringproxy {
 namespace {
