@@ -14,6 +14,12 @@ set datafile missing "NaN"
 stats datafile using 5 nooutput name "R5"
 stats datafile using 6 nooutput name "R6"
 rmax = (R5_max > R6_max ? R5_max : R6_max)
+stats datafile using 2 nooutput name "T2"
+stats datafile using 3 nooutput name "T3"
+stats datafile using 4 nooutput name "T4"
+tmax = T2_max
+if (T3_max > tmax) tmax = T3_max
+if (T4_max > tmax) tmax = T4_max
 
 set multiplot layout 2,1 title charttitle font ",13"
 
@@ -25,7 +31,7 @@ set boxwidth 0.9
 set key top left horizontal
 set grid ytics mytics
 set logscale y
-set yrange [1000:*]
+set yrange [1000:tmax * 6]   # room for the key above the tallest bar
 set format y "%.0s%c"
 set ylabel "requests/s (log scale, median)"
 set xtics rotate by -20 nomirror

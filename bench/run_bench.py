@@ -515,8 +515,9 @@ def main():
     def on_signal(signum, frame):
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
+    # SIGINT too: a shell starts background jobs with SIGINT ignored, and Python keeps that.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
     try:
         if args.profile:
             return profile(args, out, workdir, procs)

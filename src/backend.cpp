@@ -119,7 +119,9 @@ void BackendConnection::on_read(ssize_t nread, const uv_buf_t*) {
   if (in_.empty() && in_.capacity() > kKeepInputCapacity) in_.release_if_empty();
 }
 
-void BackendConnection::on_write_error(int status) { fail(uv_strerror(status)); }
+void BackendConnection::on_write_error(int status) {
+  fail(uv_strerror(status));
+}
 
 void BackendConnection::fail(std::string_view reason) {
   if (closing()) return;
@@ -181,7 +183,8 @@ void Backend::resolve() {
   std::string port = std::to_string(spec_.port);
   int rc = getaddrinfo(spec_.host.c_str(), port.c_str(), &hints, &res);
   if (rc != 0 || res == nullptr) {
-    throw std::runtime_error("cannot resolve backend host '" + spec_.host + "': " + gai_strerror(rc));
+    throw std::runtime_error("cannot resolve backend host '" + spec_.host +
+                             "': " + gai_strerror(rc));
   }
   std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> guard(res, &freeaddrinfo);
   std::memcpy(&addr_, res->ai_addr, res->ai_addrlen);

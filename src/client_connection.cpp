@@ -13,7 +13,9 @@ namespace {
 constexpr size_t kReadChunk = 64 * 1024;
 }  // namespace
 
-std::vector<std::string_view>& ClientConnection::argv() { return proxy_.argv_scratch(); }
+std::vector<std::string_view>& ClientConnection::argv() {
+  return proxy_.argv_scratch();
+}
 
 RequestParser& ClientConnection::own_parser() {
   if (!parser_) parser_ = std::make_unique<RequestParser>(proxy_.parser_limits());
@@ -22,10 +24,7 @@ RequestParser& ClientConnection::own_parser() {
 
 ClientConnection::ClientConnection(Proxy& proxy, uint64_t id, uv_loop_t* loop,
                                    FlushScheduler& flusher)
-    : Connection(loop, flusher),
-      proxy_(proxy),
-      id_(id),
-      created_ms_(uv_now(loop)) {
+    : Connection(loop, flusher), proxy_(proxy), id_(id), created_ms_(uv_now(loop)) {
   authenticated_ = proxy.config().client_password.empty();
 }
 
@@ -198,7 +197,9 @@ void ClientConnection::release_idle_buffers() {
   }
 }
 
-void ClientConnection::on_write_error(int) { close(); }
+void ClientConnection::on_write_error(int) {
+  close();
+}
 
 void ClientConnection::on_close() {
   while (!pending_.empty()) {

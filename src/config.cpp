@@ -5,13 +5,14 @@
 // Numbers are read as signed 64-bit and range-checked here, because
 // Boost's unsigned parsing silently wraps "-1". Sizes accept Redis-style
 // suffixes (kb, mb, gb). Every error is one line naming the option and value.
+#include "ringproxy/config.hpp"
+
 #include <boost/program_options.hpp>
 #include <cctype>
 #include <charconv>
 #include <fstream>
 #include <sstream>
 
-#include "ringproxy/config.hpp"
 #include "ringproxy/log.hpp"
 
 namespace po = boost::program_options;
@@ -32,8 +33,7 @@ int64_t parse_int(std::string_view option, const std::string& value, int64_t min
     bad(option, value, "not an integer");
   }
   if (v < min || v > max) {
-    bad(option, value,
-        "out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+    bad(option, value, "out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
   }
   return v;
 }
@@ -42,7 +42,8 @@ size_t parse_size(std::string_view option, const std::string& value) {
   std::string digits = value;
   uint64_t mult = 1;
   std::string lower;
-  for (char c : value) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  for (char c : value)
+    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   struct Suffix {
     const char* s;
     uint64_t m;
@@ -90,58 +91,64 @@ void parse_listen(const std::string& value, Config& c) {
 
 po::options_description describe() {
   po::options_description general("General");
-  general.add_options()
-      ("help,h", "print this help and exit")
-      ("version,v", "print the version and exit")
-      ("config,c", po::value<std::string>(), "read options from FILE (`name = value` lines)")
-      ("twemproxy-config", po::value<std::string>(),
-       "run a pool of a twemproxy (nutcracker) YAML file as written")
-      ("pool", po::value<std::string>(), "pool of --twemproxy-config to run (default: the only one)")
-      ("log-level", po::value<std::string>(), "error | warn | info | debug (default info)");
+  general.add_options()("help,h", "print this help and exit")(
+      "version,v", "print the version and exit")("config,c", po::value<std::string>(),
+                                                 "read options from FILE (`name = value` lines)")(
+      "twemproxy-config", po::value<std::string>(),
+      "run a pool of a twemproxy (nutcracker) YAML file as written")(
+      "pool", po::value<std::string>(),
+      "pool of --twemproxy-config to run (default: the only one)")(
+      "log-level", po::value<std::string>(), "error | warn | info | debug (default info)");
   po::options_description net("Network and placement");
-  net.add_options()
-      ("listen,l", po::value<std::string>(), "HOST:PORT to accept clients on (default 127.0.0.1:6380)")
-      ("backend,b", po::value<std::vector<std::string>>(),
-       "a Redis backend, twemproxy's server string \"HOST:PORT[:WEIGHT] [NAME]\"; repeat for each")
-      ("hash", po::value<std::string>(),
-       "key hash: fnv1a_64 fnv1a_32 fnv1_64 fnv1_32 md5 murmur one_at_a_time crc16 crc32 crc32a "
-       "hsieh jenkins (default murmur; twemproxy's default is fnv1a_64)")
-      ("hash-tag", po::value<std::string>(), "two characters delimiting the hashed part of a key, e.g. {}")
-      ("distribution", po::value<std::string>(),
-       "ketama | modula | rendezvous | jump | maglev (default ketama)")
-      ("backlog", po::value<std::string>(), "listen backlog (default 511)")
-      ("max-clients", po::value<std::string>(), "client connections accepted at once (default 10000)");
+  net.add_options()("listen,l", po::value<std::string>(),
+                    "HOST:PORT to accept clients on (default 127.0.0.1:6380)")(
+      "backend,b", po::value<std::vector<std::string>>(),
+      "a Redis backend, twemproxy's server string \"HOST:PORT[:WEIGHT] [NAME]\"; repeat for each")(
+      "hash", po::value<std::string>(),
+      "key hash: fnv1a_64 fnv1a_32 fnv1_64 fnv1_32 md5 murmur one_at_a_time crc16 crc32 crc32a "
+      "hsieh jenkins (default murmur; twemproxy's default is fnv1a_64)")(
+      "hash-tag", po::value<std::string>(),
+      "two characters delimiting the hashed part of a key, e.g. {}")(
+      "distribution", po::value<std::string>(),
+      "ketama | modula | rendezvous | jump | maglev (default ketama)")(
+      "backlog", po::value<std::string>(), "listen backlog (default 511)")(
+      "max-clients", po::value<std::string>(),
+      "client connections accepted at once (default 10000)");
   po::options_description limits("Limits");
-  limits.add_options()
-      ("max-bulk-len", po::value<std::string>(), "largest bulk argument, e.g. 512mb (default 512mb)")
-      ("max-args", po::value<std::string>(), "arguments per command (default 1048576)")
-      ("max-inline-len", po::value<std::string>(), "longest inline command line (default 64kb)")
-      ("query-buffer-limit", po::value<std::string>(), "unparsed input per client (default 1gb)")
-      ("client-output-limit", po::value<std::string>(),
-       "unsent output per client before it stops being read (default 256mb)")
-      ("max-pipeline", po::value<std::string>(),
-       "requests in flight per client before it stops being read (default 10000)");
+  limits.add_options()("max-bulk-len", po::value<std::string>(),
+                       "largest bulk argument, e.g. 512mb (default 512mb)")(
+      "max-args", po::value<std::string>(), "arguments per command (default 1048576)")(
+      "max-inline-len", po::value<std::string>(), "longest inline command line (default 64kb)")(
+      "query-buffer-limit", po::value<std::string>(), "unparsed input per client (default 1gb)")(
+      "client-output-limit", po::value<std::string>(),
+      "unsent output per client before it stops being read (default 256mb)")(
+      "max-pipeline", po::value<std::string>(),
+      "requests in flight per client before it stops being read (default 10000)");
   po::options_description backend("Backends");
-  backend.add_options()
-      ("backend-connections", po::value<std::string>(), "connections per backend (default 1)")
-      ("connect-timeout-ms", po::value<std::string>(), "backend connect timeout (default 1000)")
-      ("timeout-ms", po::value<std::string>(), "per-request timeout, 0 = none (default 5000)")
-      ("preconnect", po::value<std::string>(), "connect to every backend at start (default true)")
-      ("backend-password", po::value<std::string>(), "AUTH sent on each new backend connection")
-      ("backend-db", po::value<std::string>(), "SELECT sent on each new backend connection (default 0)")
-      ("client-password", po::value<std::string>(), "password clients must AUTH with (default none)");
+  backend.add_options()("backend-connections", po::value<std::string>(),
+                        "connections per backend (default 1)")(
+      "connect-timeout-ms", po::value<std::string>(), "backend connect timeout (default 1000)")(
+      "timeout-ms", po::value<std::string>(), "per-request timeout, 0 = none (default 5000)")(
+      "preconnect", po::value<std::string>(), "connect to every backend at start (default true)")(
+      "backend-password", po::value<std::string>(), "AUTH sent on each new backend connection")(
+      "backend-db", po::value<std::string>(),
+      "SELECT sent on each new backend connection (default 0)")(
+      "client-password", po::value<std::string>(),
+      "password clients must AUTH with (default none)");
   po::options_description health("Health checks and failover");
-  health.add_options()
-      ("health-interval-ms", po::value<std::string>(), "PING interval per backend (default 1000)")
-      ("health-timeout-ms", po::value<std::string>(), "PING timeout (default 1000)")
-      ("failure-limit", po::value<std::string>(), "consecutive failures before ejection (default 3)")
-      ("rise", po::value<std::string>(), "consecutive good probes before rejoining (default 2)")
-      ("auto-eject", po::value<std::string>(), "eject failed backends from the ring (default true)")
-      ("on-unavailable", po::value<std::string>(),
-       "error | miss: what reads of an unreachable backend answer (default error)")
-      ("rejoin", po::value<std::string>(), "flush | keep: a returning backend is flushed first (default flush)")
-      ("failover-key-log", po::value<std::string>(),
-       "keys remembered per down backend for cleanup on rejoin (default 100000)");
+  health.add_options()("health-interval-ms", po::value<std::string>(),
+                       "PING interval per backend (default 1000)")(
+      "health-timeout-ms", po::value<std::string>(), "PING timeout (default 1000)")(
+      "failure-limit", po::value<std::string>(),
+      "consecutive failures before ejection (default 3)")(
+      "rise", po::value<std::string>(), "consecutive good probes before rejoining (default 2)")(
+      "auto-eject", po::value<std::string>(), "eject failed backends from the ring (default true)")(
+      "on-unavailable", po::value<std::string>(),
+      "error | miss: what reads of an unreachable backend answer (default error)")(
+      "rejoin", po::value<std::string>(),
+      "flush | keep: a returning backend is flushed first (default flush)")(
+      "failover-key-log", po::value<std::string>(),
+      "keys remembered per down backend for cleanup on rejoin (default 100000)");
   po::options_description all("ringproxy options");
   all.add(general).add(net).add(limits).add(backend).add(health);
   return all;
@@ -187,36 +194,54 @@ void apply_options(const po::variables_map& vm, Config& c) {
     c.distribution = *d;
   }
   if (get(vm, "backlog", s)) c.backlog = static_cast<int>(parse_int("backlog", s, 1, 65535));
-  if (get(vm, "max-clients", s)) c.max_clients = static_cast<size_t>(parse_int("max-clients", s, 1, 10000000));
+  if (get(vm, "max-clients", s))
+    c.max_clients = static_cast<size_t>(parse_int("max-clients", s, 1, 10000000));
   if (get(vm, "max-bulk-len", s)) c.max_bulk_len = parse_size("max-bulk-len", s);
-  if (get(vm, "max-args", s)) c.max_args = static_cast<size_t>(parse_int("max-args", s, 1, INT32_MAX));
+  if (get(vm, "max-args", s))
+    c.max_args = static_cast<size_t>(parse_int("max-args", s, 1, INT32_MAX));
   if (get(vm, "max-inline-len", s)) c.max_inline_len = parse_size("max-inline-len", s);
   if (get(vm, "query-buffer-limit", s)) c.query_buffer_limit = parse_size("query-buffer-limit", s);
-  if (get(vm, "client-output-limit", s)) c.client_output_limit = parse_size("client-output-limit", s);
-  if (get(vm, "max-pipeline", s)) c.max_pipeline = static_cast<size_t>(parse_int("max-pipeline", s, 1, 100000000));
-  if (get(vm, "backend-connections", s)) c.backend_connections = static_cast<uint32_t>(parse_int("backend-connections", s, 1, 64));
-  if (get(vm, "connect-timeout-ms", s)) c.connect_timeout_ms = static_cast<int>(parse_int("connect-timeout-ms", s, 1, 3600000));
-  if (get(vm, "timeout-ms", s)) c.timeout_ms = static_cast<int>(parse_int("timeout-ms", s, 0, 3600000));
+  if (get(vm, "client-output-limit", s))
+    c.client_output_limit = parse_size("client-output-limit", s);
+  if (get(vm, "max-pipeline", s))
+    c.max_pipeline = static_cast<size_t>(parse_int("max-pipeline", s, 1, 100000000));
+  if (get(vm, "backend-connections", s))
+    c.backend_connections = static_cast<uint32_t>(parse_int("backend-connections", s, 1, 64));
+  if (get(vm, "connect-timeout-ms", s))
+    c.connect_timeout_ms = static_cast<int>(parse_int("connect-timeout-ms", s, 1, 3600000));
+  if (get(vm, "timeout-ms", s))
+    c.timeout_ms = static_cast<int>(parse_int("timeout-ms", s, 0, 3600000));
   if (get(vm, "preconnect", s)) c.preconnect = parse_bool("preconnect", s);
   if (get(vm, "backend-password", s)) c.backend_password = s;
-  if (get(vm, "backend-db", s)) c.backend_db = static_cast<int>(parse_int("backend-db", s, 0, 1000000));
+  if (get(vm, "backend-db", s))
+    c.backend_db = static_cast<int>(parse_int("backend-db", s, 0, 1000000));
   if (get(vm, "client-password", s)) c.client_password = s;
-  if (get(vm, "health-interval-ms", s)) c.health_interval_ms = static_cast<int>(parse_int("health-interval-ms", s, 10, 3600000));
-  if (get(vm, "health-timeout-ms", s)) c.health_timeout_ms = static_cast<int>(parse_int("health-timeout-ms", s, 1, 3600000));
-  if (get(vm, "failure-limit", s)) c.failure_limit = static_cast<int>(parse_int("failure-limit", s, 1, 1000));
+  if (get(vm, "health-interval-ms", s))
+    c.health_interval_ms = static_cast<int>(parse_int("health-interval-ms", s, 10, 3600000));
+  if (get(vm, "health-timeout-ms", s))
+    c.health_timeout_ms = static_cast<int>(parse_int("health-timeout-ms", s, 1, 3600000));
+  if (get(vm, "failure-limit", s))
+    c.failure_limit = static_cast<int>(parse_int("failure-limit", s, 1, 1000));
   if (get(vm, "rise", s)) c.rise = static_cast<int>(parse_int("rise", s, 1, 1000));
   if (get(vm, "auto-eject", s)) c.auto_eject = parse_bool("auto-eject", s);
   if (get(vm, "on-unavailable", s)) {
-    if (s == "error") c.on_unavailable = OnUnavailable::kError;
-    else if (s == "miss") c.on_unavailable = OnUnavailable::kMiss;
-    else bad("on-unavailable", s, "expected error or miss");
+    if (s == "error")
+      c.on_unavailable = OnUnavailable::kError;
+    else if (s == "miss")
+      c.on_unavailable = OnUnavailable::kMiss;
+    else
+      bad("on-unavailable", s, "expected error or miss");
   }
   if (get(vm, "rejoin", s)) {
-    if (s == "flush") c.rejoin = RejoinPolicy::kFlush;
-    else if (s == "keep") c.rejoin = RejoinPolicy::kKeep;
-    else bad("rejoin", s, "expected flush or keep");
+    if (s == "flush")
+      c.rejoin = RejoinPolicy::kFlush;
+    else if (s == "keep")
+      c.rejoin = RejoinPolicy::kKeep;
+    else
+      bad("rejoin", s, "expected flush or keep");
   }
-  if (get(vm, "failover-key-log", s)) c.failover_key_log = static_cast<size_t>(parse_int("failover-key-log", s, 0, 100000000));
+  if (get(vm, "failover-key-log", s))
+    c.failover_key_log = static_cast<size_t>(parse_int("failover-key-log", s, 0, 100000000));
   if (get(vm, "log-level", s)) {
     LogLevel level;
     if (!parse_log_level(s, level)) bad("log-level", s, "expected error, warn, info or debug");
@@ -253,9 +278,10 @@ void validate(const Config& c) {
   if (c.distribution == DistributionKind::kJump) {
     for (const BackendSpec& b : c.backends) {
       if (b.weight != 1) {
-        throw ConfigError("invalid value 'jump' for option '--distribution': jump hashing has no "
-                          "weights, but backend " + b.ring_name + " has weight " +
-                          std::to_string(b.weight));
+        throw ConfigError(
+            "invalid value 'jump' for option '--distribution': jump hashing has no "
+            "weights, but backend " +
+            b.ring_name + " has weight " + std::to_string(b.weight));
       }
     }
   }
@@ -292,7 +318,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   if (cli.count("config")) {
     const std::string path = cli["config"].as<std::string>();
     std::ifstream in(path);
-    if (!in) throw ConfigError("invalid value '" + path + "' for option '--config': cannot open file");
+    if (!in)
+      throw ConfigError("invalid value '" + path + "' for option '--config': cannot open file");
     po::variables_map file;
     try {
       po::store(po::parse_config_file(in, desc, false), file);

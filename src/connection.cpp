@@ -9,7 +9,8 @@ namespace ringproxy {
 FlushScheduler::FlushScheduler(uv_loop_t* loop) : check_(std::make_unique<uv_check_t>()) {
   uv_check_init(loop, check_.get());
   check_->data = this;
-  uv_check_start(check_.get(), [](uv_check_t* h) { static_cast<FlushScheduler*>(h->data)->flush_all(); });
+  uv_check_start(check_.get(),
+                 [](uv_check_t* h) { static_cast<FlushScheduler*>(h->data)->flush_all(); });
   // The check handle alone must not keep the loop alive.
   uv_unref(reinterpret_cast<uv_handle_t*>(check_.get()));
 }
@@ -17,8 +18,9 @@ FlushScheduler::FlushScheduler(uv_loop_t* loop) : check_(std::make_unique<uv_che
 FlushScheduler::~FlushScheduler() {
   uv_check_stop(check_.get());
   // The handle memory must outlive its close: hand it to the close callback.
-  uv_close(reinterpret_cast<uv_handle_t*>(check_.release()),
-           [](uv_handle_t* h) { std::unique_ptr<uv_check_t> own(reinterpret_cast<uv_check_t*>(h)); });
+  uv_close(reinterpret_cast<uv_handle_t*>(check_.release()), [](uv_handle_t* h) {
+    std::unique_ptr<uv_check_t> own(reinterpret_cast<uv_check_t*>(h));
+  });
 }
 
 void FlushScheduler::remove(Connection* c) {

@@ -160,9 +160,10 @@ void Proxy::local_command(ClientConnection& c, const CommandInfo& cmd) {
       }
     }
     if (!c.authenticated()) {
-      error("NOAUTH HELLO must be called with the client already authenticated, otherwise the "
-            "HELLO AUTH <user> <pass> option can be used to authenticate the client and "
-            "select the RESP protocol version at the same time");
+      error(
+          "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+          "HELLO AUTH <user> <pass> option can be used to authenticate the client and "
+          "select the RESP protocol version at the same time");
       c.finish_local(req);
       return;
     }
@@ -205,9 +206,8 @@ void Proxy::local_command(ClientConnection& c, const CommandInfo& cmd) {
       std::string text;
       auto line = [&](ClientConnection& x) {
         text += "id=" + std::to_string(x.id()) + " name=" + x.name() +
-                " age=" + std::to_string((uv_now(loop_) - x.created_ms()) / 1000) +
-                " db=0 multi=" + (x.in_transaction() ? std::to_string(x.transaction().count)
-                                                          : std::string("-1")) +
+                " age=" + std::to_string((uv_now(loop_) - x.created_ms()) / 1000) + " db=0 multi=" +
+                (x.in_transaction() ? std::to_string(x.transaction().count) : std::string("-1")) +
                 " qbuf=0 obl=" + std::to_string(x.pending_output()) +
                 " pending=" + std::to_string(x.pending_requests()) + "\n";
       };
@@ -386,20 +386,19 @@ void Proxy::write_info(Buffer& out, std::string_view section) {
     for (size_t i = 0; i < backends_.size(); ++i) {
       const Backend& b = *backends_[i];
       const BackendStats& st = b.stats();
-      std::string v = "addr=" + b.spec().host + ":" + std::to_string(b.spec().port) +
-                      ",name=" + b.spec().name + ",weight=" + std::to_string(b.spec().weight) +
-                      ",state=" + std::string(backend_state_name(health_->state(i))) +
-                      ",points=" + std::to_string(i < points.size() ? points[i] : 0) +
-                      ",connections=" + std::to_string(b.open_connections()) +
-                      ",requests=" + std::to_string(st.requests) +
-                      ",errors=" + std::to_string(st.errors) +
-                      ",timeouts=" + std::to_string(st.timeouts) +
-                      ",ejections=" + std::to_string(st.ejections) +
-                      ",inflight=" + std::to_string(b.inflight()) +
-                      ",failover_keys=" + std::to_string(failover_.tracked(i)) +
-                      ",last_change_s=" +
-                      std::to_string((now - health_->last_change_ms(i)) / 1000) +
-                      ",last_error=" + sanitize(health_->last_error(i));
+      std::string v =
+          "addr=" + b.spec().host + ":" + std::to_string(b.spec().port) + ",name=" + b.spec().name +
+          ",weight=" + std::to_string(b.spec().weight) +
+          ",state=" + std::string(backend_state_name(health_->state(i))) +
+          ",points=" + std::to_string(i < points.size() ? points[i] : 0) +
+          ",connections=" + std::to_string(b.open_connections()) +
+          ",requests=" + std::to_string(st.requests) + ",errors=" + std::to_string(st.errors) +
+          ",timeouts=" + std::to_string(st.timeouts) +
+          ",ejections=" + std::to_string(st.ejections) +
+          ",inflight=" + std::to_string(b.inflight()) +
+          ",failover_keys=" + std::to_string(failover_.tracked(i)) +
+          ",last_change_s=" + std::to_string((now - health_->last_change_ms(i)) / 1000) +
+          ",last_error=" + sanitize(health_->last_error(i));
       kv("backend" + std::to_string(i), v);
     }
     text.append("\r\n");
@@ -452,9 +451,10 @@ void Proxy::proxy_command(ClientConnection& c) {
     }
   } else if (iequals(sub, "help") && argv.size() == 2) {
     resp::array_header(out, 2);
-    resp::bulk(out, "PROXY NODES -- one line per backend: addr name state weight points connections "
-                    "requests errors timeouts ejections inflight failover_keys last_change_ms "
-                    "last_error");
+    resp::bulk(out,
+               "PROXY NODES -- one line per backend: addr name state weight points connections "
+               "requests errors timeouts ejections inflight failover_keys last_change_ms "
+               "last_error");
     resp::bulk(out, "PROXY HELP -- this text");
   } else {
     stats_.errors++;

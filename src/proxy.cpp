@@ -116,7 +116,9 @@ Proxy::Proxy(Config config)
       });
 }
 
-Proxy::~Proxy() { shutdown(); }
+Proxy::~Proxy() {
+  shutdown();
+}
 
 // ---------------------------------------------------------------------------
 // Lifecycle
@@ -138,10 +140,9 @@ void Proxy::listen() {
   listener_->data = this;
   rc = uv_tcp_bind(listener_.get(), res->ai_addr, 0);
   if (rc == 0) {
-    rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_.get()), config_.backlog,
-                   [](uv_stream_t* s, int status) {
-                     static_cast<Proxy*>(s->data)->on_connection(status);
-                   });
+    rc = uv_listen(
+        reinterpret_cast<uv_stream_t*>(listener_.get()), config_.backlog,
+        [](uv_stream_t* s, int status) { static_cast<Proxy*>(s->data)->on_connection(status); });
   }
   if (rc < 0) {
     close_handle(listener_);
@@ -283,9 +284,8 @@ void Proxy::dispatch(ClientConnection& c, const RequestParser& p) {
     reply_error(c, "NOAUTH Authentication required.");
     return;
   }
-  if (in_tx && !(cmd && (cmd->kind == CommandKind::kExec ||
-                             cmd->kind == CommandKind::kDiscard ||
-                             cmd->kind == CommandKind::kMulti || cmd->name == "quit"))) {
+  if (in_tx && !(cmd && (cmd->kind == CommandKind::kExec || cmd->kind == CommandKind::kDiscard ||
+                         cmd->kind == CommandKind::kMulti || cmd->name == "quit"))) {
     queue_in_transaction(c, cmd, p);
     return;
   }
@@ -607,7 +607,8 @@ void Proxy::queue_in_transaction(ClientConnection& c, const CommandInfo* cmd,
   }
   bool keyed = cmd->kind == CommandKind::kForward || cmd->kind == CommandKind::kMGet ||
                cmd->kind == CommandKind::kMSet || cmd->kind == CommandKind::kSumKeys;
-  bool keyless_ok = cmd->kind == CommandKind::kLocal && (cmd->name == "ping" || cmd->name == "echo");
+  bool keyless_ok =
+      cmd->kind == CommandKind::kLocal && (cmd->name == "ping" || cmd->name == "echo");
   if (!keyed && !keyless_ok) {
     tx.dirty = true;
     reply_error(c, "ERR ringproxy: '" + lower(argv[0]) + "' cannot be used inside MULTI");

@@ -41,9 +41,9 @@ class BackendEvents {
 };
 
 struct BackendStats {
-  uint64_t requests = 0;       // fragments sent
-  uint64_t errors = 0;         // fragments failed by the proxy (connect/timeout/reset)
-  uint64_t connections = 0;    // connections opened
+  uint64_t requests = 0;     // fragments sent
+  uint64_t errors = 0;       // fragments failed by the proxy (connect/timeout/reset)
+  uint64_t connections = 0;  // connections opened
   uint64_t timeouts = 0;
   uint64_t ejections = 0;
   std::string last_error;

@@ -31,8 +31,8 @@ class Proxy;
 // owning backend as one block at EXEC.
 struct Transaction {
   bool active = false;
-  bool dirty = false;       // a queued command was rejected: EXEC aborts
-  bool cross = false;       // keys on more than one backend: EXEC aborts
+  bool dirty = false;          // a queued command was rejected: EXEC aborts
+  bool cross = false;          // keys on more than one backend: EXEC aborts
   uint32_t backend = kNoNode;  // until the first key is seen
   uint32_t count = 0;
   Buffer commands;

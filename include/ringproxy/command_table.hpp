@@ -13,38 +13,38 @@
 namespace ringproxy {
 
 enum class CommandKind : uint8_t {
-  kForward,      // keys (0, 1 or more) must all live on one backend; forwarded as is.
-                 // Commands with no key at all (e.g. none left here) are rejected by the router.
-  kMGet,         // MGET: split per backend, values merged back in key order
-  kMSet,         // MSET: split per backend by key/value pairs, +OK when all parts are +OK
-  kSumKeys,      // DEL, UNLINK, EXISTS, TOUCH: split per backend, integers summed
-  kFanoutSum,    // DBSIZE: sent to every live backend, integers summed
-  kFanoutConcat, // KEYS: sent to every live backend, arrays concatenated
-  kFanoutOk,     // FLUSHDB, FLUSHALL, SCRIPT FLUSH: every backend, +OK when all are
-  kFanoutSame,   // SCRIPT LOAD: every backend, the first reply (all are identical)
-  kScan,         // SCAN: walks backends one after another, cursor encodes the backend
-  kRandomKey,    // RANDOMKEY
-  kLocal,        // answered by the proxy (PING, ECHO, INFO, CLIENT, COMMAND, ...)
-  kMulti,        // MULTI
-  kExec,         // EXEC
-  kDiscard,      // DISCARD
-  kUnsupported,  // known to Redis but not served through the proxy (pub/sub, blocking, WATCH, ...)
+  kForward,       // keys (0, 1 or more) must all live on one backend; forwarded as is.
+                  // Commands with no key at all (e.g. none left here) are rejected by the router.
+  kMGet,          // MGET: split per backend, values merged back in key order
+  kMSet,          // MSET: split per backend by key/value pairs, +OK when all parts are +OK
+  kSumKeys,       // DEL, UNLINK, EXISTS, TOUCH: split per backend, integers summed
+  kFanoutSum,     // DBSIZE: sent to every live backend, integers summed
+  kFanoutConcat,  // KEYS: sent to every live backend, arrays concatenated
+  kFanoutOk,      // FLUSHDB, FLUSHALL, SCRIPT FLUSH: every backend, +OK when all are
+  kFanoutSame,    // SCRIPT LOAD: every backend, the first reply (all are identical)
+  kScan,          // SCAN: walks backends one after another, cursor encodes the backend
+  kRandomKey,     // RANDOMKEY
+  kLocal,         // answered by the proxy (PING, ECHO, INFO, CLIENT, COMMAND, ...)
+  kMulti,         // MULTI
+  kExec,          // EXEC
+  kDiscard,       // DISCARD
+  kUnsupported,   // known to Redis but not served through the proxy (pub/sub, blocking, WATCH, ...)
 };
 
 // How a read command answers when its backend is unavailable and the operator
 // asked for cache-miss semantics (--on-unavailable miss). Writes are never
 // faked: they always get an error.
 enum class MissReply : uint8_t {
-  kNone,        // a write (or no sensible miss): always an error
-  kNil,         // $-1 (GET, HGET, LINDEX, ...)
-  kZero,        // :0 (EXISTS, STRLEN, HLEN, SCARD, TTL is -2 ...)
-  kEmptyArray,  // *0 (HGETALL, LRANGE, SMEMBERS, ...)
-  kMinusTwo,    // :-2 (TTL/PTTL of a missing key)
-  kNilArray,    // *-1
-  kNoneType,    // +none (TYPE)
-  kEmptyBulk,   // $0 "" (GETRANGE, SUBSTR of a missing key)
-  kNilPerField, // array of one nil per argument after the key (HMGET fields;
-                // ZMSCORE, GEOPOS, GEOHASH members): *N of $-1, N = argc - 2
+  kNone,         // a write (or no sensible miss): always an error
+  kNil,          // $-1 (GET, HGET, LINDEX, ...)
+  kZero,         // :0 (EXISTS, STRLEN, HLEN, SCARD, TTL is -2 ...)
+  kEmptyArray,   // *0 (HGETALL, LRANGE, SMEMBERS, ...)
+  kMinusTwo,     // :-2 (TTL/PTTL of a missing key)
+  kNilArray,     // *-1
+  kNoneType,     // +none (TYPE)
+  kEmptyBulk,    // $0 "" (GETRANGE, SUBSTR of a missing key)
+  kNilPerField,  // array of one nil per argument after the key (HMGET fields;
+                 // ZMSCORE, GEOPOS, GEOHASH members): *N of $-1, N = argc - 2
 };
 
 struct CommandInfo {
@@ -60,8 +60,8 @@ struct CommandInfo {
   // index of the numkeys argument, keys follow it; 0 when not used. A command
   // may have both (ZUNIONSTORE dest numkeys key...: first_key = 1 for dest).
   int numkeys_index;
-  bool write;             // modifies data
-  MissReply miss;         // see MissReply
+  bool write;      // modifies data
+  MissReply miss;  // see MissReply
 };
 
 // nullptr if the name is not a known command.

@@ -33,14 +33,14 @@ struct ProxyStats {
   uint64_t connections_received = 0;
   uint64_t connections_rejected = 0;
   uint64_t commands = 0;
-  uint64_t forwarded = 0;      // requests sent to one backend as they came
-  uint64_t split = 0;          // requests split across backends (MGET/MSET/DEL...)
-  uint64_t fanout = 0;         // requests sent to every backend (DBSIZE/KEYS/...)
-  uint64_t local = 0;          // answered by the proxy
-  uint64_t errors = 0;         // error replies produced by the proxy
+  uint64_t forwarded = 0;  // requests sent to one backend as they came
+  uint64_t split = 0;      // requests split across backends (MGET/MSET/DEL...)
+  uint64_t fanout = 0;     // requests sent to every backend (DBSIZE/KEYS/...)
+  uint64_t local = 0;      // answered by the proxy
+  uint64_t errors = 0;     // error replies produced by the proxy
   uint64_t protocol_errors = 0;
   uint64_t cross_backend_rejected = 0;
-  uint64_t failover_writes = 0;       // writes that landed on a successor
+  uint64_t failover_writes = 0;  // writes that landed on a successor
   uint64_t failover_copies_deleted = 0;
 };
 

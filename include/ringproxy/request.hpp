@@ -23,15 +23,15 @@ namespace ringproxy {
 class ClientConnection;
 
 enum class MergeKind : uint8_t {
-  kNone,       // single fragment: its reply is the reply
-  kMGet,       // arrays merged back in key order
-  kAllOk,      // +OK when every fragment said +OK (MSET, FLUSHDB, ...)
-  kSum,        // integers summed (DEL, EXISTS, DBSIZE, ...)
-  kConcat,     // arrays concatenated (KEYS)
-  kFirst,      // first fragment's reply when none failed (SCRIPT LOAD)
-  kRandomKey,  // a random non-nil reply
-  kScan,       // cursor rewritten to encode the backend
-  kMissOnError // a read whose backend is unavailable answers as a miss
+  kNone,        // single fragment: its reply is the reply
+  kMGet,        // arrays merged back in key order
+  kAllOk,       // +OK when every fragment said +OK (MSET, FLUSHDB, ...)
+  kSum,         // integers summed (DEL, EXISTS, DBSIZE, ...)
+  kConcat,      // arrays concatenated (KEYS)
+  kFirst,       // first fragment's reply when none failed (SCRIPT LOAD)
+  kRandomKey,   // a random non-nil reply
+  kScan,        // cursor rewritten to encode the backend
+  kMissOnError  // a read whose backend is unavailable answers as a miss
 };
 
 struct Fragment {
@@ -45,9 +45,9 @@ struct Request {
   uint32_t pending = 0;                // fragments still waiting for a reply
   bool ready = false;                  // reply complete (in `reply`, or to be merged)
   MergeKind merge = MergeKind::kNone;
-  MissReply miss = MissReply::kNone;   // for --on-unavailable miss
-  uint32_t scan_backend = 0;           // SCAN: which backend was asked
-  uint32_t miss_fields = 0;            // MissReply::kNilPerField: nils in the miss reply
+  MissReply miss = MissReply::kNone;  // for --on-unavailable miss
+  uint32_t scan_backend = 0;          // SCAN: which backend was asked
+  uint32_t miss_fields = 0;           // MissReply::kNilPerField: nils in the miss reply
   std::vector<Fragment> fragments;
   std::vector<uint32_t> key_fragment;  // MGET: fragment index of each key, in key order
   Buffer reply;                        // the reply when it must wait for its turn

@@ -24,7 +24,9 @@ inline void simple(Buffer& out, std::string_view s) {
   out.append(s);
   out.append("\r\n", 2);
 }
-inline void ok(Buffer& out) { out.append("+OK\r\n", 5); }
+inline void ok(Buffer& out) {
+  out.append("+OK\r\n", 5);
+}
 // `msg` without the leading '-', e.g. "ERR unknown command". CR/LF inside the
 // message would break framing, so they become spaces.
 inline void error(Buffer& out, std::string_view msg) {
@@ -32,14 +34,20 @@ inline void error(Buffer& out, std::string_view msg) {
   for (char c : msg) out.append(c == '\r' || c == '\n' ? ' ' : c);
   out.append("\r\n", 2);
 }
-inline void integer(Buffer& out, int64_t n) { append_number_line(out, ':', n); }
-inline void array_header(Buffer& out, int64_t n) { append_number_line(out, '*', n); }
+inline void integer(Buffer& out, int64_t n) {
+  append_number_line(out, ':', n);
+}
+inline void array_header(Buffer& out, int64_t n) {
+  append_number_line(out, '*', n);
+}
 inline void bulk(Buffer& out, std::string_view s) {
   append_number_line(out, '$', static_cast<int64_t>(s.size()));
   out.append(s);
   out.append("\r\n", 2);
 }
-inline void nil(Buffer& out) { out.append("$-1\r\n", 5); }
+inline void nil(Buffer& out) {
+  out.append("$-1\r\n", 5);
+}
 
 // A request as multibulk: "*N\r\n$len\r\narg\r\n...".
 template <typename Range>

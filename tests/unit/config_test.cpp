@@ -1,7 +1,8 @@
 // Option parsing: defaults, every source, and one-line errors that name the
 // option and the value.
-#include <gtest/gtest.h>
+#include "ringproxy/config.hpp"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -9,8 +10,6 @@
 #include <fstream>
 #include <string>
 #include <vector>
-
-#include "ringproxy/config.hpp"
 
 namespace ringproxy {
 namespace {
@@ -65,10 +64,16 @@ TEST(Config, Defaults) {
 }
 
 TEST(Config, CommandLineValues) {
-  CommandLine cl = parse({"--listen", "0.0.0.0:7000", "--backend", "10.0.0.1:6379:2 alpha",
-                          "--backend", "10.0.0.2:6379", "--hash", "fnv1a_64", "--hash-tag", "{}",
-                          "--distribution", "modula", "--max-bulk-len", "2mb", "--timeout-ms",
-                          "0", "--on-unavailable", "miss", "--rejoin", "keep"});
+  CommandLine cl = parse({"--listen",         "0.0.0.0:7000",
+                          "--backend",        "10.0.0.1:6379:2 alpha",
+                          "--backend",        "10.0.0.2:6379",
+                          "--hash",           "fnv1a_64",
+                          "--hash-tag",       "{}",
+                          "--distribution",   "modula",
+                          "--max-bulk-len",   "2mb",
+                          "--timeout-ms",     "0",
+                          "--on-unavailable", "miss",
+                          "--rejoin",         "keep"});
   const Config& c = cl.config;
   EXPECT_EQ(c.listen_host, "0.0.0.0");
   EXPECT_EQ(c.listen_port, 7000);
