@@ -19,6 +19,7 @@
 #include <cstring>
 
 #include "ringproxy/log.hpp"
+#include "ringproxy/uv_handle.hpp"
 
 namespace ringproxy {
 
@@ -94,12 +95,6 @@ struct UvEvents {
   }
 };
 
-template <typename T>
-void close_handle(std::unique_ptr<T>& h) {
-  if (!h) return;
-  uv_close(reinterpret_cast<uv_handle_t*>(h.release()),
-           [](uv_handle_t* x) { std::unique_ptr<T> own(reinterpret_cast<T*>(x)); });
-}
 }  // namespace
 
 // One backend's probe: a lazily (re)connected hiredis context, the interval

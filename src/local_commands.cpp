@@ -16,6 +16,7 @@
 
 #include "ringproxy/proxy.hpp"
 #include "ringproxy/resp_writer.hpp"
+#include "ringproxy/text.hpp"
 
 namespace ringproxy {
 
@@ -25,23 +26,8 @@ namespace {
 // the backends are expected to be Redis 7.
 constexpr std::string_view kCompatVersion = "7.0.15";
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string lower(std::string_view s) {
-  std::string r(s);
-  for (char& ch : r) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return r;
-}
-
 bool parse_i64(std::string_view s, int64_t& out) {
-  if (s.empty()) return false;
-  auto r = std::from_chars(s.data(), s.data() + s.size(), out);
-  return r.ec == std::errc() && r.ptr == s.data() + s.size();
+  return parse_int64(s.data(), s.size(), &out);
 }
 
 void command_entry(Buffer& out, const CommandInfo& c) {

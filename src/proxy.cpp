@@ -12,33 +12,12 @@
 
 #include "ringproxy/log.hpp"
 #include "ringproxy/resp_writer.hpp"
+#include "ringproxy/text.hpp"
+#include "ringproxy/uv_handle.hpp"
 
 namespace ringproxy {
 
 namespace {
-
-// SCAN cursors carry the backend index in their low bits.
-constexpr unsigned kScanBackendBits = 10;
-constexpr uint64_t kScanBackendMask = (1u << kScanBackendBits) - 1;
-
-template <typename T>
-void close_handle(std::unique_ptr<T>& h) {
-  if (!h) return;
-  uv_close(reinterpret_cast<uv_handle_t*>(h.release()),
-           [](uv_handle_t* x) { std::unique_ptr<T> own(reinterpret_cast<T*>(x)); });
-}
-
-bool parse_u64(std::string_view s, uint64_t& out) {
-  if (s.empty()) return false;
-  auto r = std::from_chars(s.data(), s.data() + s.size(), out);
-  return r.ec == std::errc() && r.ptr == s.data() + s.size();
-}
-
-std::string lower(std::string_view s) {
-  std::string r(s);
-  for (char& ch : r) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return r;
-}
 
 // Redis's text (processCommand): the name cut at 128 bytes, then the quoted
 // arguments while the list is under 128 bytes, each cut to fit; printf's %s

@@ -11,18 +11,11 @@
 #include "ringproxy/proxy.hpp"
 #include "ringproxy/reply_scanner.hpp"
 #include "ringproxy/resp_writer.hpp"
+#include "ringproxy/text.hpp"
 
 namespace ringproxy {
 
 namespace {
-constexpr unsigned kScanBackendBits = 10;
-
-bool parse_u64(std::string_view s, uint64_t& out) {
-  if (s.empty()) return false;
-  auto r = std::from_chars(s.data(), s.data() + s.size(), out);
-  return r.ec == std::errc() && r.ptr == s.data() + s.size();
-}
-
 void unexpected(Buffer& out, std::string_view what) {
   std::string msg = "ERR ringproxy: unexpected reply from a backend to ";
   msg.append(what);

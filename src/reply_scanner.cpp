@@ -17,6 +17,8 @@
 #include <cstring>
 #include <limits>
 
+#include "ringproxy/text.hpp"
+
 namespace ringproxy {
 namespace {
 
@@ -24,35 +26,6 @@ namespace {
 constexpr size_t kMaxNumberLine = 32;
 // Keeps window arithmetic free of overflow whatever max_bulk_len is.
 constexpr size_t kMaxLineCap = std::numeric_limits<size_t>::max() / 4;
-
-// Same acceptance as Redis's string2ll (no '+', no leading zeros, no "-0").
-bool parse_int64(const char* p, size_t n, int64_t* out) {
-  if (n == 0 || n > 20) return false;
-  if (n == 1 && p[0] == '0') {
-    *out = 0;
-    return true;
-  }
-  size_t i = 0;
-  const bool neg = p[0] == '-';
-  if (neg && ++i == n) return false;
-  if (p[i] < '1' || p[i] > '9') return false;
-  uint64_t v = 0;
-  for (; i < n; ++i) {
-    const unsigned d = static_cast<unsigned char>(p[i]) - '0';
-    if (d > 9) return false;
-    if (v > (std::numeric_limits<uint64_t>::max() - d) / 10) return false;
-    v = v * 10 + d;
-  }
-  constexpr uint64_t kMax = std::numeric_limits<int64_t>::max();
-  if (neg) {
-    if (v > kMax + 1) return false;
-    *out = v == kMax + 1 ? std::numeric_limits<int64_t>::min() : -static_cast<int64_t>(v);
-  } else {
-    if (v > kMax) return false;
-    *out = static_cast<int64_t>(v);
-  }
-  return true;
-}
 
 }  // namespace
 

@@ -22,6 +22,8 @@
 #include <cstring>
 #include <limits>
 
+#include "ringproxy/text.hpp"
+
 namespace ringproxy {
 namespace {
 
@@ -35,36 +37,6 @@ constexpr std::string_view kUnbalanced = "ERR Protocol error: unbalanced quotes 
 // A huge multibulk count must not make us allocate before the arguments
 // arrive; beyond this the vector grows as they do.
 constexpr size_t kMaxPrealloc = 1024;
-
-// Same acceptance as Redis's string2ll: optional '-', no '+', no spaces, no
-// leading zeros, no "-0", must fit in int64.
-bool parse_int64(const char* p, size_t n, int64_t* out) {
-  if (n == 0 || n > 20) return false;
-  if (n == 1 && p[0] == '0') {
-    *out = 0;
-    return true;
-  }
-  size_t i = 0;
-  const bool neg = p[0] == '-';
-  if (neg && ++i == n) return false;
-  if (p[i] < '1' || p[i] > '9') return false;
-  uint64_t v = 0;
-  for (; i < n; ++i) {
-    const unsigned d = static_cast<unsigned char>(p[i]) - '0';
-    if (d > 9) return false;
-    if (v > (std::numeric_limits<uint64_t>::max() - d) / 10) return false;
-    v = v * 10 + d;
-  }
-  constexpr uint64_t kMax = std::numeric_limits<int64_t>::max();
-  if (neg) {
-    if (v > kMax + 1) return false;
-    *out = v == kMax + 1 ? std::numeric_limits<int64_t>::min() : -static_cast<int64_t>(v);
-  } else {
-    if (v > kMax) return false;
-    *out = static_cast<int64_t>(v);
-  }
-  return true;
-}
 
 // isspace() in the C locale, which is what sdssplitargs uses between arguments.
 bool is_space(char c) {

@@ -22,6 +22,11 @@ namespace ringproxy {
 
 class ClientConnection;
 
+// SCAN cursors through the proxy carry the backend index in their low bits:
+// cursor = backend_cursor << kScanBackendBits | backend index.
+inline constexpr unsigned kScanBackendBits = 10;
+inline constexpr uint64_t kScanBackendMask = (1u << kScanBackendBits) - 1;
+
 enum class MergeKind : uint8_t {
   kNone,        // single fragment: its reply is the reply
   kMGet,        // arrays merged back in key order
