@@ -556,6 +556,8 @@ def bench(args, out, workdir, procs, nofile):
     info.update({
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
         "ringproxy": args.ringproxy,
+        "ringproxy_mtime": datetime.datetime.fromtimestamp(os.path.getmtime(args.ringproxy)).isoformat(
+            timespec="seconds"),
         "ringproxy_version": tool_version([args.ringproxy, "--version"]),
         "nutcracker_version": tool_version([args.nutcracker, "-V"]),
         "redis_version": tool_version([args.redis_server, "--version"]),
@@ -563,10 +565,11 @@ def bench(args, out, workdir, procs, nofile):
         "load_at_start": " ".join(f"{x:.2f}" for x in load_start), "waited_for_load_s": waited,
     })
     try:
-        info["git"] = subprocess.run(["git", "-C", REPO, "describe", "--always", "--dirty"],
+        # The repository's state; the binary may come from elsewhere (--ringproxy).
+        info["repo_git"] = subprocess.run(["git", "-C", REPO, "describe", "--always", "--dirty"],
                                      capture_output=True, text=True).stdout.strip()
     except OSError:
-        info["git"] = "?"
+        info["repo_git"] = "?"
     log(f"machine: {info['nproc']} CPUs, {info['cpu']}, kernel {info['kernel']}, {info['mem_gib']} GiB")
     log(f"load average at start: {info['load_at_start']}; output: {out}")
 
