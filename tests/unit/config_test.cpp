@@ -161,5 +161,25 @@ TEST(Config, BadConfigFile) {
   EXPECT_NE(err.find("'nope' for option '--hash'"), std::string::npos) << err;
 }
 
+TEST(Config, ShippedConfigFilesParse) {
+  const std::string dir = std::string(RINGPROXY_SOURCE_DIR) + "/conf/";
+  CommandLine full = parse({"--config", dir + "ringproxy.conf"});
+  EXPECT_EQ(full.config.backends.size(), 3u);
+  EXPECT_EQ(full.config.backends[0].name, "cache-a");
+  EXPECT_EQ(full.config.hash_tag, "{}");
+  // Every value in the commented example is the default.
+  Config defaults;
+  EXPECT_EQ(full.config.max_bulk_len, defaults.max_bulk_len);
+  EXPECT_EQ(full.config.query_buffer_limit, defaults.query_buffer_limit);
+  EXPECT_EQ(full.config.client_output_limit, defaults.client_output_limit);
+  EXPECT_EQ(full.config.max_inline_len, defaults.max_inline_len);
+  EXPECT_EQ(full.config.timeout_ms, defaults.timeout_ms);
+  EXPECT_EQ(full.config.failover_key_log, defaults.failover_key_log);
+  CommandLine demo = parse({"--config", dir + "demo.conf"});
+  EXPECT_EQ(demo.config.backends.size(), 3u);
+  CommandLine twem = parse({"--twemproxy-config", dir + "nutcracker.yml"});
+  EXPECT_EQ(twem.config.hash, HashKind::kFnv1a_64);
+}
+
 }  // namespace
 }  // namespace ringproxy
