@@ -10,7 +10,8 @@
 namespace ringproxy {
 
 namespace {
-constexpr size_t kReadChunk = 64 * 1024;
+// Reads that continue a partial request; big values grow the buffer by doubling.
+constexpr size_t kReadChunk = 16 * 1024;
 }  // namespace
 
 std::vector<std::string_view>& ClientConnection::argv() {
@@ -184,17 +185,19 @@ void ClientConnection::on_drained() {
   if (paused_ && !over_limits()) proxy_.resume_later(this);
 }
 
-void ClientConnection::release_idle_buffers() {
+size_t ClientConnection::release_idle_buffers() {
   // Called from the proxy's periodic sweep, not per reply: an active client
   // keeps its output buffer between requests, an idle one gives it back.
+  size_t freed = 0;
   if (pending_output() == 0) {
-    out().release_if_empty();
+    freed += out().release_if_empty();
     release_write_state();
   }
   if (in_.empty()) {
-    in_.release_if_empty();
+    freed += in_.release_if_empty();
     parser_.reset();
   }
+  return freed;
 }
 
 void ClientConnection::on_write_error(int) {

@@ -2,6 +2,7 @@
 // timers, signals, shutdown). See proxy.hpp.
 #include "ringproxy/proxy.hpp"
 
+#include <malloc.h>
 #include <netdb.h>
 
 #include <algorithm>
@@ -18,6 +19,8 @@
 namespace ringproxy {
 
 namespace {
+
+constexpr size_t kTrimThreshold = 1024 * 1024;
 
 // Redis's text (processCommand): the name cut at 128 bytes, then the quoted
 // arguments while the list is under 128 bytes, each cut to fit; printf's %s
@@ -221,7 +224,11 @@ void Proxy::sweep() {
   for (auto& b : backends_) b->check_timeouts(now);
   if (now - last_buffer_sweep_ms_ >= 1000) {
     last_buffer_sweep_ms_ = now;
-    for (ClientConnection* c : clients_) c->release_idle_buffers();
+    size_t freed = 0;
+    for (ClientConnection* c : clients_) freed += c->release_idle_buffers();
+    // Give a burst's worth of freed buffers back to the kernel, not only to
+    // malloc's free lists.
+    if (freed >= kTrimThreshold) malloc_trim(0);
   }
 }
 

@@ -52,12 +52,15 @@ class Buffer {
   }
 
   // Frees the storage when the buffer is empty, so idle connections hold no
-  // memory.
-  void release_if_empty() {
+  // memory. Returns the bytes freed.
+  size_t release_if_empty() {
+    size_t freed = 0;
     if (empty() && data_) {
+      freed = cap_;
       data_.reset();
       cap_ = begin_ = end_ = 0;
     }
+    return freed;
   }
 
   void swap(Buffer& other) noexcept {
@@ -74,7 +77,9 @@ class Buffer {
     if (begin_ > 0 && cap_ - used >= n && used <= cap_ / 2) {
       std::memmove(data_.get(), data(), used);
     } else {
-      size_t ncap = cap_ ? cap_ : 4096;
+      // Start small: most buffers hold one short reply (+OK, a PONG, a small
+      // bulk), and a small chunk stays in malloc's per-thread cache.
+      size_t ncap = cap_ ? cap_ : kMinCapacity;
       while (ncap - used < n) ncap *= 2;
       auto fresh = std::make_unique_for_overwrite<char[]>(ncap);
       if (used) std::memcpy(fresh.get(), data(), used);
@@ -84,6 +89,8 @@ class Buffer {
     begin_ = 0;
     end_ = used;
   }
+
+  static constexpr size_t kMinCapacity = 64;
 
   std::unique_ptr<char[]> data_;
   size_t cap_ = 0;

@@ -79,8 +79,9 @@ class ClientConnection final : public Connection {
   // Parses and dispatches buffered input if the limits allow (after a pause).
   void resume();
   bool paused() const { return paused_; }
-  // Frees empty buffers (periodic, so idle clients hold no buffer memory).
-  void release_idle_buffers();
+  // Frees empty buffers (periodic, so idle clients hold no buffer memory);
+  // returns the bytes freed.
+  size_t release_idle_buffers();
 
  private:
   void alloc_buffer(size_t suggested, uv_buf_t* buf) override;

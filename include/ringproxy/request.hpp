@@ -46,6 +46,7 @@ struct Fragment {
 };
 
 struct Request {
+  static constexpr size_t kKeepReplyCapacity = 16 * 1024;
   ClientConnection* client = nullptr;  // null once the client has gone
   uint32_t pending = 0;                // fragments still waiting for a reply
   bool ready = false;                  // reply complete (in `reply`, or to be merged)
@@ -66,7 +67,9 @@ struct Request {
     fragments.clear();
     key_fragment.clear();
     reply.clear();
-    reply.release_if_empty();
+    // Pooled requests keep a small reply buffer: replies that arrive before
+    // their turn are common under pipelining.
+    if (reply.capacity() > kKeepReplyCapacity) reply.release_if_empty();
   }
 };
 
