@@ -548,12 +548,15 @@ TEST(RendezvousFailover, SurvivorsNeverMoveAndDownKeysSpread) {
 }
 
 TEST(Rendezvous, MatchesBruteForceHighestScore) {
-  // The pruned scan must pick exactly the argmax of -w / ln(u) over live nodes.
+  // The slot table must hold exactly the argmax of -w / ln(u) over live nodes
+  // for the key's slot, also after nodes went down and came back.
   std::vector<RingNode> nodes;
   for (int i = 0; i < 40; ++i) nodes.push_back({"n" + std::to_string(i), uint32_t(1 + i % 5)});
   const auto d = make_distribution(DistributionKind::kRendezvous, nodes);
   std::vector<bool> live(nodes.size(), true);
-  live[3] = live[17] = false;
+  live[3] = live[17] = live[30] = false;
+  d->set_live(live);
+  live[30] = true;  // comes back: reclaims exactly the slots it wins
   d->set_live(live);
   std::vector<uint64_t> seeds;
   for (const RingNode& n : nodes) {
@@ -562,7 +565,8 @@ TEST(Rendezvous, MatchesBruteForceHighestScore) {
     seeds.push_back(s1);
   }
   for (uint32_t h : sample_hashes(3000)) {
-    const uint64_t k = detail::mix64(h);
+    const uint64_t slot = detail::mix64(h) >> 48;
+    const uint64_t k = detail::mix64(slot);
     uint32_t best = kNoNode;
     double best_score = 0;
     for (uint32_t i = 0; i < nodes.size(); ++i) {
