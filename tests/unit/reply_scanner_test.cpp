@@ -20,37 +20,18 @@
 #include <string_view>
 #include <vector>
 
+#include "stream_test_util.hpp"
+
 namespace ringproxy {
 namespace {
 
+using test_util::bytewise;
+using test_util::cat;
+using test_util::escape;
+using test_util::StreamFuzzer;
+
 using Status = ReplyScanner::Status;
 using namespace std::string_literals;
-
-// Concatenation without `"literal" + std::string&&`, which trips a false
-// -Wrestrict in GCC 12 at -O3.
-std::string cat(std::initializer_list<std::string_view> parts) {
-  std::string s;
-  for (std::string_view p : parts) s.append(p);
-  return s;
-}
-
-std::string escape(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c < 0x20 || c >= 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\x%02x", c);
-      out += buf;
-    } else {
-      out.push_back(static_cast<char>(c));
-    }
-  }
-  return out;
-}
 
 // (Built with append: GCC 12 gives a false -Wrestrict on "lit" + string&&.)
 std::string bulk(std::string_view s) {
@@ -111,13 +92,6 @@ ScanOutcome drive(std::string_view input, const std::vector<size_t>& cuts,
   }
   out.leftover = input.size() - start;
   return out;
-}
-
-std::vector<size_t> bytewise(size_t n) {
-  std::vector<size_t> cuts;
-  for (size_t i = 1; i <= n; ++i) cuts.push_back(i);
-  if (cuts.empty()) cuts.push_back(0);
-  return cuts;
 }
 
 void expect_split_invariant(std::string_view input, size_t max_bulk = 1024 * 1024) {
@@ -464,46 +438,14 @@ TEST(SplitArrayElements, RejectsNonArraysAndMalformed) {
 // Fuzz
 
 TEST(ReplyScannerFuzz, RandomInputsSplitInvariant) {
-  std::mt19937_64 rng(0xbeef);
-  const std::string specials = "+-:$*\r\n-0123456789 ab\0%_"s;
-  auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
-  auto random_byte = [&]() -> char {
-    return pick(3) == 0 ? static_cast<char>(pick(256)) : specials[pick(specials.size())];
-  };
-  const auto& corpus = valid_replies();
+  StreamFuzzer fuzz(0xbeef, "+-:$*\r\n-0123456789 ab\0%_"s, valid_replies());
+  auto pick = [&](size_t n) { return fuzz.pick(n); };
   for (int iter = 0; iter < 10000; ++iter) {
-    std::string in;
-    if (pick(5) == 0) {
-      for (size_t i = pick(64); i > 0; --i) in.push_back(random_byte());
-    } else {
-      for (size_t i = 1 + pick(4); i > 0; --i) in += corpus[pick(corpus.size())];
-      for (size_t m = pick(5); m > 0 && !in.empty(); --m) {
-        const size_t at = pick(in.size());
-        switch (pick(4)) {
-          case 0:
-            in[at] = random_byte();
-            break;
-          case 1:
-            in.insert(in.begin() + static_cast<std::ptrdiff_t>(at), random_byte());
-            break;
-          case 2:
-            in.erase(at, 1);
-            break;
-          case 3:
-            in.resize(at);
-            break;
-        }
-      }
-    }
+    const std::string in = fuzz.next_input();
     const size_t max_bulk = pick(2) == 0 ? 1 + pick(16) : 1 << 20;
     SCOPED_TRACE(cat({"input: \"", escape(in), "\""}));
     const ScanOutcome expected = drive(in, {in.size()}, max_bulk);
-    std::vector<size_t> cuts;
-    for (size_t at = 0; at < in.size();) {
-      at = std::min(in.size(), at + 1 + pick(8));
-      cuts.push_back(at);
-    }
-    if (cuts.empty()) cuts.push_back(0);
+    const std::vector<size_t> cuts = fuzz.random_cuts(in.size());
     ASSERT_EQ(drive(in, cuts, max_bulk), expected);
     if (iter % 8 == 0) {
       ASSERT_EQ(drive(in, bytewise(in.size()), max_bulk), expected);

@@ -22,6 +22,8 @@
 #include <string_view>
 #include <vector>
 
+#include "stream_test_util.hpp"
+
 // Allocation counter for the no-allocation test. Weak, so that if another test
 // file in the same binary replaces operator new too, the link still succeeds
 // (that test then skips itself rather than passing vacuously).
@@ -49,37 +51,15 @@ __attribute__((weak)) void operator delete(void* p, std::size_t) noexcept {
 namespace ringproxy {
 namespace {
 
+using test_util::bytewise;
+using test_util::cat;
+using test_util::escape;
+using test_util::StreamFuzzer;
+
 using Status = RequestParser::Status;
 using namespace std::string_literals;
 
-// Concatenation without `"literal" + std::string&&`, which trips a false
-// -Wrestrict in GCC 12 at -O3.
-std::string cat(std::initializer_list<std::string_view> parts) {
-  std::string s;
-  for (std::string_view p : parts) s.append(p);
-  return s;
-}
 using Args = std::vector<std::string>;
-
-std::string escape(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\\') {
-      out += "\\\\";
-    } else if (c < 0x20 || c >= 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\x%02x", c);
-      out += buf;
-    } else {
-      out.push_back(static_cast<char>(c));
-    }
-  }
-  return out;
-}
 
 // (Built with append: GCC 12 gives a false -Wrestrict on "lit" + string&&.)
 std::string multibulk(const Args& args) {
@@ -188,13 +168,6 @@ Outcome drive(std::string_view input, const std::vector<size_t>& cuts, ParserLim
 
 Outcome whole(std::string_view input, ParserLimits limits = {}) {
   return drive(input, {input.size()}, limits);
-}
-
-std::vector<size_t> bytewise(size_t n) {
-  std::vector<size_t> cuts;
-  for (size_t i = 1; i <= n; ++i) cuts.push_back(i);
-  if (cuts.empty()) cuts.push_back(0);
-  return cuts;
 }
 
 // The outcome must not depend on how the input is split: one cut at every
@@ -710,37 +683,10 @@ TEST(RequestParser, NoAllocationPerRequestInSteadyState) {
 // depend on how the bytes were split.
 
 TEST(RequestParserFuzz, RandomInputsSplitInvariant) {
-  std::mt19937_64 rng(0x5eed);
-  const std::string specials = "*$\r\n-+0123456789 \t\"'\\x\0:"s;
-  auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
-  auto random_byte = [&]() -> char {
-    return pick(3) == 0 ? static_cast<char>(pick(256)) : specials[pick(specials.size())];
-  };
-  const auto& corpus = valid_requests();
+  StreamFuzzer fuzz(0x5eed, "*$\r\n-+0123456789 \t\"'\\x\0:"s, valid_requests());
+  auto pick = [&](size_t n) { return fuzz.pick(n); };
   for (int iter = 0; iter < 10000; ++iter) {
-    std::string in;
-    if (pick(5) == 0) {
-      for (size_t i = pick(64); i > 0; --i) in.push_back(random_byte());
-    } else {
-      for (size_t i = 1 + pick(4); i > 0; --i) in += corpus[pick(corpus.size())];
-      for (size_t m = pick(5); m > 0 && !in.empty(); --m) {
-        const size_t at = pick(in.size());
-        switch (pick(4)) {
-          case 0:
-            in[at] = random_byte();
-            break;
-          case 1:
-            in.insert(in.begin() + static_cast<std::ptrdiff_t>(at), random_byte());
-            break;
-          case 2:
-            in.erase(at, 1);
-            break;
-          case 3:
-            in.resize(at);
-            break;
-        }
-      }
-    }
+    const std::string in = fuzz.next_input();
     ParserLimits limits;
     if (pick(2) == 0) {
       limits.max_args = 1 + pick(8);
@@ -749,12 +695,7 @@ TEST(RequestParserFuzz, RandomInputsSplitInvariant) {
     }
     SCOPED_TRACE(cat({"input: \"", escape(in), "\""}));
     const Outcome expected = whole(in, limits);
-    std::vector<size_t> cuts;
-    for (size_t at = 0; at < in.size();) {
-      at = std::min(in.size(), at + 1 + pick(8));
-      cuts.push_back(at);
-    }
-    if (cuts.empty()) cuts.push_back(0);
+    const std::vector<size_t> cuts = fuzz.random_cuts(in.size());
     ASSERT_EQ(drive(in, cuts, limits), expected);
     if (iter % 8 == 0) {
       ASSERT_EQ(drive(in, bytewise(in.size()), limits), expected);
