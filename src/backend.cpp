@@ -129,7 +129,7 @@ void BackendConnection::fail(std::string_view reason) {
   backend_.stats().last_error.assign(reason);
   // Detach first: anything the failure callbacks route to this backend must
   // get a fresh connection (or a fast error), never this dying one.
-  backend_.connection_closed(this, true, uv_now(loop_));
+  backend_.connection_closed(this, true, uv_now(loop()));
   RingQueue<InFlight> lost;
   std::swap(lost, inflight_);
   close();
@@ -148,7 +148,7 @@ void BackendConnection::fail(std::string_view reason) {
 }
 
 void BackendConnection::on_close() {
-  if (!failed_) backend_.connection_closed(this, false, uv_now(loop_));
+  if (!failed_) backend_.connection_closed(this, false, uv_now(loop()));
 }
 
 Backend::Backend(uint32_t index, BackendSpec spec, const BackendOptions& options,

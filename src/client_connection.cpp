@@ -193,6 +193,7 @@ size_t ClientConnection::release_idle_buffers() {
     freed += out().release_if_empty();
     release_write_state();
   }
+  freed += pending_.release_if_empty();
   if (in_.empty()) {
     freed += in_.release_if_empty();
     parser_.reset();

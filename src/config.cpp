@@ -113,7 +113,13 @@ po::options_description describe() {
       "ketama | modula | rendezvous | jump | maglev (default ketama)")(
       "backlog", po::value<std::string>(), "listen backlog (default 511)")(
       "max-clients", po::value<std::string>(),
-      "client connections accepted at once (default 10000)");
+      "client connections accepted at once (default 10000)")(
+      "yield-after-flush", po::value<std::string>(),
+      "give the CPU to the clients and backends just written to before polling again "
+      "(default true)")(
+      "busy-poll-us", po::value<std::string>(),
+      "while busy, poll without sleeping until this many microseconds pass with nothing to "
+      "write; 0 = off (default 0)");
   po::options_description limits("Limits");
   limits.add_options()("max-bulk-len", po::value<std::string>(),
                        "largest bulk argument, e.g. 512mb (default 512mb)")(
@@ -196,6 +202,9 @@ void apply_options(const po::variables_map& vm, Config& c) {
   if (get(vm, "backlog", s)) c.backlog = static_cast<int>(parse_int("backlog", s, 1, 65535));
   if (get(vm, "max-clients", s))
     c.max_clients = static_cast<size_t>(parse_int("max-clients", s, 1, 10000000));
+  if (get(vm, "yield-after-flush", s)) c.yield_after_flush = parse_bool("yield-after-flush", s);
+  if (get(vm, "busy-poll-us", s))
+    c.busy_poll_us = static_cast<int>(parse_int("busy-poll-us", s, 0, 1000000));
   if (get(vm, "max-bulk-len", s)) c.max_bulk_len = parse_size("max-bulk-len", s);
   if (get(vm, "max-args", s))
     c.max_args = static_cast<size_t>(parse_int("max-args", s, 1, INT32_MAX));

@@ -2,25 +2,32 @@
 // connection.hpp for the batching and lifetime rules.
 #include "ringproxy/connection.hpp"
 
+#include <sched.h>
+
 #include <algorithm>
+
+#include "ringproxy/uv_handle.hpp"
 
 namespace ringproxy {
 
-FlushScheduler::FlushScheduler(uv_loop_t* loop) : check_(std::make_unique<uv_check_t>()) {
+FlushScheduler::FlushScheduler(uv_loop_t* loop)
+    : check_(std::make_unique<uv_check_t>()), idle_(std::make_unique<uv_idle_t>()) {
   uv_check_init(loop, check_.get());
   check_->data = this;
   uv_check_start(check_.get(),
                  [](uv_check_t* h) { static_cast<FlushScheduler*>(h->data)->flush_all(); });
   // The check handle alone must not keep the loop alive.
   uv_unref(reinterpret_cast<uv_handle_t*>(check_.get()));
+  uv_idle_init(loop, idle_.get());
+  idle_->data = this;
+  uv_unref(reinterpret_cast<uv_handle_t*>(idle_.get()));
 }
 
 FlushScheduler::~FlushScheduler() {
   uv_check_stop(check_.get());
-  // The handle memory must outlive its close: hand it to the close callback.
-  uv_close(reinterpret_cast<uv_handle_t*>(check_.release()), [](uv_handle_t* h) {
-    std::unique_ptr<uv_check_t> own(reinterpret_cast<uv_check_t*>(h));
-  });
+  uv_idle_stop(idle_.get());
+  close_handle(check_);
+  close_handle(idle_);
 }
 
 void FlushScheduler::remove(Connection* c) {
@@ -30,6 +37,7 @@ void FlushScheduler::remove(Connection* c) {
 
 void FlushScheduler::flush_all() {
   if (before_flush_) before_flush_();
+  bool wrote = false;
   // Flushing can make more connections dirty (a write error fails requests,
   // whose error replies go to clients): loop until nothing is left.
   while (!dirty_.empty()) {
@@ -38,13 +46,42 @@ void FlushScheduler::flush_all() {
       Connection* c = flushing_[i];
       if (c == nullptr) continue;
       c->dirty_ = false;
-      if (!c->closing_) c->flush();
+      if (c->closing_) continue;
+      wrote = wrote || !c->out_.empty();
+      c->flush();
     }
     flushing_.clear();
   }
+  if (!wrote) return;
+  if (yield_) sched_yield();
+  if (busy_poll_ns_ > 0) note_work();
 }
 
-Connection::Connection(uv_loop_t* loop, FlushScheduler& flusher) : loop_(loop), flusher_(flusher) {
+void FlushScheduler::note_work() {
+  uint64_t now = uv_hrtime();
+  streak_ = now - last_work_ns_ <= busy_poll_ns_ ? streak_ + 1 : 0;
+  last_work_ns_ = now;
+  if (streak_ >= kBusyStreak && !polling_) {
+    polling_ = true;
+    // An active idle handle makes libuv poll with a zero timeout.
+    uv_idle_start(idle_.get(),
+                  [](uv_idle_t* h) { static_cast<FlushScheduler*>(h->data)->on_idle(); });
+  }
+}
+
+void FlushScheduler::on_idle() {
+  if (uv_hrtime() - last_work_ns_ > busy_poll_ns_) {
+    polling_ = false;
+    streak_ = 0;
+    uv_idle_stop(idle_.get());
+    return;
+  }
+  // Let whatever is runnable on this CPU (often the peer just written to)
+  // go first; returns at once when nothing is.
+  sched_yield();
+}
+
+Connection::Connection(uv_loop_t* loop, FlushScheduler& flusher) : flusher_(flusher) {
   uv_tcp_init(loop, &tcp_);
   tcp_.data = this;
 }

@@ -138,7 +138,7 @@ void Proxy::local_command(ClientConnection& c, const CommandInfo& cmd) {
         }
         i += 2;
       } else if (iequals(argv[i], "SETNAME") && i + 1 < argc) {
-        c.name().assign(argv[++i]);
+        c.set_name(argv[++i]);
       } else {
         error("ERR Syntax error in HELLO option '" + std::string(argv[i]) + "'");
         c.finish_local(req);
@@ -175,7 +175,7 @@ void Proxy::local_command(ClientConnection& c, const CommandInfo& cmd) {
       if (!okname) {
         error("ERR Client names cannot contain spaces, newlines or special characters.");
       } else {
-        c.name().assign(argv[2]);
+        c.set_name(argv[2]);
         resp::ok(out);
       }
     } else if (iequals(sub, "getname") && argc == 2) {
@@ -191,7 +191,7 @@ void Proxy::local_command(ClientConnection& c, const CommandInfo& cmd) {
     } else if ((iequals(sub, "info") && argc == 2) || (iequals(sub, "list") && argc >= 2)) {
       std::string text;
       auto line = [&](ClientConnection& x) {
-        text += "id=" + std::to_string(x.id()) + " name=" + x.name() +
+        text += "id=" + std::to_string(x.id()) + " name=" + std::string(x.name()) +
                 " age=" + std::to_string((uv_now(loop_) - x.created_ms()) / 1000) + " db=0 multi=" +
                 (x.in_transaction() ? std::to_string(x.transaction().count) : std::string("-1")) +
                 " qbuf=0 obl=" + std::to_string(x.pending_output()) +

@@ -58,6 +58,8 @@ Proxy::Proxy(Config config)
       shared_parser_(parser_limits_) {
   uv_loop_init(loop_);
   flusher_ = std::make_unique<FlushScheduler>(loop_);
+  flusher_->set_yield(config_.yield_after_flush);
+  flusher_->set_busy_poll_us(static_cast<uint64_t>(config_.busy_poll_us));
   flusher_->set_before_flush([this] {
     if (to_resume_.empty()) return;
     std::vector<ClientConnection*> batch;

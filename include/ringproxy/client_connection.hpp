@@ -44,7 +44,14 @@ class ClientConnection final : public Connection {
 
   uint64_t id() const { return id_; }
   uint64_t created_ms() const { return created_ms_; }
-  std::string& name() { return name_; }
+  std::string_view name() const { return name_ ? std::string_view(*name_) : std::string_view(); }
+  void set_name(std::string_view name) {
+    if (name.empty()) {
+      name_.reset();
+    } else {
+      name_ = std::make_unique<std::string>(name);
+    }
+  }
   bool& authenticated() { return authenticated_; }
   bool in_transaction() const { return transaction_ && transaction_->active; }
   // Allocated on first use: most clients never send MULTI.
@@ -104,7 +111,7 @@ class ClientConnection final : public Connection {
   // complete requests are parsed by the proxy's shared parser.
   std::unique_ptr<RequestParser> parser_;
   RingQueue<Request*> pending_;
-  std::string name_;
+  std::unique_ptr<std::string> name_;  // CLIENT SETNAME; most clients set none
   std::unique_ptr<Transaction> transaction_;
   bool authenticated_ = false;
   bool paused_ = false;

@@ -30,6 +30,10 @@ struct Config {
   uint16_t listen_port = 6380;
   int backlog = 511;
   size_t max_clients = 10000;
+  // sched_yield() after a flush pass that wrote (see FlushScheduler).
+  bool yield_after_flush = true;
+  // Busy-poll window while the loop is busy, microseconds; 0 = never poll.
+  int busy_poll_us = 0;
 
   // Placement
   std::vector<BackendSpec> backends;

@@ -7,6 +7,25 @@
 // connection: uv_try_write first, and uv_write from a second buffer for what
 // the socket did not take. Many requests therefore leave in one syscall.
 //
+// After a pass that wrote, the scheduler may sched_yield(). Loopback and LAN
+// socket writes wake their reader with a "sync" hint (the waker is about to
+// sleep), so the kernel often queues the woken client or backend on the
+// proxy's own CPU. Under load the proxy does not sleep, it polls again and
+// finds one more event, so the process it just fed waits behind it and every
+// party ends up handling one message per wakeup. Yielding keeps that promise:
+// the woken process runs now, and the next poll returns a batch. With nothing
+// else runnable on the CPU the call returns at once.
+//
+// Busy polling: while the loop is busy (several passes in a row that wrote,
+// each within `busy_poll` of the last) it polls without blocking, yielding
+// between polls, until `busy_poll` passes with nothing to write. A sleeping
+// proxy must be woken for every message, and the wakeup is paid on the CPU of
+// the client or backend that sent it; under load that CPU is the bottleneck.
+// Single request/reply exchanges (one client) never form a streak, and light
+// traffic never polls. Off by default: it pays when the proxy has a CPU of its
+// own and the CPUs of its clients or backends are the bottleneck; when they
+// share the proxy's CPUs the polling takes time from them.
+//
 // Lifetime follows libuv: a Connection is created with Connection::create(),
 // owned by its handle while open, and deleted in the handle's close callback;
 // close() is idempotent and callbacks after it are ignored.
@@ -37,6 +56,10 @@ class FlushScheduler {
   // Runs at the start of every flush pass, before any write (the proxy resumes
   // paused clients there, so their parsed requests join the same batch).
   void set_before_flush(std::function<void()> fn) { before_flush_ = std::move(fn); }
+  // Whether to sched_yield() after a pass that wrote something.
+  void set_yield(bool on) { yield_ = on; }
+  // Busy-poll window in microseconds; 0 turns busy polling off.
+  void set_busy_poll_us(uint64_t us) { busy_poll_ns_ = us * 1000; }
   void remove(Connection* c);
   void flush_all();
 
@@ -45,6 +68,17 @@ class FlushScheduler {
   std::vector<Connection*> dirty_;
   std::vector<Connection*> flushing_;
   std::function<void()> before_flush_;
+  void note_work();
+  void on_idle();
+
+  // Passes in a row, each within the window of the last, that start polling.
+  static constexpr int kBusyStreak = 3;
+  std::unique_ptr<uv_idle_t> idle_;  // active = the loop polls without blocking
+  bool yield_ = false;
+  uint64_t busy_poll_ns_ = 0;
+  uint64_t last_work_ns_ = 0;
+  int streak_ = 0;
+  bool polling_ = false;
 };
 
 class Connection {
@@ -95,7 +129,7 @@ class Connection {
   // Called once when close() starts, before the handle closes.
   virtual void on_close() {}
 
-  uv_loop_t* loop_;
+  uv_loop_t* loop() { return tcp_.loop; }
   bool writable_ = true;  // false while a backend connection is still connecting
 
  private:

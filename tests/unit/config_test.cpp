@@ -61,19 +61,35 @@ TEST(Config, Defaults) {
   EXPECT_EQ(c.health_interval_ms, 1000);
   EXPECT_EQ(c.on_unavailable, OnUnavailable::kError);
   EXPECT_EQ(c.rejoin, RejoinPolicy::kFlush);
+  EXPECT_TRUE(c.yield_after_flush);
+  EXPECT_EQ(c.busy_poll_us, 0);
 }
 
 TEST(Config, CommandLineValues) {
-  CommandLine cl = parse({"--listen",         "0.0.0.0:7000",
-                          "--backend",        "10.0.0.1:6379:2 alpha",
-                          "--backend",        "10.0.0.2:6379",
-                          "--hash",           "fnv1a_64",
-                          "--hash-tag",       "{}",
-                          "--distribution",   "modula",
-                          "--max-bulk-len",   "2mb",
-                          "--timeout-ms",     "0",
-                          "--on-unavailable", "miss",
-                          "--rejoin",         "keep"});
+  CommandLine cl = parse({"--listen",
+                          "0.0.0.0:7000",
+                          "--backend",
+                          "10.0.0.1:6379:2 alpha",
+                          "--backend",
+                          "10.0.0.2:6379",
+                          "--hash",
+                          "fnv1a_64",
+                          "--hash-tag",
+                          "{}",
+                          "--distribution",
+                          "modula",
+                          "--max-bulk-len",
+                          "2mb",
+                          "--timeout-ms",
+                          "0",
+                          "--on-unavailable",
+                          "miss",
+                          "--rejoin",
+                          "keep",
+                          "--yield-after-flush",
+                          "off",
+                          "--busy-poll-us",
+                          "20"});
   const Config& c = cl.config;
   EXPECT_EQ(c.listen_host, "0.0.0.0");
   EXPECT_EQ(c.listen_port, 7000);
@@ -87,6 +103,8 @@ TEST(Config, CommandLineValues) {
   EXPECT_EQ(c.timeout_ms, 0);
   EXPECT_EQ(c.on_unavailable, OnUnavailable::kMiss);
   EXPECT_EQ(c.rejoin, RejoinPolicy::kKeep);
+  EXPECT_FALSE(c.yield_after_flush);
+  EXPECT_EQ(c.busy_poll_us, 20);
 }
 
 TEST(Config, IPv6Listen) {
@@ -135,6 +153,7 @@ TEST(Config, ErrorsNameOptionAndValue) {
       {{"--backend", "127.0.0.1:6379", "--on-unavailable", "maybe"}, "option '--on-unavailable'"},
       {{"--backend", "127.0.0.1:6379", "--rejoin", "x"}, "option '--rejoin'"},
       {{"--backend", "127.0.0.1:6379", "--preconnect", "perhaps"}, "option '--preconnect'"},
+      {{"--backend", "127.0.0.1:6379", "--busy-poll-us", "-1"}, "option '--busy-poll-us'"},
       {{"--backend", "127.0.0.1:6379", "--log-level", "loud"}, "option '--log-level'"},
       {{"--backend", "127.0.0.1:6379", "--backend", "127.0.0.1:6379"}, "duplicate"},
       {{"--no-such-option"}, "no-such-option"},
