@@ -3,8 +3,8 @@
 
 One command (from the repository root):
 
-    bench/run_bench.py                 # full run: 3 interleaved rounds
-    bench/run_bench.py --rounds 5      # more rounds
+    bench/run_bench.py                 # full run: 5 interleaved rounds
+    bench/run_bench.py --rounds 9      # more rounds
     bench/run_bench.py --quick         # CI smoke run (1 round, few requests, 500 idle conns)
     bench/run_bench.py --profile callgrind   # profile ringproxy under -c 50 -P 16 get,set
 
@@ -228,6 +228,7 @@ class Setup:
         self.workdir = workdir
         self.procs = procs
         self.backend_ports = []
+        self.backend_pids = []
         self.ports = {}  # target -> port
         self.pids = {}   # target -> pid
         self.popen = {}
@@ -297,8 +298,9 @@ class Setup:
 
     def start(self, with_direct=True, with_twemproxy=True):
         for i in range(3):
-            port, _ = self.start_redis(f"backend{i + 1}")
+            port, p = self.start_redis(f"backend{i + 1}")
             self.backend_ports.append(port)
+            self.backend_pids.append(p.pid)
         port, p = self.start_ringproxy()
         self.ports["ringproxy"], self.pids["ringproxy"], self.popen["ringproxy"] = port, p.pid, p
         if with_twemproxy:
@@ -457,7 +459,7 @@ def ratio(a, b):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 3; 1 with --quick)")
+    ap.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 5; 1 with --quick)")
     ap.add_argument("--quick", action="store_true",
                     help="CI smoke run: 1 round, 1/20 of the requests, 500 idle connections")
     ap.add_argument("--scale", type=float, default=None,
@@ -483,7 +485,7 @@ def main():
     args = ap.parse_args()
 
     if args.rounds is None:
-        args.rounds = 1 if args.quick else 3
+        args.rounds = 1 if args.quick else 5
     if args.scale is None:
         args.scale = 0.05 if args.quick else 1.0
     if args.idle_conns is None:
@@ -611,6 +613,10 @@ def bench(args, out, workdir, procs, nofile):
                 pid = setup.pids[t]
                 cpu0 = proc_cpu_seconds(pid)
                 sys0 = proc_syscalls(pid)
+                # The direct target has no backends behind it.
+                back_pids = setup.backend_pids if t in PROXIES else []
+                back0 = sum(proc_cpu_seconds(b) for b in back_pids)
+                ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
                 w0 = time.time()
                 try:
                     rows, errors = run_redis_benchmark(args, setup.ports[t], tests, c, P, n, raw_log)
@@ -619,6 +625,9 @@ def bench(args, out, workdir, procs, nofile):
                     continue
                 wall = time.time() - w0
                 cpu = proc_cpu_seconds(pid) - cpu0
+                back = sum(proc_cpu_seconds(b) for b in back_pids) - back0
+                ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                client = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
                 sys1 = proc_syscalls(pid)
                 if sys0 is not None and sys1 is not None:
                     reads, writes = sys1[0] - sys0[0], sys1[1] - sys0[1]
@@ -634,6 +643,11 @@ def bench(args, out, workdir, procs, nofile):
                         "p99_ms": float(row["p99_latency_ms"]), "max_ms": float(row["max_latency_ms"]),
                         # CPU of the target process over the whole run (all its tests), per request
                         "cpu_us_per_req": round(cpu * 1e6 / total_req, 3),
+                        # ... of the three backends behind a proxy (0 for direct), and of
+                        # redis-benchmark: the whole machine's cost of a request is the sum
+                        "backends_cpu_us_per_req": round(back * 1e6 / total_req, 3),
+                        "client_cpu_us_per_req": round(client * 1e6 / total_req, 3),
+                        "total_cpu_us_per_req": round((cpu + back + client) * 1e6 / total_req, 3),
                         # read+write syscalls of the target process per request (same caveat)
                         "syscalls_per_req": (round((reads + writes) / total_req, 4)
                                              if reads is not None else None),
@@ -671,6 +685,7 @@ def bench(args, out, workdir, procs, nofile):
         for t in TARGETS:
             row[f"{t}_cpu_us"] = med(run_id, test, t, "cpu_us_per_req")
             row[f"{t}_syscalls"] = med(run_id, test, t, "syscalls_per_req")
+            row[f"{t}_total_cpu_us"] = med(run_id, test, t, "total_cpu_us_per_req")
         summary.append(row)
 
     latency = []
@@ -733,6 +748,19 @@ def bench(args, out, workdir, procs, nofile):
         lines.append(f"{tests + f' -c {c} -P {P}':26s} {fmt_num(vals[0], 2):>9s} {fmt_num(vals[1], 2):>9s} "
                      f"{fmt_num(vals[2], 2):>12s} {fmt_num(sysc[0], 3):>7s} {fmt_num(sysc[1], 3):>7s} "
                      f"{fmt_num(sysc[2], 3):>10s}")
+    lines.append("")
+    lines.append("CPU µs per request of everything involved: the target, the backends behind it and")
+    lines.append("redis-benchmark (on a saturated 2-core machine throughput is about 2 s / this total)")
+    hdr = (f"{'run':26s} {'target':10s} {'target':>7s} {'backends':>8s} {'client':>7s} {'total':>7s}")
+    lines.append(hdr)
+    lines.append("-" * len(hdr))
+    for run_id, tests, c, P, _ in THROUGHPUT_RUNS + [LATENCY_RUN]:
+        first = {"get,set": "SET", "mset,incr,lpush": "INCR"}[tests]
+        for t in TARGETS:
+            parts = [med(run_id, first, t, f) for f in ("cpu_us_per_req", "backends_cpu_us_per_req",
+                                                         "client_cpu_us_per_req", "total_cpu_us_per_req")]
+            lines.append(f"{tests + f' -c {c} -P {P}':26s} {t:10s} " +
+                         " ".join(f"{fmt_num(v, 2):>{w}s}" for v, w in zip(parts, (7, 8, 7, 7))))
     lines.append("")
     lines.append("Latency at -c 10 -P 1 (median over rounds of redis-benchmark's p50/p99), ms")
     lines.append(f"{'test':10s} {'target':10s} {'req/s':>9s} {'p50':>7s} {'p99':>7s}")
