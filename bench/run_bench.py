@@ -287,7 +287,7 @@ class Setup:
                 "--hash", "fnv1a_64", "--distribution", "ketama",
                 "--max-clients", str(max(10000, self.args.idle_conns + 1000)),
                 "--log-level", "warn",
-            ] + argv_b, os.path.join(self.workdir, "ringproxy.log"))
+            ] + self.args.ringproxy_arg + argv_b, os.path.join(self.workdir, "ringproxy.log"))
             try:
                 wait_listening(port, p, "ringproxy")
                 return port, p
@@ -469,6 +469,8 @@ def main():
     ap.add_argument("--out", default=None, help="output directory (default bench/results/<timestamp>)")
     ap.add_argument("--ringproxy", default=None,
                     help="ringproxy binary (default build-bench/ringproxy, else build/ringproxy)")
+    ap.add_argument("--ringproxy-arg", action="append", default=[], metavar="ARG",
+                    help="extra ringproxy argument (repeat: --ringproxy-arg=--busy-poll-us --ringproxy-arg=20)")
     ap.add_argument("--nutcracker", default=shutil.which("nutcracker") or "/usr/sbin/nutcracker")
     ap.add_argument("--redis-server", default=shutil.which("redis-server") or "redis-server")
     ap.add_argument("--redis-benchmark", default=shutil.which("redis-benchmark") or "redis-benchmark")
@@ -564,6 +566,7 @@ def bench(args, out, workdir, procs, nofile):
         "nutcracker_version": tool_version([args.nutcracker, "-V"]),
         "redis_version": tool_version([args.redis_server, "--version"]),
         "rounds": args.rounds, "scale": args.scale, "quick": args.quick,
+        "ringproxy_args": " ".join(args.ringproxy_arg),
         "load_at_start": " ".join(f"{x:.2f}" for x in load_start), "waited_for_load_s": waited,
     })
     try:

@@ -61,20 +61,37 @@ void FlushScheduler::note_work() {
   uint64_t now = uv_hrtime();
   streak_ = now - last_work_ns_ <= busy_poll_ns_ ? streak_ + 1 : 0;
   last_work_ns_ = now;
-  if (streak_ >= kBusyStreak && !polling_) {
+  if (streak_ >= kBusyStreak && !polling_ && now >= shared_until_ns_) {
     polling_ = true;
+    next_check_ns_ = now + kShareWindowNs;
+    meter_.start(now);
     // An active idle handle makes libuv poll with a zero timeout.
     uv_idle_start(idle_.get(),
                   [](uv_idle_t* h) { static_cast<FlushScheduler*>(h->data)->on_idle(); });
   }
 }
 
+void FlushScheduler::stop_polling() {
+  polling_ = false;
+  streak_ = 0;
+  uv_idle_stop(idle_.get());
+}
+
 void FlushScheduler::on_idle() {
-  if (uv_hrtime() - last_work_ns_ > busy_poll_ns_) {
-    polling_ = false;
-    streak_ = 0;
-    uv_idle_stop(idle_.get());
+  uint64_t now = uv_hrtime();
+  if (now - last_work_ns_ > busy_poll_ns_) {
+    stop_polling();
     return;
+  }
+  if (now >= next_check_ns_) {
+    next_check_ns_ = now + kShareWindowNs;
+    if (meter_.share(now) > kSharedCpuShare) {
+      // Other tasks want this CPU: polling would take their time. Sleep in
+      // epoll_wait again, and look again later (placement changes).
+      shared_until_ns_ = now + kSharedBackoffNs;
+      stop_polling();
+      return;
+    }
   }
   // Let whatever is runnable on this CPU (often the peer just written to)
   // go first; returns at once when nothing is.

@@ -22,9 +22,10 @@
 // proxy must be woken for every message, and the wakeup is paid on the CPU of
 // the client or backend that sent it; under load that CPU is the bottleneck.
 // Single request/reply exchanges (one client) never form a streak, and light
-// traffic never polls. Off by default: it pays when the proxy has a CPU of its
-// own and the CPUs of its clients or backends are the bottleneck; when they
-// share the proxy's CPUs the polling takes time from them.
+// traffic never polls. It pays when the proxy has a CPU of its own; when
+// clients or backends share it, polling takes their time. So every 2 ms of
+// polling the loop checks how long it waited on the run queue (RunQueueMeter):
+// over 20% means the CPU is shared, and polling stops for 200 ms.
 //
 // Lifetime follows libuv: a Connection is created with Connection::create(),
 // owned by its handle while open, and deleted in the handle's close callback;
@@ -40,6 +41,7 @@
 #include <vector>
 
 #include "ringproxy/buffer.hpp"
+#include "ringproxy/run_queue_meter.hpp"
 
 namespace ringproxy {
 
@@ -70,13 +72,23 @@ class FlushScheduler {
   std::function<void()> before_flush_;
   void note_work();
   void on_idle();
+  void stop_polling();
 
   // Passes in a row, each within the window of the last, that start polling.
   static constexpr int kBusyStreak = 3;
+  // While polling, the CPU counts as shared when the loop waited on the run
+  // queue for more than this share of a window; polling then stops for a
+  // back-off period.
+  static constexpr uint64_t kShareWindowNs = 2'000'000;
+  static constexpr double kSharedCpuShare = 0.2;
+  static constexpr uint64_t kSharedBackoffNs = 200'000'000;
   std::unique_ptr<uv_idle_t> idle_;  // active = the loop polls without blocking
   bool yield_ = false;
   uint64_t busy_poll_ns_ = 0;
   uint64_t last_work_ns_ = 0;
+  uint64_t next_check_ns_ = 0;
+  uint64_t shared_until_ns_ = 0;
+  RunQueueMeter meter_;
   int streak_ = 0;
   bool polling_ = false;
 };
