@@ -39,6 +39,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -420,21 +421,82 @@ def raise_nofile(want):
 # redis-benchmark
 
 
-def run_redis_benchmark(args, port, tests, clients, pipeline, requests, logf):
+def schedstat(pid):
+    """(CPU the task last ran on, ns it has run), or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            cpu = int(f.read().rsplit(")", 1)[1].split()[36])
+        with open(f"/proc/{pid}/schedstat") as f:
+            return cpu, int(f.read().split()[0])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+class PlacementSampler(threading.Thread):
+    """Every 10 ms: is the proxy alone on its CPU among the processes that ran?
+
+    On 2 cores the kernel keeps one placement for most of a run, and it sets -P 1
+    throughput (bench/cpu_placement.py): the share of samples in which no other active
+    process (redis-benchmark, a backend) last ran on the proxy's CPU tells which one a
+    round got.
+    """
+
+    def __init__(self, proxy_pid, other_pids):
+        super().__init__(daemon=True)
+        self.proxy_pid, self.other_pids = proxy_pid, list(other_pids)
+        self.stop_event = threading.Event()
+        self.samples = self.alone = 0
+
+    def run(self):
+        last = {}
+        while not self.stop_event.wait(0.01):
+            now = {p: schedstat(p) for p in [self.proxy_pid] + self.other_pids}
+            if any(v is None for v in now.values()):
+                continue
+            if last:
+                # Active: ran at least 1 ms of the last 10 ms.
+                active = [p for p in self.other_pids if now[p][1] - last[p][1] > 1_000_000]
+                proxy_cpu = now[self.proxy_pid][0]
+                self.samples += 1
+                self.alone += all(now[p][0] != proxy_cpu for p in active)
+            last = now
+
+    def alone_pct(self):
+        return round(100 * self.alone / self.samples) if self.samples else None
+
+
+def run_redis_benchmark(args, port, tests, clients, pipeline, requests, logf, placement=None):
+    """Runs redis-benchmark; `placement` = (proxy pid, backend pids) samples placement.
+
+    Returns (rows, errors, % of samples with the proxy alone on its CPU or None)."""
     argv = [args.redis_benchmark, "-h", "127.0.0.1", "-p", str(port), "-t", tests,
             "-c", str(clients), "-P", str(pipeline), "-n", str(requests),
             "-r", "100000", "--csv"]
-    r = subprocess.run(argv, capture_output=True, text=True, timeout=args.run_timeout)
-    logf.write("$ " + " ".join(argv) + "\n" + r.stdout + r.stderr + "\n")
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sampler = None
+    if placement is not None:
+        sampler = PlacementSampler(placement[0], list(placement[1]) + [proc.pid])
+        sampler.start()
+    try:
+        out, err = proc.communicate(timeout=args.run_timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise
+    finally:
+        if sampler is not None:
+            sampler.stop_event.set()
+            sampler.join()
+    logf.write("$ " + " ".join(argv) + "\n" + out + err + "\n")
     logf.flush()
-    errors = [l for l in r.stderr.splitlines() if l.strip() and "Could not fetch server CONFIG" not in l]
+    errors = [l for l in err.splitlines() if l.strip() and "Could not fetch server CONFIG" not in l]
     rows = {}
-    for row in csv.DictReader(io.StringIO(r.stdout)):
+    for row in csv.DictReader(io.StringIO(out)):
         if row.get("test") and row.get("rps"):
             rows[row["test"]] = row
-    if r.returncode != 0 or not rows:
-        raise RuntimeError(f"redis-benchmark failed (status {r.returncode}): {r.stderr.strip()[:300]}")
-    return rows, errors
+    if proc.returncode != 0 or not rows:
+        raise RuntimeError(f"redis-benchmark failed (status {proc.returncode}): {err.strip()[:300]}")
+    return rows, errors, (sampler.alone_pct() if sampler else None)
 
 
 def fmt_num(x, nd=0):
@@ -622,7 +684,9 @@ def bench(args, out, workdir, procs, nofile):
                 ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
                 w0 = time.time()
                 try:
-                    rows, errors = run_redis_benchmark(args, setup.ports[t], tests, c, P, n, raw_log)
+                    rows, errors, alone = run_redis_benchmark(
+                        args, setup.ports[t], tests, c, P, n, raw_log,
+                        placement=(pid, setup.backend_pids) if t in PROXIES else None)
                 except Exception as e:  # noqa: BLE001
                     log(f"  round {rnd} {run_id} {t}: FAILED: {e}")
                     continue
@@ -657,9 +721,13 @@ def bench(args, out, workdir, procs, nofile):
                         "reads_per_req": round(reads / total_req, 4) if reads is not None else None,
                         "writes_per_req": round(writes / total_req, 4) if writes is not None else None,
                         "errors": len(errors),
+                        # % of 10 ms samples in which no other busy process shared the
+                        # proxy's CPU (None for direct)
+                        "proxy_alone_pct": alone,
                     })
                 short = " ".join(f"{k.split()[0]}={float(v['rps']):,.0f}" for k, v in rows.items())
                 log(f"  round {rnd}/{args.rounds} {run_id:12s} {t:9s} {short}  ({wall:.1f}s"
+                    + (f", proxy alone on its CPU {alone}%" if alone is not None else "")
                     + (f", {len(errors)} error lines" if errors else "") + ")")
     raw_log.close()
     load_end = loadavg()
@@ -845,7 +913,7 @@ def profile(args, out, workdir, procs):
     wait_listening(port, p, "profiled ringproxy", timeout=60)
     log(f"profiling ringproxy ({args.profile}) with redis-benchmark -c 50 -P 16 -t get,set -n {n}")
     with open(os.path.join(out, "redis-benchmark.log"), "w") as lf:
-        rows, _ = run_redis_benchmark(args, port, "get,set", 50, 16, n, lf)
+        rows, _, _ = run_redis_benchmark(args, port, "get,set", 50, 16, n, lf)
     for k, v in rows.items():
         log(f"  {k}: {float(v['rps']):,.0f} req/s (under the profiler)")
     # SIGINT to the group (the wrapper and ringproxy): ringproxy exits, the profiler writes its data.
