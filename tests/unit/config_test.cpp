@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "temp_file.hpp"
+
 namespace ringproxy {
 namespace {
 
@@ -30,22 +32,6 @@ std::string error_of(std::vector<std::string> args) {
   }
   return "";
 }
-
-class TempFile {
- public:
-  explicit TempFile(const std::string& text) {
-    path_ = std::filesystem::temp_directory_path() /
-            ("ringproxy-config-test-" + std::to_string(::getpid()) + "-" +
-             std::to_string(counter_++) + ".conf");
-    std::ofstream(path_) << text;
-  }
-  ~TempFile() { std::filesystem::remove(path_); }
-  std::string path() const { return path_.string(); }
-
- private:
-  static inline int counter_ = 0;
-  std::filesystem::path path_;
-};
 
 TEST(Config, Defaults) {
   CommandLine cl = parse({"--backend", "127.0.0.1:6379"});
@@ -120,7 +106,8 @@ TEST(Config, ConfigFileAndCommandLineWins) {
       "backend = 127.0.0.1:7001:1\n"
       "backend = 127.0.0.1:7002:1\n"
       "hash = md5\n"
-      "hash-tag = {}\n");
+      "hash-tag = {}\n",
+      ".conf");
   CommandLine cl = parse({"--config", f.path(), "--hash", "crc32a"});
   EXPECT_EQ(cl.config.listen_port, 7100);
   EXPECT_EQ(cl.config.backends.size(), 2u);
@@ -171,11 +158,11 @@ TEST(Config, ErrorsNameOptionAndValue) {
 }
 
 TEST(Config, BadConfigFile) {
-  TempFile f("backend = 127.0.0.1:7001\nbogus = 1\n");
+  TempFile f("backend = 127.0.0.1:7001\nbogus = 1\n", ".conf");
   std::string err = error_of({"--config", f.path()});
   EXPECT_NE(err.find("bogus"), std::string::npos) << err;
   EXPECT_NE(err.find(f.path()), std::string::npos) << err;
-  TempFile g("backend = 127.0.0.1:7001\nhash = nope\n");
+  TempFile g("backend = 127.0.0.1:7001\nhash = nope\n", ".conf");
   err = error_of({"--config", g.path()});
   EXPECT_NE(err.find("'nope' for option '--hash'"), std::string::npos) << err;
 }

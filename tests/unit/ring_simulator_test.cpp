@@ -21,6 +21,7 @@
 #include "ringproxy/config.hpp"
 #include "ringproxy/hash.hpp"
 #include "ringproxy/hash_ring.hpp"
+#include "temp_file.hpp"
 
 namespace ringproxy::sim {
 namespace {
@@ -284,23 +285,6 @@ TEST(RingSimulator, Lists) {
   EXPECT_EQ(parse_distribution_list("all").size(), 5u);
   EXPECT_THROW(parse_distribution_list("random"), std::invalid_argument);
 }
-
-class TempFile {
- public:
-  explicit TempFile(const std::string& text, const char* suffix) {
-    const char* tmp = std::getenv("TMPDIR");
-    path_ =
-        std::filesystem::path(tmp && *tmp ? tmp : "/tmp") /
-        ("ring_sim_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++) + suffix);
-    std::ofstream(path_) << text;
-  }
-  ~TempFile() { std::filesystem::remove(path_); }
-  std::string path() const { return path_.string(); }
-
- private:
-  static inline int counter_ = 0;
-  std::filesystem::path path_;
-};
 
 TEST(RingSimulator, LoadPoolReadsRingproxyConfigFiles) {
   TempFile conf(

@@ -14,25 +14,10 @@
 #include "ringproxy/hash.hpp"
 #include "ringproxy/hash_ring.hpp"
 #include "ringproxy/hash_tag.hpp"
+#include "temp_file.hpp"
 
 namespace ringproxy {
 namespace {
-
-class TempFile {
- public:
-  explicit TempFile(const std::string& text, const std::string& ext = ".yml") {
-    path_ = std::filesystem::temp_directory_path() /
-            ("ringproxy-twemproxy-test-" + std::to_string(::getpid()) + "-" +
-             std::to_string(counter_++) + ext);
-    std::ofstream(path_, std::ios::binary) << text;
-  }
-  ~TempFile() { std::filesystem::remove(path_); }
-  std::string path() const { return path_.string(); }
-
- private:
-  static inline int counter_ = 0;
-  std::filesystem::path path_;
-};
 
 const std::string kServers =
     "  servers:\n"
@@ -47,7 +32,7 @@ std::string pool(const std::string& name = "alpha", const std::string& extra = "
 }
 
 Config load(const std::string& yaml, const std::string& pool_name = "") {
-  TempFile f(yaml);
+  TempFile f(yaml, ".yml");
   Config c;
   load_twemproxy_config(f.path(), pool_name, c);
   return c;
@@ -129,7 +114,7 @@ TEST(TwemproxyConfig, MinimalPoolGetsTwemproxyDefaults) {
 }
 
 TEST(TwemproxyConfig, DefaultsReplaceWhatTheConfigHeldBefore) {
-  TempFile f(pool());
+  TempFile f(pool(), ".yml");
   Config c;
   c.hash = HashKind::kMd5;
   c.hash_tag = "$$";
@@ -412,7 +397,7 @@ TEST(TwemproxyConfig, ErrorsStayOnOneLine) {
 // Precedence: YAML < --config file < command line
 
 TEST(TwemproxyConfig, CommandLineOverridesThePool) {
-  TempFile yaml(pool("p", "  hash: md5\n  timeout: 400\n"));
+  TempFile yaml(pool("p", "  hash: md5\n  timeout: 400\n"), ".yml");
   CommandLine cl = parse({"--twemproxy-config", yaml.path()});
   EXPECT_EQ(cl.config.listen_port, 22121);
   EXPECT_EQ(cl.config.hash, HashKind::kMd5);
