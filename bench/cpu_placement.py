@@ -24,47 +24,16 @@ Needs 2 or more CPUs, redis-server, redis-benchmark and nutcracker; 127.0.0.1 on
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
+from run_bench import free_port, proc_cpu_seconds, schedstat, wait_listening
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_listening(port, proc):
-    for _ in range(400):
-        if proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
-        except OSError:
-            time.sleep(0.025)
-    raise RuntimeError(f"nothing listens on {port}")
-
-
-def stat_fields(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        return f.read().rsplit(")", 1)[1].split()
-
-
-def cpu_seconds(pid):
-    f = stat_fields(pid)
-    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def last_cpu(pid):
-    return int(stat_fields(pid)[36])
 
 
 def switches(pid):
@@ -81,23 +50,23 @@ def run_once(port, pids, test, requests, pin_client, sample):
         os.sched_setaffinity(bench.pid, {pin_client})
     every = dict(pids, client=bench.pid)
     t0 = time.time()
-    c0 = {k: cpu_seconds(p) for k, p in every.items()}
+    c0 = {k: proc_cpu_seconds(p) for k, p in every.items()}
     s0 = {k: switches(p) for k, p in every.items()}
     c1, s1, t1 = c0, s0, t0
     together = {"proxy+backend": 0, "backend+client": 0, "proxy+client": 0}
     samples = 0
     while bench.poll() is None:
         try:
-            c1 = {k: cpu_seconds(p) for k, p in every.items()}
+            c1 = {k: proc_cpu_seconds(p) for k, p in every.items()}
             s1 = {k: switches(p) for k, p in every.items()}
             t1 = time.time()
             if sample:
-                where = {k: last_cpu(p) for k, p in every.items()}
+                where = {k: schedstat(p)[0] for k, p in every.items()}
                 samples += 1
                 for pair in together:
                     a, b = pair.split("+")
                     together[pair] += where[a] == where[b]
-        except (OSError, IndexError):
+        except (OSError, IndexError, TypeError):
             break
         time.sleep(0.01)
     out = bench.communicate()[0]
@@ -138,7 +107,7 @@ def main():
                                     "--save", "", "--appendonly", "no", "--dir", workdir],
                                    stdout=subprocess.DEVNULL)
         procs.append(backend)
-        wait_listening(bport, backend)
+        wait_listening(bport, backend, "redis-server")
         rport, tport = free_port(), free_port()
         ringproxy = subprocess.Popen([rp_bin, "--listen", f"127.0.0.1:{rport}", "--log-level", "warn",
                                       "--backend", f"127.0.0.1:{bport}"] + args.extra)
@@ -150,8 +119,8 @@ def main():
         twemproxy = subprocess.Popen([args.nutcracker, "-c", yml, "-s", str(free_port()), "-a", "127.0.0.1",
                                       "-o", os.path.join(workdir, "nutcracker.log")])
         procs.append(twemproxy)
-        wait_listening(rport, ringproxy)
-        wait_listening(tport, twemproxy)
+        wait_listening(rport, ringproxy, "ringproxy")
+        wait_listening(tport, twemproxy, "nutcracker")
 
         all_cpus = os.sched_getaffinity(0)
         arrangements = [("proxy+backend | client", 1, 1, 0), ("proxy | backend+client", 1, 0, 0),
