@@ -11,23 +11,18 @@
 namespace ringproxy {
 
 FlushScheduler::FlushScheduler(uv_loop_t* loop)
-    : check_(std::make_unique<uv_check_t>()), idle_(std::make_unique<uv_idle_t>()) {
+    : check_(std::make_unique<uv_check_t>()), poller_(loop) {
   uv_check_init(loop, check_.get());
   check_->data = this;
   uv_check_start(check_.get(),
                  [](uv_check_t* h) { static_cast<FlushScheduler*>(h->data)->flush_all(); });
   // The check handle alone must not keep the loop alive.
   uv_unref(reinterpret_cast<uv_handle_t*>(check_.get()));
-  uv_idle_init(loop, idle_.get());
-  idle_->data = this;
-  uv_unref(reinterpret_cast<uv_handle_t*>(idle_.get()));
 }
 
 FlushScheduler::~FlushScheduler() {
   uv_check_stop(check_.get());
-  uv_idle_stop(idle_.get());
   close_handle(check_);
-  close_handle(idle_);
 }
 
 void FlushScheduler::remove(Connection* c) {
@@ -54,48 +49,7 @@ void FlushScheduler::flush_all() {
   }
   if (!wrote) return;
   if (yield_) sched_yield();
-  if (busy_poll_ns_ > 0) note_work();
-}
-
-void FlushScheduler::note_work() {
-  uint64_t now = uv_hrtime();
-  streak_ = now - last_work_ns_ <= busy_poll_ns_ ? streak_ + 1 : 0;
-  last_work_ns_ = now;
-  if (streak_ >= kBusyStreak && !polling_ && now >= shared_until_ns_) {
-    polling_ = true;
-    next_check_ns_ = now + kShareWindowNs;
-    meter_.start(now);
-    // An active idle handle makes libuv poll with a zero timeout.
-    uv_idle_start(idle_.get(),
-                  [](uv_idle_t* h) { static_cast<FlushScheduler*>(h->data)->on_idle(); });
-  }
-}
-
-void FlushScheduler::stop_polling() {
-  polling_ = false;
-  streak_ = 0;
-  uv_idle_stop(idle_.get());
-}
-
-void FlushScheduler::on_idle() {
-  uint64_t now = uv_hrtime();
-  if (now - last_work_ns_ > busy_poll_ns_) {
-    stop_polling();
-    return;
-  }
-  if (now >= next_check_ns_) {
-    next_check_ns_ = now + kShareWindowNs;
-    if (meter_.share(now) > kSharedCpuShare) {
-      // Other tasks want this CPU: polling would take their time. Sleep in
-      // epoll_wait again, and look again later (placement changes).
-      shared_until_ns_ = now + kSharedBackoffNs;
-      stop_polling();
-      return;
-    }
-  }
-  // Let whatever is runnable on this CPU (often the peer just written to)
-  // go first; returns at once when nothing is.
-  sched_yield();
+  poller_.note_work();
 }
 
 Connection::Connection(uv_loop_t* loop, FlushScheduler& flusher) : flusher_(flusher) {

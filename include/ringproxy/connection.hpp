@@ -16,16 +16,8 @@
 // the woken process runs now, and the next poll returns a batch. With nothing
 // else runnable on the CPU the call returns at once.
 //
-// Busy polling: while the loop is busy (several passes in a row that wrote,
-// each within `busy_poll` of the last) it polls without blocking, yielding
-// between polls, until `busy_poll` passes with nothing to write. A sleeping
-// proxy must be woken for every message, and the wakeup is paid on the CPU of
-// the client or backend that sent it; under load that CPU is the bottleneck.
-// Single request/reply exchanges (one client) never form a streak, and light
-// traffic never polls. It pays when the proxy has a CPU of its own; when
-// clients or backends share it, polling takes their time. So every 2 ms of
-// polling the loop checks how long it waited on the run queue (RunQueueMeter):
-// over 20% means the CPU is shared, and polling stops for 200 ms.
+// Each pass that wrote also tells the BusyPoller (busy_poller.hpp), which may
+// keep the loop polling instead of sleeping while it is busy.
 //
 // Lifetime follows libuv: a Connection is created with Connection::create(),
 // owned by its handle while open, and deleted in the handle's close callback;
@@ -41,7 +33,7 @@
 #include <vector>
 
 #include "ringproxy/buffer.hpp"
-#include "ringproxy/run_queue_meter.hpp"
+#include "ringproxy/busy_poller.hpp"
 
 namespace ringproxy {
 
@@ -61,7 +53,7 @@ class FlushScheduler {
   // Whether to sched_yield() after a pass that wrote something.
   void set_yield(bool on) { yield_ = on; }
   // Busy-poll window in microseconds; 0 turns busy polling off.
-  void set_busy_poll_us(uint64_t us) { busy_poll_ns_ = us * 1000; }
+  void set_busy_poll_us(uint64_t us) { poller_.set_window_us(us); }
   void remove(Connection* c);
   void flush_all();
 
@@ -70,27 +62,8 @@ class FlushScheduler {
   std::vector<Connection*> dirty_;
   std::vector<Connection*> flushing_;
   std::function<void()> before_flush_;
-  void note_work();
-  void on_idle();
-  void stop_polling();
-
-  // Passes in a row, each within the window of the last, that start polling.
-  static constexpr int kBusyStreak = 3;
-  // While polling, the CPU counts as shared when the loop waited on the run
-  // queue for more than this share of a window; polling then stops for a
-  // back-off period.
-  static constexpr uint64_t kShareWindowNs = 2'000'000;
-  static constexpr double kSharedCpuShare = 0.2;
-  static constexpr uint64_t kSharedBackoffNs = 200'000'000;
-  std::unique_ptr<uv_idle_t> idle_;  // active = the loop polls without blocking
+  BusyPoller poller_;
   bool yield_ = false;
-  uint64_t busy_poll_ns_ = 0;
-  uint64_t last_work_ns_ = 0;
-  uint64_t next_check_ns_ = 0;
-  uint64_t shared_until_ns_ = 0;
-  RunQueueMeter meter_;
-  int streak_ = 0;
-  bool polling_ = false;
 };
 
 class Connection {
