@@ -369,27 +369,41 @@ void Proxy::write_info(Buffer& out, std::string_view section) {
     kv("failover_copies_deleted", stats_.failover_copies_deleted);
     kv("failover_keys_untracked", failover_.untracked_total());
     std::vector<uint32_t> points = router_->distribution().points_per_node();
-    for (size_t i = 0; i < backends_.size(); ++i) {
-      const Backend& b = *backends_[i];
-      const BackendStats& st = b.stats();
-      std::string v =
-          "addr=" + b.spec().host + ":" + std::to_string(b.spec().port) + ",name=" + b.spec().name +
-          ",weight=" + std::to_string(b.spec().weight) +
-          ",state=" + std::string(backend_state_name(health_->state(i))) +
-          ",points=" + std::to_string(i < points.size() ? points[i] : 0) +
-          ",connections=" + std::to_string(b.open_connections()) +
-          ",requests=" + std::to_string(st.requests) + ",errors=" + std::to_string(st.errors) +
-          ",timeouts=" + std::to_string(st.timeouts) +
-          ",ejections=" + std::to_string(st.ejections) +
-          ",inflight=" + std::to_string(b.inflight()) +
-          ",failover_keys=" + std::to_string(failover_.tracked(i)) +
-          ",last_change_s=" + std::to_string((now - health_->last_change_ms(i)) / 1000) +
-          ",last_error=" + sanitize(health_->last_error(i));
-      kv("backend" + std::to_string(i), v);
+    for (uint32_t i = 0; i < backends_.size(); ++i) {
+      kv("backend" + std::to_string(i), backend_line(i, now, points, ','));
     }
     text.append("\r\n");
   }
   resp::bulk(out, text);
+}
+
+// One backend as key=value fields separated by `sep`: the same fields, in the
+// same order, for PROXY NODES (' ') and INFO's backendN lines (',').
+std::string Proxy::backend_line(uint32_t i, uint64_t now, const std::vector<uint32_t>& points,
+                                char sep) const {
+  const Backend& b = *backends_[i];
+  const BackendStats& st = b.stats();
+  std::string line;
+  auto field = [&](std::string_view key, std::string_view value) {
+    if (!line.empty()) line.push_back(sep);
+    line.append(key).append("=").append(value.empty() ? std::string_view("-") : value);
+  };
+  auto num = [&](std::string_view key, uint64_t v) { field(key, std::to_string(v)); };
+  field("addr", b.spec().host + ":" + std::to_string(b.spec().port));
+  field("name", sanitize(b.spec().name));
+  field("state", backend_state_name(health_->state(i)));
+  num("weight", b.spec().weight);
+  num("points", i < points.size() ? points[i] : 0);
+  num("connections", b.open_connections());
+  num("requests", st.requests);
+  num("errors", st.errors);
+  num("timeouts", st.timeouts);
+  num("ejections", st.ejections);
+  num("inflight", b.inflight());
+  num("failover_keys", failover_.tracked(i));
+  num("last_change_ms", now - health_->last_change_ms(i));
+  field("last_error", sanitize(health_->last_error(i)));  // last: may contain spaces
+  return line;
 }
 
 // PROXY NODES: the proxy's view of its backends, answered locally. The reply
@@ -416,24 +430,7 @@ void Proxy::proxy_command(ClientConnection& c) {
     std::vector<uint32_t> points = router_->distribution().points_per_node();
     resp::array_header(out, static_cast<int64_t>(backends_.size()));
     for (uint32_t i = 0; i < backends_.size(); ++i) {
-      const Backend& b = *backends_[i];
-      const BackendStats& st = b.stats();
-      std::string error = sanitize(health_->last_error(i));
-      std::string line =
-          "addr=" + b.spec().host + ":" + std::to_string(b.spec().port) +
-          " name=" + (b.spec().name.empty() ? std::string("-") : sanitize(b.spec().name)) +
-          " state=" + std::string(backend_state_name(health_->state(i))) +
-          " weight=" + std::to_string(b.spec().weight) +
-          " points=" + std::to_string(i < points.size() ? points[i] : 0) +
-          " connections=" + std::to_string(b.open_connections()) +
-          " requests=" + std::to_string(st.requests) + " errors=" + std::to_string(st.errors) +
-          " timeouts=" + std::to_string(st.timeouts) +
-          " ejections=" + std::to_string(st.ejections) +
-          " inflight=" + std::to_string(b.inflight()) +
-          " failover_keys=" + std::to_string(failover_.tracked(i)) +
-          " last_change_ms=" + std::to_string(now - health_->last_change_ms(i)) +
-          " last_error=" + (error.empty() ? std::string("-") : error);
-      resp::bulk(out, line);
+      resp::bulk(out, backend_line(i, now, points, ' '));
     }
   } else if (iequals(sub, "help") && argv.size() == 2) {
     resp::array_header(out, 2);

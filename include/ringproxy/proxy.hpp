@@ -115,6 +115,8 @@ class Proxy final : public BackendEvents {
   // an unknown command named "proxy").
   void proxy_command(ClientConnection& c);
   void write_info(Buffer& out, std::string_view section);
+  std::string backend_line(uint32_t i, uint64_t now, const std::vector<uint32_t>& points,
+                           char sep) const;
 
   // Merging (reply_merger.cpp).
   void merge(Request* req);

@@ -950,11 +950,30 @@ TEST_F(FailoverTest, ProxyNodesAndInfoShowEachBackend) {
   ASSERT_NE(at, std::string::npos) << info.str;
   std::string line = info.str.substr(at, info.str.find("\r\n", at) - at);
   for (const char* field : {",state=down,", ",points=", ",requests=", ",errors=", ",ejections=1,",
-                            ",last_change_s=", ",last_error="}) {
+                            ",last_change_ms=", ",last_error="}) {
     EXPECT_NE(line.find(field), std::string::npos) << field << " in " << line;
   }
   EXPECT_EQ(line.find(",last_error=\r"), std::string::npos);
   EXPECT_LT(line.find(",last_error="), line.size() - 12) << "no last error: " << line;
+  // INFO and PROXY NODES show the same fields in the same order.
+  auto keys_of = [](std::string_view text, char sep) {
+    std::vector<std::string> keys;
+    for (size_t pos = 0; pos < text.size();) {
+      size_t eq = text.find('=', pos);
+      if (eq == std::string_view::npos) break;
+      keys.emplace_back(text.substr(pos, eq - pos));
+      if (keys.back() == "last_error") break;  // runs to the end of the line
+      size_t next = text.find(sep, eq);
+      pos = next == std::string_view::npos ? text.size() : next + 1;
+    }
+    return keys;
+  };
+  Reply raw_nodes = c.command({"PROXY", "NODES"});
+  ASSERT_TRUE(raw_nodes.is_array());
+  ASSERT_GT(raw_nodes.elements.size(), victim);
+  std::vector<std::string> node_keys = keys_of(raw_nodes.elements[victim].str, ' ');
+  EXPECT_EQ(node_keys.size(), 14u);
+  EXPECT_EQ(keys_of(std::string_view(line).substr(line.find(':') + 1), ','), node_keys);
 
   backend(victim).restart();
   wait_state(victim, "up", kRejoinBound);
