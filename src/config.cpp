@@ -119,7 +119,7 @@ po::options_description describe() {
       "(default true)")(
       "busy-poll-us", po::value<std::string>(),
       "while busy, poll without sleeping until this many microseconds pass with nothing to "
-      "write; 0 = off (default 20)");
+      "write; 0 = off (default 0)");
   po::options_description limits("Limits");
   limits.add_options()("max-bulk-len", po::value<std::string>(),
                        "largest bulk argument, e.g. 512mb (default 512mb)")(

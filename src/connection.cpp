@@ -48,8 +48,10 @@ void FlushScheduler::flush_all() {
     flushing_.clear();
   }
   if (!wrote) return;
-  if (yield_) sched_yield();
   poller_.note_work();
+  // While polling, the idle phase yields before the next poll anyway; a second
+  // yield right behind it would only cost a syscall.
+  if (yield_ && !poller_.polling()) sched_yield();
 }
 
 Connection::Connection(uv_loop_t* loop, FlushScheduler& flusher) : flusher_(flusher) {

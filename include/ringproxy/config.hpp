@@ -33,7 +33,7 @@ struct Config {
   // sched_yield() after a flush pass that wrote (see FlushScheduler).
   bool yield_after_flush = true;
   // Busy-poll window while the loop is busy, microseconds; 0 = never poll.
-  int busy_poll_us = 20;
+  int busy_poll_us = 0;
 
   // Placement
   std::vector<BackendSpec> backends;

@@ -48,7 +48,7 @@ TEST(Config, Defaults) {
   EXPECT_EQ(c.on_unavailable, OnUnavailable::kError);
   EXPECT_EQ(c.rejoin, RejoinPolicy::kFlush);
   EXPECT_TRUE(c.yield_after_flush);
-  EXPECT_EQ(c.busy_poll_us, 20);
+  EXPECT_EQ(c.busy_poll_us, 0);
 }
 
 TEST(Config, CommandLineValues) {
@@ -75,7 +75,7 @@ TEST(Config, CommandLineValues) {
                           "--yield-after-flush",
                           "off",
                           "--busy-poll-us",
-                          "0"});
+                          "50"});
   const Config& c = cl.config;
   EXPECT_EQ(c.listen_host, "0.0.0.0");
   EXPECT_EQ(c.listen_port, 7000);
@@ -90,7 +90,7 @@ TEST(Config, CommandLineValues) {
   EXPECT_EQ(c.on_unavailable, OnUnavailable::kMiss);
   EXPECT_EQ(c.rejoin, RejoinPolicy::kKeep);
   EXPECT_FALSE(c.yield_after_flush);
-  EXPECT_EQ(c.busy_poll_us, 0);
+  EXPECT_EQ(c.busy_poll_us, 50);
 }
 
 TEST(Config, IPv6Listen) {
