@@ -3,7 +3,7 @@
 
 One command (from the repository root):
 
-    bench/run_bench.py                 # full run: 5 interleaved rounds
+    bench/run_bench.py                 # full run: 7 interleaved rounds
     bench/run_bench.py --rounds 9      # more rounds
     bench/run_bench.py --quick         # CI smoke run (1 round, few requests, 500 idle conns)
     bench/run_bench.py --profile callgrind   # profile ringproxy under -c 50 -P 16 get,set
@@ -521,7 +521,7 @@ def ratio(a, b):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 5; 1 with --quick)")
+    ap.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 7; 1 with --quick)")
     ap.add_argument("--quick", action="store_true",
                     help="CI smoke run: 1 round, 1/20 of the requests, 500 idle connections")
     ap.add_argument("--scale", type=float, default=None,
@@ -541,6 +541,9 @@ def main():
     ap.add_argument("--max-wait", type=int, default=None, help="seconds (default 300; 0 with --quick)")
     ap.add_argument("--run-timeout", type=int, default=600, help="timeout of one redis-benchmark run (s)")
     ap.add_argument("--no-plot", action="store_true", help="skip the gnuplot chart")
+    ap.add_argument("--sample-placement", action="store_true",
+                    help="during proxy runs, sample every 10 ms whether the proxy is alone on its CPU "
+                         "(costs about 3%% of a CPU and 100 wakeups/s, so off by default)")
     ap.add_argument("--profile", choices=["callgrind", "perf"], default=None,
                     help="instead of the benchmark: profile ringproxy under "
                          "redis-benchmark -c 50 -P 16 -t get,set and print the top functions")
@@ -549,7 +552,7 @@ def main():
     args = ap.parse_args()
 
     if args.rounds is None:
-        args.rounds = 1 if args.quick else 5
+        args.rounds = 1 if args.quick else 7
     if args.scale is None:
         args.scale = 0.05 if args.quick else 1.0
     if args.idle_conns is None:
@@ -671,9 +674,14 @@ def bench(args, out, workdir, procs, nofile):
     raw_log = open(os.path.join(out, "redis-benchmark.log"), "w")
     t_start = time.time()
     for rnd in range(1, args.rounds + 1):
+        # Each round starts with the next target (A B C, B C A, C A B, ...): whatever the
+        # previous run leaves behind (CPU placement, caches, the backends' state) does not
+        # always fall on the same target.
+        shift = (rnd - 1) % len(TARGETS)
+        order = TARGETS[shift:] + TARGETS[:shift]
         for run_id, tests, c, P, n_full in runs:
             n = max(1000, int(n_full * args.scale))
-            for t in TARGETS:
+            for t in order:
                 setup.check_alive()
                 pid = setup.pids[t]
                 cpu0 = proc_cpu_seconds(pid)
@@ -686,7 +694,8 @@ def bench(args, out, workdir, procs, nofile):
                 try:
                     rows, errors, alone = run_redis_benchmark(
                         args, setup.ports[t], tests, c, P, n, raw_log,
-                        placement=(pid, setup.backend_pids) if t in PROXIES else None)
+                        placement=((pid, setup.backend_pids)
+                                   if t in PROXIES and args.sample_placement else None))
                 except Exception as e:  # noqa: BLE001
                     log(f"  round {rnd} {run_id} {t}: FAILED: {e}")
                     continue
@@ -722,7 +731,7 @@ def bench(args, out, workdir, procs, nofile):
                         "writes_per_req": round(writes / total_req, 4) if writes is not None else None,
                         "errors": len(errors),
                         # % of 10 ms samples in which no other busy process shared the
-                        # proxy's CPU (None for direct)
+                        # proxy's CPU (None for direct, and without --sample-placement)
                         "proxy_alone_pct": alone,
                     })
                 short = " ".join(f"{k.split()[0]}={float(v['rps']):,.0f}" for k, v in rows.items())
@@ -743,6 +752,15 @@ def bench(args, out, workdir, procs, nofile):
         xs = [r["rps"] for r in raw if r["run"] == run_id and r["test"] == test and r["target"] == target]
         return (min(xs), max(xs)) if xs else (None, None)
 
+    def rounds_won(run_id, test):
+        """(rounds in which ringproxy beat twemproxy, rounds with both measured)."""
+        by_round = {}
+        for r in raw:
+            if r["run"] == run_id and r["test"] == test and r["target"] in PROXIES:
+                by_round.setdefault(r["round"], {})[r["target"]] = r["rps"]
+        pairs = [v for v in by_round.values() if len(v) == len(PROXIES)]
+        return sum(v["ringproxy"] > v["twemproxy"] for v in pairs), len(pairs)
+
     summary = []
     for label, run_id, test in SCENARIOS:
         row = {"scenario": label}
@@ -751,6 +769,7 @@ def bench(args, out, workdir, procs, nofile):
             lo, hi = spread(run_id, test, t)
             row[f"{t}_min"], row[f"{t}_max"] = lo, hi
         row["rp_over_tw"] = ratio(row["ringproxy"], row["twemproxy"])
+        row["rp_won_rounds"], row["paired_rounds"] = rounds_won(run_id, test)
         row["rp_over_direct"] = ratio(row["ringproxy"], row["direct"])
         row["tw_over_direct"] = ratio(row["twemproxy"], row["direct"])
         for t in TARGETS:
@@ -796,14 +815,16 @@ def bench(args, out, workdir, procs, nofile):
     # ---- print tables
     lines = []
     lines.append(f"Throughput, requests/s (median of {args.rounds} round(s); "
-                 f"redis-benchmark -r 100000; ratio > 1 = ringproxy faster)")
+                 f"redis-benchmark -r 100000; ratio > 1 = ringproxy faster;")
+    lines.append("won = rounds in which ringproxy beat twemproxy)")
     hdr = (f"{'scenario':17s} {'ringproxy':>10s} {'twemproxy':>10s} {'direct':>10s} "
-           f"{'rp/tw':>6s} {'rp/direct':>9s} {'tw/direct':>9s}")
+           f"{'rp/tw':>6s} {'won':>5s} {'rp/direct':>9s} {'tw/direct':>9s}")
     lines.append(hdr)
     lines.append("-" * len(hdr))
     for r in summary:
+        won = f"{r['rp_won_rounds']}/{r['paired_rounds']}"
         lines.append(f"{r['scenario']:17s} {fmt_num(r['ringproxy']):>10s} {fmt_num(r['twemproxy']):>10s} "
-                     f"{fmt_num(r['direct']):>10s} {fmt_ratio(r['rp_over_tw']):>6s} "
+                     f"{fmt_num(r['direct']):>10s} {fmt_ratio(r['rp_over_tw']):>6s} {won:>5s} "
                      f"{fmt_ratio(r['rp_over_direct']):>9s} {fmt_ratio(r['tw_over_direct']):>9s}")
     lines.append("")
     lines.append("Cost per request of each process over a whole redis-benchmark run (median over rounds):")
