@@ -11,9 +11,10 @@
 // the loop waited on the run queue (RunQueueMeter): over 20% means the CPU is
 // shared, and polling stops for 200 ms.
 //
-// Off by default (--busy-poll-us 0): where the proxy shares cores with its
-// clients and backends, forwarding requests as they trickle in made the
-// backends wake for smaller batches and cost the machine more per request.
+// Off by default (--busy-poll-us 0): in the side-by-side benchmark, where the
+// proxy shares both cores with its clients and backends, it bought nothing
+// measurable (bench/README.md), and a spinning proxy looks busy on a shared
+// host. Worth turning on when the proxy has a core of its own.
 #pragma once
 
 #include <uv.h>
