@@ -1,6 +1,10 @@
 // Client side of the data path. See client_connection.hpp.
 #include "ringproxy/client_connection.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 
 #include "ringproxy/hash_ring.hpp"
@@ -12,36 +16,44 @@ namespace ringproxy {
 namespace {
 // Reads that continue a partial request; big values grow the buffer by doubling.
 constexpr size_t kReadChunk = 16 * 1024;
+// Output buffers up to this size are freed once written (see on_drained).
+constexpr size_t kKeepOutputCapacity = 1024;
 }  // namespace
 
 std::vector<std::string_view>& ClientConnection::argv() {
   return proxy_.argv_scratch();
 }
 
-RequestParser& ClientConnection::own_parser() {
-  if (!parser_) parser_ = std::make_unique<RequestParser>(proxy_.parser_limits());
-  return *parser_;
+ClientConnection::Partial& ClientConnection::partial() {
+  if (!partial_) partial_ = std::make_unique<Partial>(proxy_.parser_limits());
+  return *partial_;
 }
 
-ClientConnection::ClientConnection(Proxy& proxy, uint64_t id, uv_loop_t* loop,
+void ClientConnection::drop_partial_if_empty() {
+  if (partial_ && partial_->in.empty()) partial_.reset();
+}
+
+ClientConnection::ClientConnection(Proxy& proxy, uint64_t id, uint64_t now_ms, SocketPoller& poller,
                                    FlushScheduler& flusher)
-    : Connection(loop, flusher), proxy_(proxy), id_(id), created_ms_(uv_now(loop)) {
+    : SocketConnection(poller, flusher), proxy_(proxy), id_(id), created_ms_(now_ms) {
   authenticated_ = proxy.config().client_password.empty();
 }
 
 void ClientConnection::start() {
-  uv_tcp_nodelay(handle(), 1);
+  // Replies leave as soon as they are written, as from Redis itself.
+  int on = 1;
+  setsockopt(fd(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
   start_reading();
 }
 
 void ClientConnection::alloc_buffer(size_t, uv_buf_t* buf) {
-  if (in_.empty()) {
+  if (!has_input()) {
     *buf = uv_buf_init(proxy_.scratch(), static_cast<unsigned>(proxy_.scratch_size()));
     return;
   }
   // A partial request continues in the connection's own buffer.
   size_t avail = 0;
-  char* p = in_.tail(kReadChunk, &avail);
+  char* p = partial_->in.tail(kReadChunk, &avail);
   *buf = uv_buf_init(p, static_cast<unsigned>(avail));
 }
 
@@ -55,7 +67,7 @@ void ClientConnection::on_read(ssize_t nread, const uv_buf_t* buf) {
     // Half-close: answer what was sent, then close (like `printf ... | nc`).
     stop_reading();
     quitting_ = true;
-    in_.clear();
+    partial_.reset();
     maybe_finish_close();
     return;
   }
@@ -66,23 +78,26 @@ void ClientConnection::on_read(ssize_t nread, const uv_buf_t* buf) {
     if (used < n && !quitting_ && !closing()) {
       // A partial request (or input left by a pause) moves into the
       // connection's own buffer, with the parser state that goes with it.
-      in_.append(buf->base + used, n - used);
-      own_parser() = shared;
+      Partial& p = partial();
+      p.in.append(buf->base + used, n - used);
+      p.parser = shared;
     }
     shared.reset();
   } else {
-    in_.commit(n);
-    size_t used = process(in_.data(), in_.size(), own_parser());
-    in_.consume(used);
+    Partial& p = *partial_;
+    p.in.commit(n);
+    size_t used = process(p.in.data(), p.in.size(), p.parser);
+    p.in.consume(used);
   }
-  if (in_.size() > proxy_.config().query_buffer_limit && !quitting_ && !closing()) {
+  if (partial_ && partial_->in.size() > proxy_.config().query_buffer_limit && !quitting_ &&
+      !closing()) {
     proxy_.stats().protocol_errors++;
     Request* req = nullptr;
     resp::error(local_reply_buffer(req), "ERR Protocol error: query buffer limit exceeded");
     finish_local(req);
     close_after_replies();
   }
-  if (in_.empty()) in_.release_if_empty();
+  drop_partial_if_empty();
 }
 
 size_t ClientConnection::process(const char* data, size_t len, RequestParser& parser) {
@@ -121,9 +136,11 @@ void ClientConnection::resume() {
   if (closing() || quitting_) return;
   if (over_limits()) return;
   paused_ = false;
-  if (!in_.empty()) {
-    size_t used = process(in_.data(), in_.size(), own_parser());
-    in_.consume(used);
+  if (has_input()) {
+    Partial& p = *partial_;
+    size_t used = process(p.in.data(), p.in.size(), p.parser);
+    p.in.consume(used);
+    drop_partial_if_empty();
   }
   if (!paused_ && !quitting_ && !closing()) start_reading();
 }
@@ -181,6 +198,10 @@ void ClientConnection::maybe_finish_close() {
 }
 
 void ClientConnection::on_drained() {
+  // A small output buffer goes back to malloc as soon as it is written (a
+  // thread-cache round trip per request), so a client that goes idle holds
+  // none; a large one is kept for the next burst until the periodic sweep.
+  if (out().capacity() <= kKeepOutputCapacity) out().release_if_empty();
   if (quitting_) maybe_finish_close();
   if (paused_ && !over_limits()) proxy_.resume_later(this);
 }
@@ -189,14 +210,11 @@ size_t ClientConnection::release_idle_buffers() {
   // Called from the proxy's periodic sweep, not per reply: an active client
   // keeps its output buffer between requests, an idle one gives it back.
   size_t freed = 0;
-  if (pending_output() == 0) {
-    freed += out().release_if_empty();
-    release_write_state();
-  }
+  if (pending_output() == 0) freed += out().release_if_empty();
   freed += pending_.release_if_empty();
-  if (in_.empty()) {
-    freed += in_.release_if_empty();
-    parser_.reset();
+  if (partial_ && partial_->in.empty()) {
+    freed += partial_->in.capacity();
+    partial_.reset();
   }
   return freed;
 }

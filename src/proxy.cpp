@@ -3,7 +3,6 @@
 #include "ringproxy/proxy.hpp"
 
 #include <malloc.h>
-#include <netdb.h>
 
 #include <algorithm>
 #include <cctype>
@@ -58,6 +57,7 @@ Proxy::Proxy(Config config)
       shared_parser_(parser_limits_) {
   uv_loop_init(loop_);
   flusher_ = std::make_unique<FlushScheduler>(loop_);
+  sockets_ = std::make_unique<SocketPoller>(loop_);
   flusher_->set_yield(config_.yield_after_flush);
   flusher_->set_busy_poll_us(static_cast<uint64_t>(config_.busy_poll_us));
   flusher_->set_before_flush([this] {
@@ -108,31 +108,9 @@ Proxy::~Proxy() {
 // Lifecycle
 
 void Proxy::listen() {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE;
-  addrinfo* res = nullptr;
-  std::string port = std::to_string(config_.listen_port);
-  int rc = getaddrinfo(config_.listen_host.c_str(), port.c_str(), &hints, &res);
-  if (rc != 0 || res == nullptr) {
-    throw std::runtime_error("cannot resolve listen address '" + config_.listen_host + "'");
-  }
-  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> guard(res, &freeaddrinfo);
-  listener_ = std::make_unique<uv_tcp_t>();
-  uv_tcp_init(loop_, listener_.get());
-  listener_->data = this;
-  rc = uv_tcp_bind(listener_.get(), res->ai_addr, 0);
-  if (rc == 0) {
-    rc = uv_listen(
-        reinterpret_cast<uv_stream_t*>(listener_.get()), config_.backlog,
-        [](uv_stream_t* s, int status) { static_cast<Proxy*>(s->data)->on_connection(status); });
-  }
-  if (rc < 0) {
-    close_handle(listener_);
-    throw std::runtime_error("cannot listen on " + config_.listen_host + ":" + port + ": " +
-                             uv_strerror(rc));
-  }
+  listener_ = std::make_unique<Listener>(*sockets_, config_.listen_host, config_.listen_port,
+                                         config_.backlog,
+                                         [this](int fd_or_error) { on_accept(fd_or_error); });
 }
 
 void Proxy::run() {
@@ -168,7 +146,7 @@ void Proxy::run() {
 void Proxy::stop() {
   if (stopping_) return;
   stopping_ = true;
-  close_handle(listener_);
+  listener_.reset();
   close_handle(sweep_timer_);
   close_handle(sigint_);
   close_handle(sigterm_);
@@ -184,6 +162,9 @@ void Proxy::shutdown() {
   stop();
   uv_run(loop_, UV_RUN_DEFAULT);
   health_.reset();
+  // Closed clients are deleted with the poller; their destructors still see
+  // the flush scheduler.
+  sockets_.reset();
   flusher_.reset();
   uv_run(loop_, UV_RUN_DEFAULT);
   backends_.clear();
@@ -191,16 +172,26 @@ void Proxy::shutdown() {
   loop_ = nullptr;
 }
 
-void Proxy::on_connection(int status) {
-  if (status < 0 || stopping_) return;
-  auto owned = std::make_unique<ClientConnection>(*this, next_client_id_++, loop_, *flusher_);
+void Proxy::on_accept(int fd_or_error) {
+  uint64_t now = uv_now(loop_);
+  if (fd_or_error < 0) {
+    stats_.connections_rejected++;
+    if (now - last_shed_log_ms_ >= 1000) {
+      last_shed_log_ms_ = now;
+      log(LogLevel::kWarn, "client connection dropped: ", uv_strerror(fd_or_error),
+          " (raise the descriptor limit, ulimit -n)");
+    }
+    return;
+  }
+  auto owned =
+      std::make_unique<ClientConnection>(*this, next_client_id_++, now, *sockets_, *flusher_);
   ClientConnection* c = Connection::adopt(std::move(owned));
-  if (uv_accept(reinterpret_cast<uv_stream_t*>(listener_.get()), c->stream()) != 0) {
+  if (c->attach(fd_or_error) < 0) {
     c->close();
     return;
   }
   stats_.connections_received++;
-  c->registry_index = clients_.size();
+  c->registry_index = static_cast<uint32_t>(clients_.size());
   clients_.push_back(c);
   if (clients_.size() > config_.max_clients) {
     stats_.connections_rejected++;
@@ -215,7 +206,7 @@ void Proxy::client_closed(ClientConnection& c) {
   size_t i = c.registry_index;
   if (i < clients_.size() && clients_[i] == &c) {
     clients_[i] = clients_.back();
-    clients_[i]->registry_index = i;
+    clients_[i]->registry_index = static_cast<uint32_t>(i);
     clients_.pop_back();
   }
   std::replace(to_resume_.begin(), to_resume_.end(), &c, static_cast<ClientConnection*>(nullptr));

@@ -19,10 +19,10 @@
 
 #include "ringproxy/backend_spec.hpp"
 #include "ringproxy/buffer.hpp"
-#include "ringproxy/connection.hpp"
 #include "ringproxy/reply_scanner.hpp"
 #include "ringproxy/request.hpp"
 #include "ringproxy/ring_queue.hpp"
+#include "ringproxy/tcp_connection.hpp"
 
 namespace ringproxy {
 
@@ -58,7 +58,7 @@ struct BackendOptions {
   int reconnect_backoff_ms = 100;  // minimum gap between connect attempts after a failure
 };
 
-class BackendConnection final : public Connection {
+class BackendConnection final : public TcpConnection {
  public:
   BackendConnection(Backend& backend, uv_loop_t* loop, FlushScheduler& flusher);
 

@@ -17,11 +17,11 @@
 #include <vector>
 
 #include "ringproxy/buffer.hpp"
-#include "ringproxy/connection.hpp"
 #include "ringproxy/hash_ring.hpp"
 #include "ringproxy/request.hpp"
 #include "ringproxy/request_parser.hpp"
 #include "ringproxy/ring_queue.hpp"
+#include "ringproxy/socket_connection.hpp"
 
 namespace ringproxy {
 
@@ -38,9 +38,10 @@ struct Transaction {
   Buffer commands;
 };
 
-class ClientConnection final : public Connection {
+class ClientConnection final : public SocketConnection {
  public:
-  ClientConnection(Proxy& proxy, uint64_t id, uv_loop_t* loop, FlushScheduler& flusher);
+  ClientConnection(Proxy& proxy, uint64_t id, uint64_t now_ms, SocketPoller& poller,
+                   FlushScheduler& flusher);
 
   uint64_t id() const { return id_; }
   uint64_t created_ms() const { return created_ms_; }
@@ -64,7 +65,7 @@ class ClientConnection final : public Connection {
   // is dispatched at a time).
   std::vector<std::string_view>& argv();
   size_t pending_requests() const { return pending_.size(); }
-  size_t registry_index = 0;  // position in the proxy's client list
+  uint32_t registry_index = 0;  // position in the proxy's client list
 
   // Starts reading; called once after accept.
   void start();
@@ -99,23 +100,33 @@ class ClientConnection final : public Connection {
 
   // Parses and dispatches requests from [data, data+len); returns bytes used.
   size_t process(const char* data, size_t len, RequestParser& parser);
-  RequestParser& own_parser();
+  // Input that ends inside a request, with the parser state that goes with
+  // it. Most reads end on a request boundary and are parsed in the proxy's
+  // scratch buffer by its shared parser, so most clients have none.
+  struct Partial {
+    explicit Partial(const ParserLimits& limits) : parser(limits) {}
+    Buffer in;
+    RequestParser parser;
+  };
+  Partial& partial();
+  bool has_input() const { return partial_ && !partial_->in.empty(); }
+  void drop_partial_if_empty();
   bool over_limits() const;
   void maybe_finish_close();
 
-  Proxy& proxy_;
-  uint64_t id_;
-  uint64_t created_ms_;
-  Buffer in_;
-  // Only a connection with a partial request keeps parser state of its own;
-  // complete requests are parsed by the proxy's shared parser.
-  std::unique_ptr<RequestParser> parser_;
-  RingQueue<Request*> pending_;
-  std::unique_ptr<std::string> name_;  // CLIENT SETNAME; most clients set none
-  std::unique_ptr<Transaction> transaction_;
+  // Every idle client costs this object (see bench/README.md, memory per
+  // connection): small fields first, so they share one word with
+  // registry_index, and whatever most clients never use behind a pointer.
   bool authenticated_ = false;
   bool paused_ = false;
   bool quitting_ = false;  // no more input is processed; close once replies are out
+  Proxy& proxy_;
+  uint64_t id_;
+  uint64_t created_ms_;
+  std::unique_ptr<Partial> partial_;
+  RingQueue<Request*> pending_;
+  std::unique_ptr<std::string> name_;  // CLIENT SETNAME; most clients set none
+  std::unique_ptr<Transaction> transaction_;
 };
 
 }  // namespace ringproxy

@@ -1,11 +1,13 @@
-// One TCP connection on the loop, client or backend side: the libuv handle, an
-// output buffer, and the write discipline every connection shares.
+// One TCP connection on the loop, client or backend side: an output buffer and
+// the write discipline every connection shares. The socket itself is a
+// transport's business: TcpConnection (a libuv stream, for backends) or
+// SocketConnection (a socket in the SocketPoller, for clients).
 //
 // Writes are batched: code on the data path only appends to out() and calls
 // schedule_flush(). Once per loop iteration (a uv_check handle, after all reads
 // of that iteration were processed) the FlushScheduler flushes every dirty
-// connection: uv_try_write first, and uv_write from a second buffer for what
-// the socket did not take. Many requests therefore leave in one syscall.
+// connection with one write; what the socket does not take waits for it to
+// become writable. Many requests therefore leave in one syscall.
 //
 // After a pass that wrote, the scheduler may sched_yield(). Loopback and LAN
 // socket writes wake their reader with a "sync" hint (the waker is about to
@@ -19,9 +21,10 @@
 // Each pass that wrote also tells the BusyPoller (busy_poller.hpp), which may
 // keep the loop polling instead of sleeping while it is busy.
 //
-// Lifetime follows libuv: a Connection is created with Connection::create(),
-// owned by its handle while open, and deleted in the handle's close callback;
-// close() is idempotent and callbacks after it are ignored.
+// Lifetime follows libuv: a connection is created, handed to its transport
+// with Connection::adopt(), and deleted by it after close() (in the handle's
+// close callback, or the SocketPoller's next check phase); close() is
+// idempotent and callbacks after it are ignored.
 #pragma once
 
 #include <uv.h>
@@ -29,7 +32,6 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
-#include <string>
 #include <vector>
 
 #include "ringproxy/buffer.hpp"
@@ -72,10 +74,10 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  uv_tcp_t* handle() { return &tcp_; }
-  uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&tcp_); }
   Buffer& out() { return out_; }
-  size_t pending_output() const { return out_.size() + (write_ ? write_->data.size() : 0); }
+  const Buffer& out() const { return out_; }
+  // Output accepted but not yet written to the socket.
+  virtual size_t pending_output() const { return out_.size(); }
   bool closing() const { return closing_; }
 
   void schedule_flush() {
@@ -85,56 +87,51 @@ class Connection {
     }
   }
   // Writes what it can now; called by the scheduler.
-  void flush();
-  void start_reading();
-  void stop_reading();
+  virtual void flush() = 0;
+  virtual void start_reading() = 0;
+  virtual void stop_reading() = 0;
   bool reading() const { return reading_; }
-  // Frees the uv_write state of a connection with nothing being written, so
-  // idle connections do not carry it.
-  void release_write_state() {
-    if (!write_pending_) write_.reset();
-  }
-  // Closes the socket; the object is deleted in the close callback.
-  void close();
+  // Closes the socket; the object is deleted later by the transport, once no
+  // callback can hold it any more. Idempotent.
+  virtual void close() = 0;
 
-  // Takes ownership: from now on the handle owns the object.
+  // Takes ownership: from now on the transport owns the object.
   template <typename T>
   static T* adopt(std::unique_ptr<T> conn) {
     return conn.release();
   }
 
  protected:
-  Connection(uv_loop_t* loop, FlushScheduler& flusher);
+  explicit Connection(FlushScheduler& flusher) : flusher_(flusher) {}
 
+  // Reading: alloc_buffer() gives the space, on_read() gets the bytes, or
+  // UV_EOF / a negative errno (libuv's convention, for both transports).
   virtual void alloc_buffer(size_t suggested, uv_buf_t* buf) = 0;
   virtual void on_read(ssize_t nread, const uv_buf_t* buf) = 0;
   virtual void on_write_error(int status) = 0;
-  // All output written (both buffers empty).
+  // All output written.
   virtual void on_drained() {}
-  // Called once when close() starts, before the handle closes.
+  // Called once when close() starts, before the socket closes.
   virtual void on_close() {}
 
-  uv_loop_t* loop() { return tcp_.loop; }
+  // Marks the connection closing and runs on_close(); false if it already was.
+  bool begin_close() {
+    if (closing_) return false;
+    closing_ = true;
+    reading_ = false;
+    on_close();
+    return true;
+  }
+
   bool writable_ = true;  // false while a backend connection is still connecting
+  bool reading_ = false;
 
  private:
   friend class FlushScheduler;
-  static void write_done(uv_write_t* req, int status);
 
-  // What uv_write needs while the socket is full; allocated only then
-  // (try_write takes everything in the common case).
-  struct WriteState {
-    uv_write_t req{};
-    Buffer data;  // handed to uv_write, immutable until its callback
-  };
-
-  uv_tcp_t tcp_{};
   FlushScheduler& flusher_;
   Buffer out_;  // being filled
-  std::unique_ptr<WriteState> write_;
   bool dirty_ = false;
-  bool write_pending_ = false;
-  bool reading_ = false;
   bool closing_ = false;
 };
 

@@ -24,8 +24,10 @@
 #include "ringproxy/config.hpp"
 #include "ringproxy/failover_log.hpp"
 #include "ringproxy/health_checker.hpp"
+#include "ringproxy/listener.hpp"
 #include "ringproxy/request.hpp"
 #include "ringproxy/router.hpp"
+#include "ringproxy/socket_poller.hpp"
 
 namespace ringproxy {
 
@@ -123,7 +125,8 @@ class Proxy final : public BackendEvents {
 
   // Lifecycle (proxy.cpp).
   void listen();
-  void on_connection(int status);
+  // An accepted client socket, or -errno for one dropped (out of descriptors).
+  void on_accept(int fd_or_error);
   void sweep();
   void shutdown();
   std::vector<uint32_t> live_backends() const;
@@ -132,13 +135,14 @@ class Proxy final : public BackendEvents {
   std::unique_ptr<uv_loop_t> loop_storage_;
   uv_loop_t* loop_;
   std::unique_ptr<FlushScheduler> flusher_;
+  std::unique_ptr<SocketPoller> sockets_;
   std::unique_ptr<Router> router_;
   std::vector<std::unique_ptr<Backend>> backends_;
   std::vector<bool> live_;
   std::unique_ptr<HealthChecker> health_;
   FailoverLog failover_;
   size_t down_count_ = 0;
-  std::unique_ptr<uv_tcp_t> listener_;
+  std::unique_ptr<Listener> listener_;
   std::unique_ptr<uv_timer_t> sweep_timer_;
   std::unique_ptr<uv_signal_t> sigint_, sigterm_;
   std::vector<ClientConnection*> clients_;
@@ -148,6 +152,7 @@ class Proxy final : public BackendEvents {
   uint64_t next_client_id_ = 1;
   uint64_t start_ms_ = 0;
   uint64_t last_buffer_sweep_ms_ = 0;
+  uint64_t last_shed_log_ms_ = 0;
   std::mt19937_64 rng_;
   bool stopping_ = false;
 

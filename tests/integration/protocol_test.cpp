@@ -1,12 +1,17 @@
 // Issue 2, acceptance points 5, 7 and 9: the commands the proxy answers
 // itself, unsupported commands, and the wire protocol (errors, limits, inline
-// commands, requests split at every byte, binary safety, 20 MB values).
+// commands, requests split at every byte, binary safety, 20 MB values), and a
+// proxy out of file descriptors.
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <chrono>
 #include <ctime>
 #include <memory>
+#include <thread>
+#include <vector>
 
 #include "core_test_util.hpp"
 
@@ -595,6 +600,69 @@ TEST_F(CoreLimits, QueryBufferLimit) {
   EXPECT_TRUE(contains(rest, "-ERR Protocol error:")) << ::testing::PrintToString(rest);
   EXPECT_TRUE(contains(rest, "query buffer")) << ::testing::PrintToString(rest);
   EXPECT_EQ(proxy_client().command({"EXISTS", "q"}), num(0));
+}
+
+// Lowers this process's soft descriptor limit while in scope; children
+// started meanwhile keep the lower one.
+class ScopedFdLimit {
+ public:
+  explicit ScopedFdLimit(rlim_t soft) {
+    if (::getrlimit(RLIMIT_NOFILE, &saved_) != 0) throw HarnessError("getrlimit failed");
+    rlimit lower = saved_;
+    lower.rlim_cur = soft;
+    if (::setrlimit(RLIMIT_NOFILE, &lower) != 0) throw HarnessError("setrlimit failed");
+  }
+  ~ScopedFdLimit() { ::setrlimit(RLIMIT_NOFILE, &saved_); }
+  ScopedFdLimit(const ScopedFdLimit&) = delete;
+  ScopedFdLimit& operator=(const ScopedFdLimit&) = delete;
+
+ private:
+  rlimit saved_{};
+};
+
+// Past its descriptor limit the proxy closes each connection it cannot take
+// (the client sees a close, never a hang, and the listener does not spin),
+// counts it in INFO, and serves new clients again once others leave.
+TEST_F(CoreLimits, OutOfDescriptorsClosesNewClientsAndRecovers) {
+  {
+    ScopedFdLimit limit(64);  // the proxy's own sockets and files take about 20
+    start_proxy();
+  }
+  constexpr int kClients = 100;
+  std::vector<RawConnection> served;
+  int dropped = 0;
+  for (int i = 0; i < kClients; ++i) {
+    RawConnection raw = proxy_raw(Duration(5000));
+    raw.send("PING\r\n");
+    try {
+      EXPECT_EQ(raw.read_reply_bytes(), "+PONG\r\n");
+      served.push_back(std::move(raw));
+    } catch (const TimeoutError& e) {
+      FAIL() << "client " << i << " neither served nor closed: " << e.what();
+    } catch (const IoError&) {
+      dropped++;  // closed (or reset) by the proxy
+    }
+  }
+  EXPECT_GE(served.size(), 20u);
+  EXPECT_GE(dropped, 1);
+  EXPECT_EQ(static_cast<int>(served.size()) + dropped, kClients);
+
+  // Once the served clients leave, new ones are served again.
+  served.clear();
+  std::string info;
+  for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);;) {
+    try {
+      info = proxy_client(Duration(2000)).command({"INFO"}).str;
+      break;
+    } catch (const IoError&) {
+      // The proxy had not seen every close yet, so it dropped this one too.
+      dropped++;
+      if (std::chrono::steady_clock::now() > deadline) FAIL() << "not serving after clients left";
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  EXPECT_EQ(info_field(info, "rejected_connections"), std::to_string(dropped));
+  EXPECT_TRUE(contains(proxy_->log(), "client connection dropped")) << proxy_->log_tail();
 }
 
 }  // namespace
