@@ -6,6 +6,7 @@ One command (from the repository root):
     bench/run_bench.py                 # full run: 7 interleaved rounds
     bench/run_bench.py --rounds 9      # more rounds
     bench/run_bench.py --quick         # CI smoke run (1 round, few requests, 500 idle conns)
+    bench/run_bench.py --pin           # redis-benchmark on CPU 0, every server on CPU 1
     bench/run_bench.py --profile callgrind   # profile ringproxy under -c 50 -P 16 get,set
 
 What it does:
@@ -46,6 +47,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 TARGETS = ["ringproxy", "twemproxy", "direct"]
 PROXIES = ["ringproxy", "twemproxy"]
+# --pin: the load generator on one CPU, everything it measures on another.
+CLIENT_CPUS = {0}
+SERVER_CPUS = {1}
 
 # (scenario id, redis-benchmark -t tests, clients, pipeline, requests in a full run)
 # Request counts are chosen so that one run takes a few seconds on a small (2-core) machine.
@@ -82,13 +86,14 @@ def log(msg):
 class Procs:
     """Processes started by this script; all are stopped by stop_all()."""
 
-    def __init__(self):
+    def __init__(self, cpus=None):
         self.items = []  # (name, Popen)
+        self.cpus = cpus  # CPU affinity of everything started here (None: unpinned)
 
     def start(self, name, argv, logpath, cwd=None):
         f = open(logpath, "ab")
         p = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                             cwd=cwd, start_new_session=True)
+                             cwd=cwd, start_new_session=True, preexec_fn=pin_to(self.cpus))
         f.close()
         self.items.append((name, p))
         return p
@@ -465,6 +470,14 @@ class PlacementSampler(threading.Thread):
         return round(100 * self.alone / self.samples) if self.samples else None
 
 
+def pin_to(cpus):
+    """A preexec_fn that sets the child's CPU affinity before it execs (so threads it starts
+    inherit it), or None for no pinning."""
+    if not cpus:
+        return None
+    return lambda: os.sched_setaffinity(0, cpus)
+
+
 def run_redis_benchmark(args, port, tests, clients, pipeline, requests, logf, placement=None):
     """Runs redis-benchmark; `placement` = (proxy pid, backend pids) samples placement.
 
@@ -472,7 +485,8 @@ def run_redis_benchmark(args, port, tests, clients, pipeline, requests, logf, pl
     argv = [args.redis_benchmark, "-h", "127.0.0.1", "-p", str(port), "-t", tests,
             "-c", str(clients), "-P", str(pipeline), "-n", str(requests),
             "-r", "100000", "--csv"]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=pin_to(CLIENT_CPUS if args.pin else None))
     sampler = None
     if placement is not None:
         sampler = PlacementSampler(placement[0], list(placement[1]) + [proc.pid])
@@ -541,6 +555,10 @@ def main():
     ap.add_argument("--max-wait", type=int, default=None, help="seconds (default 300; 0 with --quick)")
     ap.add_argument("--run-timeout", type=int, default=600, help="timeout of one redis-benchmark run (s)")
     ap.add_argument("--no-plot", action="store_true", help="skip the gnuplot chart")
+    ap.add_argument("--pin", action="store_true",
+                    help="pin redis-benchmark to CPU 0 and every server (backends, proxies, the "
+                         "direct redis-server) to CPU 1: the same fixed placement for every target "
+                         "instead of the scheduler's (needs 2 or more CPUs)")
     ap.add_argument("--sample-placement", action="store_true",
                     help="during proxy runs, sample every 10 ms whether the proxy is alone on its CPU "
                          "(costs about 3%% of a CPU and 100 wakeups/s, so off by default)")
@@ -557,6 +575,8 @@ def main():
         args.scale = 0.05 if args.quick else 1.0
     if args.idle_conns is None:
         args.idle_conns = 500 if args.quick else 10000
+    if args.pin and (os.cpu_count() or 1) < 2:
+        ap.error("--pin needs 2 or more CPUs")
     if args.max_wait is None:
         args.max_wait = 0 if args.quick else 300
     if args.ringproxy is None:
@@ -579,7 +599,7 @@ def main():
     workdir = tempfile.mkdtemp(prefix="ringproxy-bench-")
 
     nofile = raise_nofile(args.idle_conns + 1000)  # inherited by the proxies we start
-    procs = Procs()
+    procs = Procs(SERVER_CPUS if args.pin else None)
 
     def on_signal(signum, frame):
         raise KeyboardInterrupt
@@ -624,6 +644,8 @@ def bench(args, out, workdir, procs, nofile):
     load_start = loadavg()
     info.update({
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "placement": ("pinned: redis-benchmark on CPU 0, servers on CPU 1" if args.pin
+                      else "unpinned (the scheduler's placement)"),
         "ringproxy": args.ringproxy,
         "ringproxy_mtime": datetime.datetime.fromtimestamp(os.path.getmtime(args.ringproxy)).isoformat(
             timespec="seconds"),
@@ -875,7 +897,7 @@ def bench(args, out, workdir, procs, nofile):
     lines.append("")
     lines.append(f"machine: {info['nproc']} CPUs, {info['cpu']}, kernel {info['kernel']}; "
                  f"load average at start {info['load_at_start']}, at end {info['load_at_end']}; "
-                 f"{info['bench_seconds']}s of benchmarks")
+                 f"{info['bench_seconds']}s of benchmarks; {info['placement']}")
     table = "\n".join(lines)
     log("")
     log(table)
