@@ -2,13 +2,9 @@
 // timeouts, and failing in-flight requests when a connection breaks.
 #include "ringproxy/backend.hpp"
 
-#include <netdb.h>
-
-#include <cstring>
-#include <stdexcept>
-
 #include "ringproxy/log.hpp"
 #include "ringproxy/resp_writer.hpp"
+#include "ringproxy/socket_address.hpp"
 
 namespace ringproxy {
 
@@ -176,18 +172,7 @@ Backend::~Backend() {
 }
 
 void Backend::resolve() {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  std::string port = std::to_string(spec_.port);
-  int rc = getaddrinfo(spec_.host.c_str(), port.c_str(), &hints, &res);
-  if (rc != 0 || res == nullptr) {
-    throw std::runtime_error("cannot resolve backend host '" + spec_.host +
-                             "': " + gai_strerror(rc));
-  }
-  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> guard(res, &freeaddrinfo);
-  std::memcpy(&addr_, res->ai_addr, res->ai_addrlen);
+  addr_ = resolve_address(spec_.host, spec_.port, false, "backend host").storage;
 }
 
 BackendConnection* Backend::connection_for(uint64_t client_id, uint64_t now_ms) {

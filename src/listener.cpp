@@ -2,13 +2,13 @@
 #include "ringproxy/listener.hpp"
 
 #include <fcntl.h>
-#include <netdb.h>
 #include <sys/socket.h>
 
 #include <cerrno>
 #include <cstring>
-#include <memory>
 #include <stdexcept>
+
+#include "ringproxy/socket_address.hpp"
 
 namespace ringproxy {
 
@@ -16,30 +16,20 @@ Listener::Listener(SocketPoller& poller, const std::string& host, uint16_t port,
                    AcceptFn on_accept)
     : poller_(poller), on_accept_(std::move(on_accept)) {
   std::string where = host + ":" + std::to_string(port);
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE;
-  addrinfo* res = nullptr;
-  std::string service = std::to_string(port);
-  int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &res);
-  if (rc != 0 || res == nullptr) {
-    throw std::runtime_error("cannot resolve listen address '" + host + "'");
-  }
-  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> guard(res, &freeaddrinfo);
+  SocketAddress addr = resolve_address(host, port, true, "listen address");
   auto fail = [&](const char* what) {
     throw std::runtime_error("cannot listen on " + where + ": " + what + ": " +
                              std::strerror(errno));
   };
-  fd_.reset(::socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  fd_.reset(::socket(addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd_.valid()) fail("socket");
   // A restarted proxy must not wait for the old connections' TIME_WAIT.
   int on = 1;
   if (setsockopt(fd_.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) < 0) fail("SO_REUSEADDR");
-  if (::bind(fd_.get(), res->ai_addr, res->ai_addrlen) < 0) fail("bind");
+  if (::bind(fd_.get(), addr.get(), addr.length) < 0) fail("bind");
   if (::listen(fd_.get(), backlog) < 0) fail("listen");
   spare_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  rc = poller_.add(fd_.get(), this, EPOLLIN);
+  int rc = poller_.add(fd_.get(), this, EPOLLIN);
   if (rc < 0) {
     errno = -rc;
     fail("epoll");
