@@ -211,11 +211,8 @@ size_t ClientConnection::release_idle_buffers() {
   // keeps its output buffer between requests, an idle one gives it back.
   size_t freed = 0;
   if (pending_output() == 0) freed += out().release_if_empty();
+  // No partial input to free here: an emptied one is dropped where it empties.
   freed += pending_.release_if_empty();
-  if (partial_ && partial_->in.empty()) {
-    freed += partial_->in.capacity();
-    partial_.reset();
-  }
   return freed;
 }
 
