@@ -72,6 +72,7 @@ void ClientConnection::on_read(ssize_t nread, const uv_buf_t* buf) {
     return;
   }
   size_t n = static_cast<size_t>(nread);
+  flusher().note_client_active(active_stamp_);
   if (buf->base == proxy_.scratch()) {
     RequestParser& shared = proxy_.shared_parser();
     size_t used = process(buf->base, n, shared);

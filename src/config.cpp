@@ -119,7 +119,14 @@ po::options_description describe() {
       "(default true)")(
       "busy-poll-us", po::value<std::string>(),
       "while busy, poll without sleeping until this many microseconds pass with nothing to "
-      "write; 0 = off (default 0)");
+      "write; 0 = off (default 0)")(
+      "coalesce-us", po::value<std::string>(),
+      "while at least --coalesce-min-clients clients are active at once, sleep this many "
+      "microseconds after each loop pass that wrote, so arriving messages are read together; "
+      "0 = off (default 20)")(
+      "coalesce-min-clients", po::value<std::string>(),
+      "clients that must have sent something within a millisecond for that sleep; 0 = always "
+      "(default 32)");
   po::options_description limits("Limits");
   limits.add_options()("max-bulk-len", po::value<std::string>(),
                        "largest bulk argument, e.g. 512mb (default 512mb)")(
@@ -205,6 +212,10 @@ void apply_options(const po::variables_map& vm, Config& c) {
   if (get(vm, "yield-after-flush", s)) c.yield_after_flush = parse_bool("yield-after-flush", s);
   if (get(vm, "busy-poll-us", s))
     c.busy_poll_us = static_cast<int>(parse_int("busy-poll-us", s, 0, 1000000));
+  if (get(vm, "coalesce-us", s))
+    c.coalesce_us = static_cast<int>(parse_int("coalesce-us", s, 0, 10000));
+  if (get(vm, "coalesce-min-clients", s))
+    c.coalesce_min_clients = static_cast<int>(parse_int("coalesce-min-clients", s, 0, 1000000));
   if (get(vm, "max-bulk-len", s)) c.max_bulk_len = parse_size("max-bulk-len", s);
   if (get(vm, "max-args", s))
     c.max_args = static_cast<size_t>(parse_int("max-args", s, 1, INT32_MAX));

@@ -11,7 +11,7 @@
 namespace ringproxy {
 
 FlushScheduler::FlushScheduler(uv_loop_t* loop)
-    : check_(std::make_unique<uv_check_t>()), poller_(loop) {
+    : loop_(loop), check_(std::make_unique<uv_check_t>()), poller_(loop) {
   uv_check_init(loop, check_.get());
   check_->data = this;
   uv_check_start(check_.get(),
@@ -32,6 +32,7 @@ void FlushScheduler::remove(Connection* c) {
 
 void FlushScheduler::flush_all() {
   if (before_flush_) before_flush_();
+  coalescer_.tick(uv_now(loop_));
   bool wrote = false;
   // Flushing can make more connections dirty (a write error fails requests,
   // whose error replies go to clients): loop until nothing is left.
@@ -50,8 +51,10 @@ void FlushScheduler::flush_all() {
   if (!wrote) return;
   poller_.note_work();
   // While polling, the idle phase yields before the next poll anyway; a second
-  // yield right behind it would only cost a syscall.
-  if (yield_ && !poller_.polling()) sched_yield();
+  // yield right behind it would only cost a syscall. A coalescing sleep gives
+  // the CPU away for longer than a yield would.
+  if (poller_.polling() || coalescer_.after_writing_pass()) return;
+  if (yield_) sched_yield();
 }
 
 Connection::~Connection() {

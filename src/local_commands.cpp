@@ -345,6 +345,11 @@ void Proxy::write_info(Buffer& out, std::string_view section) {
     kv("total_connections_received", stats_.connections_received);
     kv("total_commands_processed", stats_.commands);
     kv("rejected_connections", stats_.connections_rejected);
+    const EventCoalescer& co = flusher_->coalescer();
+    kv("coalescing", co.sleeping() ? "sleeping" : "awake");
+    kv("coalesced_passes", co.naps());
+    kv("coalescing_probes_won", co.probes_won());
+    kv("coalescing_probes_lost", co.probes_lost());
     text.append("\r\n");
   }
   if (want("replication")) {

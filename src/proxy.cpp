@@ -60,6 +60,9 @@ Proxy::Proxy(Config config)
   sockets_ = std::make_unique<SocketPoller>(loop_);
   flusher_->set_yield(config_.yield_after_flush);
   flusher_->set_busy_poll_us(static_cast<uint64_t>(config_.busy_poll_us));
+  flusher_->set_coalescing(static_cast<uint64_t>(config_.coalesce_us),
+                           static_cast<uint32_t>(config_.coalesce_min_clients),
+                           [this] { return stats_.commands; });
   flusher_->set_before_flush([this] {
     if (to_resume_.empty()) return;
     std::vector<ClientConnection*> batch;

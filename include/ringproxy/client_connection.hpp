@@ -119,7 +119,8 @@ class ClientConnection final : public SocketConnection {
   // registry_index, and whatever most clients never use behind a pointer.
   bool authenticated_ = false;
   bool paused_ = false;
-  bool quitting_ = false;  // no more input is processed; close once replies are out
+  bool quitting_ = false;     // no more input is processed; close once replies are out
+  uint8_t active_stamp_ = 0;  // the EventCoalescer's activity stamp
   Proxy& proxy_;
   uint64_t id_;
   uint64_t created_ms_;

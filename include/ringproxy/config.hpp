@@ -34,6 +34,10 @@ struct Config {
   bool yield_after_flush = true;
   // Busy-poll window while the loop is busy, microseconds; 0 = never poll.
   int busy_poll_us = 0;
+  // Sleep between busy passes (EventCoalescer): window in microseconds (0 =
+  // off) and the clients that must be active at once.
+  int coalesce_us = 20;
+  int coalesce_min_clients = 32;
 
   // Placement
   std::vector<BackendSpec> backends;

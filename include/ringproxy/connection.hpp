@@ -19,7 +19,10 @@
 // else runnable on the CPU the call returns at once.
 //
 // Each pass that wrote also tells the BusyPoller (busy_poller.hpp), which may
-// keep the loop polling instead of sleeping while it is busy.
+// keep the loop polling instead of sleeping while it is busy, and, when not
+// polling, the EventCoalescer (event_coalescer.hpp), which sleeps briefly
+// before the next poll while many clients are active and that measurably
+// pays; a pass followed by such a sleep does not yield as well.
 //
 // Lifetime follows libuv: a connection is created, handed to its transport
 // with Connection::adopt(), and deleted by it after close() (in the handle's
@@ -36,6 +39,7 @@
 
 #include "ringproxy/buffer.hpp"
 #include "ringproxy/busy_poller.hpp"
+#include "ringproxy/event_coalescer.hpp"
 
 namespace ringproxy {
 
@@ -56,15 +60,26 @@ class FlushScheduler {
   void set_yield(bool on) { yield_ = on; }
   // Busy-poll window in microseconds; 0 turns busy polling off.
   void set_busy_poll_us(uint64_t us) { poller_.set_window_us(us); }
+  // Coalescing window in microseconds (0 = off), the clients that must be
+  // active at once for it, and the proxy's running count of requests.
+  void set_coalescing(uint64_t window_us, uint32_t min_clients,
+                      std::function<uint64_t()> requests) {
+    coalescer_.configure(window_us, min_clients, std::move(requests));
+  }
+  // A client sent something (its connection's one-byte stamp).
+  void note_client_active(uint8_t& stamp) { coalescer_.note_active(stamp); }
+  const EventCoalescer& coalescer() const { return coalescer_; }
   void remove(Connection* c);
   void flush_all();
 
  private:
+  uv_loop_t* loop_;
   std::unique_ptr<uv_check_t> check_;
   std::vector<Connection*> dirty_;
   std::vector<Connection*> flushing_;
   std::function<void()> before_flush_;
   BusyPoller poller_;
+  EventCoalescer coalescer_;
   bool yield_ = false;
 };
 
@@ -103,6 +118,8 @@ class Connection {
 
  protected:
   explicit Connection(FlushScheduler& flusher) : flusher_(flusher) {}
+
+  FlushScheduler& flusher() { return flusher_; }
 
   // Reading: alloc_buffer() gives the space, on_read() gets the bytes, or
   // UV_EOF / a negative errno (libuv's convention, for both transports).

@@ -306,6 +306,13 @@ std::string tail_lines(std::string_view text, size_t max_lines) {
   return std::string(text.substr(pos));
 }
 
+std::string info_field(const std::string& info, const std::string& field) {
+  size_t at = info.find("\r\n" + field + ":");
+  if (at == std::string::npos) return "";
+  at += field.size() + 3;
+  return info.substr(at, info.find("\r\n", at) - at);
+}
+
 std::string find_executable(const std::string& name) {
   if (name.empty()) return {};
   if (name.find('/') != std::string::npos) return ::access(name.c_str(), X_OK) == 0 ? name : "";

@@ -78,6 +78,8 @@ bool wait_until(const std::function<bool()>& condition, Duration timeout,
 std::string read_file(const std::filesystem::path& path);  // "" when missing
 // The last `max_lines` lines of `text`.
 std::string tail_lines(std::string_view text, size_t max_lines);
+// The value of `field` in an INFO text ("" when absent).
+std::string info_field(const std::string& info, const std::string& field);
 
 // Full path of `name` found on PATH (or `name` itself if it contains '/'), ""
 // when not found or not executable.

@@ -1,6 +1,8 @@
 // The event loop's scheduling options: --busy-poll-us (poll without sleeping
-// while busy) and --yield-after-flush. Both change only when the loop sleeps,
-// never what it answers; busy polling must end once traffic ends.
+// while busy), --coalesce-us (sleep briefly between busy passes) and
+// --yield-after-flush. They change only when the loop sleeps, never what it
+// answers; busy polling must end once traffic ends, and coalescing must leave
+// light traffic alone.
 #include <unistd.h>
 
 #include <atomic>
@@ -27,11 +29,10 @@ double cpu_seconds(pid_t pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-// 16 clients, each 200 INCRs of its own counter one by one plus pipelined
-// GETs: a busy loop with many small messages. Returns problems found.
-std::vector<std::string> run_load(uint16_t port) {
+// 16 clients, each `rounds` INCRs of its own counter one by one plus
+// pipelined GETs: a busy loop with many small messages. Returns problems found.
+std::vector<std::string> run_load(uint16_t port, int rounds = 200) {
   constexpr int kClients = 16;
-  constexpr int kRounds = 200;
   std::mutex mu;
   std::vector<std::string> problems;
   std::vector<std::thread> threads;
@@ -44,7 +45,9 @@ std::vector<std::string> run_load(uint16_t port) {
       try {
         Client c(port, Duration(20000));
         const std::string counter = "loop:" + std::to_string(t);
-        for (int i = 1; i <= kRounds; ++i) {
+        Reply start = c.command({"GET", counter});
+        const int base = start.is_nil() ? 0 : std::stoi(start.str);
+        for (int i = base + 1; i <= base + rounds; ++i) {
           Reply r = c.command({"INCR", counter});
           if (r != Reply::make_integer(i)) problem("INCR " + counter + " -> " + r.to_string());
           if (i % 50 == 0) {
@@ -79,6 +82,62 @@ TEST_F(BusyPoll, AnswersLikeAlwaysAndStopsPollingWhenTrafficStops) {
   std::this_thread::sleep_for(std::chrono::seconds(1));  // measuring idleness needs a window
   double used = cpu_seconds(pid) - before;
   EXPECT_LT(used, 0.3) << "the proxy used " << used << " s of CPU in 1 s without traffic";
+}
+
+// An INFO stats counter of the coalescer.
+uint64_t coalescer_count(uint16_t port, const std::string& field) {
+  Client c(port);
+  std::string info = c.command({"INFO", "stats"}).str;
+  std::string n = info_field(info, field);
+  EXPECT_FALSE(n.empty()) << info;
+  return n.empty() ? 0 : std::stoull(n);
+}
+uint64_t coalesced_passes(uint16_t port) {
+  return coalescer_count(port, "coalesced_passes");
+}
+
+// The defaults (probing 20 us sleeps while 32 clients are active).
+class CoalesceDefaults : public ClusterTest {};
+
+TEST_F(CoalesceDefaults, OneClientAtATimeNeverWaits) {
+  // A lone client's request is the only event of its pass: answering it must
+  // not wait for company that is not coming.
+  Client c(proxy().port());
+  for (int i = 1; i <= 300; ++i) {
+    ASSERT_EQ(c.command({"INCR", "solo"}), Reply::make_integer(i));
+  }
+  EXPECT_EQ(coalesced_passes(proxy().port()), 0u);
+}
+
+class Coalesce : public ClusterTest {
+ protected:
+  std::vector<std::string> proxy_args() const override {
+    return {"--coalesce-us", "200", "--coalesce-min-clients", "4"};
+  }
+};
+
+TEST_F(Coalesce, AnswersLikeAlwaysAndProbesUnderLoad) {
+  // 16 clients at once, more than 4 active in most milliseconds: the
+  // coalescer probes, and half of a probe sleeps. A probe's first phase is
+  // awake for 25 ms, so load comes until a sleep was seen (at most 20 times).
+  for (int i = 0; i < 20 && coalesced_passes(proxy().port()) == 0; ++i) {
+    std::vector<std::string> problems = run_load(proxy().port(), 1000);
+    ASSERT_TRUE(problems.empty()) << problems.front();
+  }
+  EXPECT_GT(coalesced_passes(proxy().port()), 0u);
+}
+
+class CoalesceOff : public ClusterTest {
+ protected:
+  std::vector<std::string> proxy_args() const override {
+    return {"--coalesce-us", "0", "--coalesce-min-clients", "0"};
+  }
+};
+
+TEST_F(CoalesceOff, NeverSleeps) {
+  std::vector<std::string> problems = run_load(proxy().port());
+  EXPECT_TRUE(problems.empty()) << problems.front();
+  EXPECT_EQ(coalesced_passes(proxy().port()), 0u);
 }
 
 class NoYield : public ClusterTest {

@@ -31,14 +31,6 @@ void set_nodelay(RawConnection& raw) {
   ASSERT_EQ(::setsockopt(raw.fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one), 0);
 }
 
-// The value of `field` in an INFO text ("" when absent).
-std::string info_field(const std::string& info, const std::string& field) {
-  size_t at = info.find("\r\n" + field + ":");
-  if (at == std::string::npos) return "";
-  at += field.size() + 3;
-  return info.substr(at, info.find("\r\n", at) - at);
-}
-
 // ---------------------------------------------------------------------------
 // Point 5: local commands
 

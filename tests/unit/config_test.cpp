@@ -75,7 +75,11 @@ TEST(Config, CommandLineValues) {
                           "--yield-after-flush",
                           "off",
                           "--busy-poll-us",
-                          "50"});
+                          "50",
+                          "--coalesce-us",
+                          "35",
+                          "--coalesce-min-clients",
+                          "0"});
   const Config& c = cl.config;
   EXPECT_EQ(c.listen_host, "0.0.0.0");
   EXPECT_EQ(c.listen_port, 7000);
@@ -91,6 +95,8 @@ TEST(Config, CommandLineValues) {
   EXPECT_EQ(c.rejoin, RejoinPolicy::kKeep);
   EXPECT_FALSE(c.yield_after_flush);
   EXPECT_EQ(c.busy_poll_us, 50);
+  EXPECT_EQ(c.coalesce_us, 35);
+  EXPECT_EQ(c.coalesce_min_clients, 0);
 }
 
 TEST(Config, IPv6Listen) {
@@ -141,6 +147,9 @@ TEST(Config, ErrorsNameOptionAndValue) {
       {{"--backend", "127.0.0.1:6379", "--rejoin", "x"}, "option '--rejoin'"},
       {{"--backend", "127.0.0.1:6379", "--preconnect", "perhaps"}, "option '--preconnect'"},
       {{"--backend", "127.0.0.1:6379", "--busy-poll-us", "-1"}, "option '--busy-poll-us'"},
+      {{"--backend", "127.0.0.1:6379", "--coalesce-us", "20000"}, "option '--coalesce-us'"},
+      {{"--backend", "127.0.0.1:6379", "--coalesce-min-clients", "x"},
+       "option '--coalesce-min-clients'"},
       {{"--backend", "127.0.0.1:6379", "--log-level", "loud"}, "option '--log-level'"},
       {{"--backend", "127.0.0.1:6379", "--backend", "127.0.0.1:6379"}, "duplicate"},
       {{"--no-such-option"}, "no-such-option"},
@@ -181,6 +190,9 @@ TEST(Config, ShippedConfigFilesParse) {
   EXPECT_EQ(full.config.max_inline_len, defaults.max_inline_len);
   EXPECT_EQ(full.config.timeout_ms, defaults.timeout_ms);
   EXPECT_EQ(full.config.failover_key_log, defaults.failover_key_log);
+  EXPECT_EQ(full.config.coalesce_us, defaults.coalesce_us);
+  EXPECT_EQ(full.config.coalesce_min_clients, defaults.coalesce_min_clients);
+  EXPECT_EQ(full.config.busy_poll_us, defaults.busy_poll_us);
   CommandLine demo = parse({"--config", dir + "demo.conf"});
   EXPECT_EQ(demo.config.backends.size(), 3u);
   CommandLine twem = parse({"--twemproxy-config", dir + "nutcracker.yml"});
