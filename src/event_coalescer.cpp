@@ -56,15 +56,20 @@ void EventCoalescer::start_probe(uint64_t now_ms) {
 }
 
 void EventCoalescer::step(uint64_t now_ms) {
-  if (last_active_ < min_clients_) {
-    // Too few clients (or the loop was idle): stay awake, probe afresh later.
+  const bool busy = last_active_ >= min_clients_;
+  if (busy) {
+    busy_ms_ = now_ms;
+  } else if (stage_ != Stage::kQuiet && now_ms - busy_ms_ >= kQuietMs) {
+    // Too few clients for a while (or the loop was idle): stay awake, and
+    // probe afresh when they are back. A dip of a few milliseconds is not an
+    // end of load, and restarting the probe on each would sleep half the time.
     stage_ = Stage::kQuiet;
     sleep_now_ = false;
     return;
   }
   switch (stage_) {
     case Stage::kQuiet:
-      start_probe(now_ms);
+      if (busy) start_probe(now_ms);
       break;
     case Stage::kProbing: {
       if (now_ms < phase_end_ms_) break;

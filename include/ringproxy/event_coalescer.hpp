@@ -23,7 +23,8 @@
 //
 //  * Only while at least `min_clients` clients have sent something in the
 //    current or the previous millisecond (a one-byte stamp per connection).
-//    With fewer, a request's latency is its own round trip: never sleep.
+//    With fewer, a request's latency is its own round trip: never sleep; after
+//    100 ms of fewer, the load counts as over and the next one is probed anew.
 //  * Then it probes: 8 phases of 25 ms, sleeping in phases 2, 3, 6, 7 (an
 //    ABBA order, so a steady drift in load cancels out), and counts the
 //    requests the proxy received in each. If the sleeping phases received
@@ -48,6 +49,8 @@ class EventCoalescer {
   static constexpr int kPhases = 8;
   static constexpr uint64_t kHoldMs = 2000;
   static constexpr double kMinGain = 0.03;
+  // Fewer clients for this long ends the load: awake until it is back.
+  static constexpr uint64_t kQuietMs = 100;
 
   EventCoalescer() = default;
   ~EventCoalescer();
@@ -111,6 +114,7 @@ class EventCoalescer {
   uint64_t phase_start_requests_ = 0;
   uint64_t received_[2] = {0, 0};  // requests in awake / sleeping phases
   uint64_t hold_end_ms_ = 0;
+  uint64_t busy_ms_ = 0;  // last millisecond with enough active clients
 };
 
 }  // namespace ringproxy

@@ -117,8 +117,21 @@ TEST_F(EventCoalescerTest, FewClientsNeverSleep) {
   run(kProbeMs, 32, 100, 1000);
   EXPECT_TRUE(c_.sleeping());
   millisecond(5, 100, 1000);  // the millisecond before still had 32
-  EXPECT_EQ(run(100, 5, 100, 1000), 0);
+  EXPECT_EQ(run(static_cast<int>(EventCoalescer::kQuietMs) + 1, 5, 100, 1000), 0);
   EXPECT_FALSE(c_.sleeping());
+}
+
+TEST_F(EventCoalescerTest, ABriefDipKeepsTheChoiceALongOneEndsIt) {
+  configure(1, 32);
+  run(kProbeMs, 50, 100, 150);
+  ASSERT_TRUE(c_.sleeping());
+  const uint64_t won = c_.probes_won();
+  run(20, 10, 100, 150);  // 20 ms with few clients: no sleeps meanwhile ...
+  EXPECT_TRUE(c_.sleeping());
+  EXPECT_EQ(run(50, 50, 100, 150), 50);  // ... and none of the choice lost
+  EXPECT_EQ(c_.probes_won(), won);
+  run(static_cast<int>(EventCoalescer::kQuietMs) + 1, 10, 100, 150);
+  EXPECT_FALSE(c_.sleeping());  // the load is over
 }
 
 TEST_F(EventCoalescerTest, OffNeverSleeps) {
