@@ -81,8 +81,10 @@ void EventCoalescer::step(uint64_t now_ms) {
         phase_end_ms_ = now_ms + kPhaseMs;
         break;
       }
-      sleep_now_ =
-          static_cast<double>(received_[1]) > static_cast<double>(received_[0]) * (1.0 + kMinGain);
+      // Sleeping is kept unless staying awake measurably received more: on a
+      // tie it still spares everyone's wakeups (see the header).
+      sleep_now_ = !(static_cast<double>(received_[0]) >
+                     static_cast<double>(received_[1]) * (1.0 + kMinGain));
       (sleep_now_ ? probes_won_ : probes_lost_)++;
       stage_ = Stage::kHolding;
       hold_end_ms_ = now_ms + kHoldMs;

@@ -1,6 +1,6 @@
 // A short sleep between busy loop passes, so that messages arriving meanwhile
-// are read together and cost their senders no wakeup; used only where it
-// measurably raises throughput.
+// are read together and cost their senders no wakeup; dropped where staying
+// awake measurably raises throughput.
 //
 // A proxy sleeping in epoll_wait is woken by every message, and on loopback or
 // a LAN the wakeup is paid by the sender: the client whose request arrives,
@@ -27,11 +27,14 @@
 //    100 ms of fewer, the load counts as over and the next one is probed anew.
 //  * Then it probes: 8 phases of 25 ms, sleeping in phases 2, 3, 6, 7 (an
 //    ABBA order, so a steady drift in load cancels out), and counts the
-//    requests the proxy received in each. If the sleeping phases received
-//    at least 3% more, it keeps sleeping, otherwise not; the choice holds for
-//    2 s, then it probes again. Under a load that does not depend on the
-//    proxy's speed (an open-loop arrival rate) both halves receive the same
-//    and it stays awake: no latency added for nothing.
+//    requests the proxy received in each. If the awake phases received at
+//    least 3% more, it stays awake, otherwise it sleeps; the choice holds for
+//    2 s, then it probes again. A tie goes to sleeping: it still spares the
+//    clients and backends a wakeup per message (CPU they can use), and it
+//    keeps the proxy on its own CPU instead of being pulled next to whoever
+//    woke it, which on two shared cores decided whole benchmark rounds
+//    (bench/README.md). The price is at most one window per request hop,
+//    and only under this concurrency.
 //
 // The thread's timer slack is lowered to 1 µs while coalescing is enabled
 // (and restored when it is turned off): with Linux's default 50 µs slack a

@@ -97,12 +97,19 @@ TEST_F(EventCoalescerTest, KeepsSleepingWhenSleepingReceivesMore) {
   EXPECT_EQ(run(1000, 50, 100, 120), 1000);
 }
 
-TEST_F(EventCoalescerTest, StaysAwakeWhenSleepingDoesNotPay) {
+TEST_F(EventCoalescerTest, ATieGoesToSleeping) {
   configure(1, 8);
-  run(kProbeMs, 50, 100, 101);  // 1% is noise, not a gain
+  run(kProbeMs, 50, 101, 100);  // 1% is noise, not a gain for staying awake
+  EXPECT_EQ(c_.probes_won(), 1u);
+  EXPECT_TRUE(c_.sleeping());
+}
+
+TEST_F(EventCoalescerTest, StaysAwakeWhenAwakeReceivesMore) {
+  configure(1, 8);
+  run(kProbeMs, 50, 120, 100);
   EXPECT_EQ(c_.probes_lost(), 1u);
   EXPECT_FALSE(c_.sleeping());
-  EXPECT_EQ(run(1000, 50, 100, 101), 0);
+  EXPECT_EQ(run(1000, 50, 120, 100), 0);
   // Probes again after the hold, and follows a change.
   run(static_cast<int>(EventCoalescer::kHoldMs) + kProbeMs, 50, 100, 150);
   EXPECT_EQ(c_.probes_won(), 1u);
