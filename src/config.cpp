@@ -121,8 +121,9 @@ po::options_description describe() {
       "while busy, poll without sleeping until this many microseconds pass with nothing to "
       "write; 0 = off (default 0)")(
       "coalesce-us", po::value<std::string>(),
-      "while at least --coalesce-min-clients clients are active at once, sleep this many "
-      "microseconds after each loop pass that wrote, so arriving messages are read together; "
+      "while at least --coalesce-min-clients clients are active at once, try sleeping this "
+      "many microseconds after each loop pass that wrote, so arriving messages are read "
+      "together; a probe every 2 s drops it where staying awake receives 3% more requests; "
       "0 = off (default 20)")(
       "coalesce-min-clients", po::value<std::string>(),
       "clients that must have sent something within a millisecond for that sleep; 0 = always "

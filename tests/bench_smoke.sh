@@ -15,9 +15,10 @@ rm -rf "$out"
   --ringproxy "$ringproxy" --nutcracker "$nutcracker" --out "$out"
 table="$out/table.txt"
 # Nine scenario rows, none with a missing ("-") requests/s.
-rows=$(grep -cE '^(GET|SET|MSET\(10\)|INCR|LPUSH) c(50|500) P[0-9]+ ' "$table")
+scenario='^(GET|SET|MSET\(10\)|INCR|LPUSH) c(50|500) P[0-9]+ '
+rows=$(grep -cE "$scenario" "$table")
 [ "$rows" -eq 9 ] || { echo "bench_smoke: $rows scenario rows in $table, expected 9" >&2; exit 1; }
-if grep -E '^(GET|SET|MSET\(10\)|INCR|LPUSH) c(50|500) P[0-9]+ ' "$table" | awk '$4 == "-" || $5 == "-" || $6 == "-" { bad = 1 } END { exit !bad }'; then
+if grep -E "$scenario" "$table" | awk '$4 == "-" || $5 == "-" || $6 == "-" { bad = 1 } END { exit !bad }'; then
   echo "bench_smoke: a target has no result:" >&2
   cat "$table" >&2
   exit 1

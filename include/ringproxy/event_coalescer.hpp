@@ -25,8 +25,8 @@
 //    current or the previous millisecond (a one-byte stamp per connection).
 //    With fewer, a request's latency is its own round trip: never sleep; after
 //    100 ms of fewer, the load counts as over and the next one is probed anew.
-//  * Then it probes: 8 phases of 25 ms, sleeping in phases 2, 3, 6, 7 (an
-//    ABBA order, so a steady drift in load cancels out), and counts the
+//  * Then it probes: 8 phases of 25 ms, sleeping in phases 1, 2, 5, 6 of 0-7
+//    (an ABBA order, so a steady drift in load cancels out), and counts the
 //    requests the proxy received in each. If the awake phases received at
 //    least 3% more, it stays awake, otherwise it sleeps; the choice holds for
 //    2 s, then it probes again. A tie goes to sleeping: it still spares the

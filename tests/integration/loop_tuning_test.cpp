@@ -84,16 +84,13 @@ TEST_F(BusyPoll, AnswersLikeAlwaysAndStopsPollingWhenTrafficStops) {
   EXPECT_LT(used, 0.3) << "the proxy used " << used << " s of CPU in 1 s without traffic";
 }
 
-// An INFO stats counter of the coalescer.
-uint64_t coalescer_count(uint16_t port, const std::string& field) {
+// INFO's count of loop passes the coalescer followed with a sleep.
+uint64_t coalesced_passes(uint16_t port) {
   Client c(port);
   std::string info = c.command({"INFO", "stats"}).str;
-  std::string n = info_field(info, field);
+  std::string n = info_field(info, "coalesced_passes");
   EXPECT_FALSE(n.empty()) << info;
   return n.empty() ? 0 : std::stoull(n);
-}
-uint64_t coalesced_passes(uint16_t port) {
-  return coalescer_count(port, "coalesced_passes");
 }
 
 // The defaults (probing 20 us sleeps while 32 clients are active).
