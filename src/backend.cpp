@@ -14,7 +14,9 @@ constexpr size_t kKeepInputCapacity = 256 * 1024;
 }  // namespace
 
 BackendConnection::BackendConnection(Backend& backend, uv_loop_t* loop, FlushScheduler& flusher)
-    : TcpConnection(loop, flusher), backend_(backend), scanner_(backend.options().max_reply_len) {
+    : TcpConnection(loop, flusher, FlushOrder::kLast),
+      backend_(backend),
+      scanner_(backend.options().max_reply_len) {
   writable_ = false;
   connect_req_.data = this;
 }

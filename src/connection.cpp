@@ -25,8 +25,13 @@ FlushScheduler::~FlushScheduler() {
   close_handle(check_);
 }
 
+void FlushScheduler::add(Connection* c) {
+  (c->flush_last_ ? dirty_last_ : dirty_).push_back(c);
+}
+
 void FlushScheduler::remove(Connection* c) {
   std::replace(dirty_.begin(), dirty_.end(), c, static_cast<Connection*>(nullptr));
+  std::replace(dirty_last_.begin(), dirty_last_.end(), c, static_cast<Connection*>(nullptr));
   std::replace(flushing_.begin(), flushing_.end(), c, static_cast<Connection*>(nullptr));
 }
 
@@ -36,8 +41,9 @@ void FlushScheduler::flush_all() {
   bool wrote = false;
   // Flushing can make more connections dirty (a write error fails requests,
   // whose error replies go to clients): loop until nothing is left.
-  while (!dirty_.empty()) {
-    flushing_.swap(dirty_);
+  while (!dirty_.empty() || !dirty_last_.empty()) {
+    // Clients first, then backends (see the header).
+    flushing_.swap(dirty_.empty() ? dirty_last_ : dirty_);
     for (size_t i = 0; i < flushing_.size(); ++i) {
       Connection* c = flushing_[i];
       if (c == nullptr) continue;

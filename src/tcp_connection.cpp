@@ -3,7 +3,8 @@
 
 namespace ringproxy {
 
-TcpConnection::TcpConnection(uv_loop_t* loop, FlushScheduler& flusher) : Connection(flusher) {
+TcpConnection::TcpConnection(uv_loop_t* loop, FlushScheduler& flusher, FlushOrder order)
+    : Connection(flusher, order) {
   uv_tcp_init(loop, &tcp_);
   tcp_.data = this;
 }

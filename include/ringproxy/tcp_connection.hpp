@@ -30,7 +30,7 @@ class TcpConnection : public Connection {
   void close() override;
 
  protected:
-  TcpConnection(uv_loop_t* loop, FlushScheduler& flusher);
+  TcpConnection(uv_loop_t* loop, FlushScheduler& flusher, FlushOrder order);
 
   uv_loop_t* loop() { return tcp_.loop; }
 
