@@ -30,10 +30,7 @@ import sys
 import tempfile
 import time
 
-from run_bench import free_port, proc_cpu_seconds, schedstat, wait_listening
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
+from run_bench import default_ringproxy, free_port, proc_cpu_seconds, schedstat, wait_listening
 
 
 def switches(pid):
@@ -93,9 +90,7 @@ def main():
     args = ap.parse_args()
     if os.cpu_count() < 2:
         sys.exit("needs 2 CPUs")
-    rp_bin = args.ringproxy or next((p for p in (os.path.join(REPO, "build-bench", "ringproxy"),
-                                                 os.path.join(REPO, "build", "ringproxy"))
-                                     if os.path.exists(p)), None)
+    rp_bin = args.ringproxy or default_ringproxy()
     if rp_bin is None:
         sys.exit("no ringproxy binary: build it or pass --ringproxy")
 

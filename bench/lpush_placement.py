@@ -32,10 +32,7 @@ import tempfile
 import time
 import types
 
-from run_bench import Procs, Setup, resp_command, schedstat
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
+from run_bench import Procs, Setup, default_ringproxy, resp_command, schedstat
 
 KINDS = {"p": "proxy+backend", "c": "backend+client", "x": "proxy+client", "A": "all on one"}
 
@@ -96,12 +93,7 @@ def main():
     args = ap.parse_args()
     if (os.cpu_count() or 1) < 2:
         ap.error("needs 2 or more CPUs")
-    binary = args.ringproxy
-    if binary is None:
-        for cand in ("build-bench/ringproxy", "build/ringproxy"):
-            if os.access(os.path.join(REPO, cand), os.X_OK):
-                binary = os.path.join(REPO, cand)
-                break
+    binary = args.ringproxy or default_ringproxy()
     if binary is None:
         ap.error("no ringproxy binary: build it or pass --ringproxy")
 

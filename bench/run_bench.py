@@ -123,6 +123,15 @@ class Procs:
         self.items = []
 
 
+def default_ringproxy():
+    """build-bench/ringproxy, else build/ringproxy, else None."""
+    for cand in ("build-bench/ringproxy", "build/ringproxy"):
+        path = os.path.join(REPO, cand)
+        if os.access(path, os.X_OK):
+            return path
+    return None
+
+
 def free_port():
     """A port free on 127.0.0.1 right now (the kernel picks it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -580,11 +589,8 @@ def main():
     if args.max_wait is None:
         args.max_wait = 0 if args.quick else 300
     if args.ringproxy is None:
-        for cand in ("build-bench/ringproxy", "build/ringproxy"):
-            if os.access(os.path.join(REPO, cand), os.X_OK):
-                args.ringproxy = os.path.join(REPO, cand)
-                break
-        else:
+        args.ringproxy = default_ringproxy()
+        if args.ringproxy is None:
             sys.exit("ringproxy binary not found; build it: cmake -S . -B build-bench "
                      "-DCMAKE_BUILD_TYPE=Release -DRINGPROXY_TESTS=OFF && "
                      "cmake --build build-bench -j2 --target ringproxy")
