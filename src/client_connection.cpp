@@ -16,8 +16,6 @@ namespace ringproxy {
 namespace {
 // Reads that continue a partial request; big values grow the buffer by doubling.
 constexpr size_t kReadChunk = 16 * 1024;
-// Output buffers up to this size are freed once written (see on_drained).
-constexpr size_t kKeepOutputCapacity = 1024;
 }  // namespace
 
 std::vector<std::string_view>& ClientConnection::argv() {
@@ -73,6 +71,8 @@ void ClientConnection::on_read(ssize_t nread, const uv_buf_t* buf) {
   }
   size_t n = static_cast<size_t>(nread);
   flusher().note_client_active(active_stamp_);
+  // Its replies will need an output buffer: reuse a pooled one if it has none.
+  proxy_.output_pool().lend(out());
   if (buf->base == proxy_.scratch()) {
     RequestParser& shared = proxy_.shared_parser();
     size_t used = process(buf->base, n, shared);
@@ -199,10 +199,11 @@ void ClientConnection::maybe_finish_close() {
 }
 
 void ClientConnection::on_drained() {
-  // A small output buffer goes back to malloc as soon as it is written (a
-  // thread-cache round trip per request), so a client that goes idle holds
-  // none; a large one is kept for the next burst until the periodic sweep.
-  if (out().capacity() <= kKeepOutputCapacity) out().release_if_empty();
+  // A small output buffer goes back to the loop's pool as soon as it is
+  // written, so a client that goes idle holds none and the next request (of
+  // any client) reuses it; a large one is kept for the next burst until the
+  // periodic sweep.
+  if (out().capacity() <= BufferPool::kMaxBlock) proxy_.output_pool().give_back(out());
   if (quitting_) maybe_finish_close();
   if (paused_ && !over_limits()) proxy_.resume_later(this);
 }

@@ -137,7 +137,10 @@ po::options_description describe() {
       "client-output-limit", po::value<std::string>(),
       "unsent output per client before it stops being read (default 256mb)")(
       "max-pipeline", po::value<std::string>(),
-      "requests in flight per client before it stops being read (default 10000)");
+      "requests in flight per client before it stops being read (default 10000)")(
+      "output-buffer-pool", po::value<std::string>(),
+      "small client output buffers (up to 1 KiB each) kept for reuse once written, so busy "
+      "clients allocate nothing per request; 0 = free each once written (default 1024)");
   po::options_description backend("Backends");
   backend.add_options()("backend-connections", po::value<std::string>(),
                         "connections per backend (default 1)")(
@@ -226,6 +229,8 @@ void apply_options(const po::variables_map& vm, Config& c) {
     c.client_output_limit = parse_size("client-output-limit", s);
   if (get(vm, "max-pipeline", s))
     c.max_pipeline = static_cast<size_t>(parse_int("max-pipeline", s, 1, 100000000));
+  if (get(vm, "output-buffer-pool", s))
+    c.output_buffer_pool = static_cast<size_t>(parse_int("output-buffer-pool", s, 0, 1000000));
   if (get(vm, "backend-connections", s))
     c.backend_connections = static_cast<uint32_t>(parse_int("backend-connections", s, 1, 64));
   if (get(vm, "connect-timeout-ms", s))

@@ -367,6 +367,9 @@ void Proxy::write_info(Buffer& out, std::string_view section) {
     kv("requests_fanout", stats_.fanout);
     kv("requests_local", stats_.local);
     kv("requests_in_flight", pool_.in_use());
+    kv("output_pool_buffers", output_pool_.blocks());
+    kv("output_pool_bytes", output_pool_.bytes());
+    kv("output_pool_reuses", output_pool_.lends());
     kv("proxy_errors", stats_.errors);
     kv("protocol_errors", stats_.protocol_errors);
     kv("cross_backend_rejected", stats_.cross_backend_rejected);

@@ -51,7 +51,7 @@ Proxy::Proxy(Config config)
       loop_storage_(std::make_unique<uv_loop_t>()),
       loop_(loop_storage_.get()),
       failover_(config_.backends.size(), config_.failover_key_log),
-
+      output_pool_(config_.output_buffer_pool),
       rng_(std::random_device{}()),
       parser_limits_{config_.max_bulk_len, config_.max_args, config_.max_inline_len},
       shared_parser_(parser_limits_) {
@@ -222,6 +222,7 @@ void Proxy::sweep() {
     last_buffer_sweep_ms_ = now;
     size_t freed = 0;
     for (ClientConnection* c : clients_) freed += c->release_idle_buffers();
+    freed += output_pool_.sweep();
     // Give a burst's worth of freed buffers back to the kernel, not only to
     // malloc's free lists.
     if (freed >= kTrimThreshold) malloc_trim(0);

@@ -52,6 +52,8 @@ struct Config {
   size_t query_buffer_limit = 1024ull * 1024 * 1024;
   size_t client_output_limit = 256ull * 1024 * 1024;  // stop reading from a client past this
   size_t max_pipeline = 10000;  // requests in flight per client before reading pauses
+  // Small client output buffers kept for reuse once written (BufferPool).
+  size_t output_buffer_pool = 1024;
 
   // Backends
   uint32_t backend_connections = 1;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "ringproxy/backend.hpp"
+#include "ringproxy/buffer_pool.hpp"
 #include "ringproxy/client_connection.hpp"
 #include "ringproxy/command_table.hpp"
 #include "ringproxy/config.hpp"
@@ -63,6 +64,7 @@ class Proxy final : public BackendEvents {
   void client_closed(ClientConnection& client);
   Request* new_request(ClientConnection& client);
   void release_request(Request* req) { pool_.release(req); }
+  BufferPool& output_pool() { return output_pool_; }
   const Config& config() const { return config_; }
   uint64_t now_ms() const { return uv_now(loop_); }
   ProxyStats& stats() { return stats_; }
@@ -148,6 +150,7 @@ class Proxy final : public BackendEvents {
   std::vector<ClientConnection*> clients_;
   std::vector<ClientConnection*> to_resume_;
   RequestPool pool_;
+  BufferPool output_pool_;
   ProxyStats stats_;
   uint64_t next_client_id_ = 1;
   uint64_t start_ms_ = 0;

@@ -79,6 +79,8 @@ TEST(Config, CommandLineValues) {
                           "--coalesce-us",
                           "35",
                           "--coalesce-min-clients",
+                          "0",
+                          "--output-buffer-pool",
                           "0"});
   const Config& c = cl.config;
   EXPECT_EQ(c.listen_host, "0.0.0.0");
@@ -97,6 +99,7 @@ TEST(Config, CommandLineValues) {
   EXPECT_EQ(c.busy_poll_us, 50);
   EXPECT_EQ(c.coalesce_us, 35);
   EXPECT_EQ(c.coalesce_min_clients, 0);
+  EXPECT_EQ(c.output_buffer_pool, 0u);
 }
 
 TEST(Config, IPv6Listen) {
@@ -193,6 +196,7 @@ TEST(Config, ShippedConfigFilesParse) {
   EXPECT_EQ(full.config.coalesce_us, defaults.coalesce_us);
   EXPECT_EQ(full.config.coalesce_min_clients, defaults.coalesce_min_clients);
   EXPECT_EQ(full.config.busy_poll_us, defaults.busy_poll_us);
+  EXPECT_EQ(full.config.output_buffer_pool, defaults.output_buffer_pool);
   CommandLine demo = parse({"--config", dir + "demo.conf"});
   EXPECT_EQ(demo.config.backends.size(), 3u);
   CommandLine twem = parse({"--twemproxy-config", dir + "nutcracker.yml"});
