@@ -51,7 +51,7 @@ void ClientConnection::alloc_buffer(size_t, uv_buf_t* buf) {
   }
   // A partial request continues in the connection's own buffer.
   size_t avail = 0;
-  char* p = partial_->in.tail(kReadChunk, &avail);
+  char* p = partial_->in.tail_for_read(kReadChunk, partial_->parser.wanted(), &avail);
   *buf = uv_buf_init(p, static_cast<unsigned>(avail));
 }
 
@@ -148,6 +148,10 @@ void ClientConnection::resume() {
 
 void ClientConnection::write_head_reply(std::string_view bytes) {
   out().append(bytes);
+  finish_head();
+}
+
+void ClientConnection::finish_head() {
   proxy_.release_request(pending_.front());
   pending_.pop_front();
   drain_ready();
@@ -156,7 +160,12 @@ void ClientConnection::write_head_reply(std::string_view bytes) {
 void ClientConnection::drain_ready() {
   while (!pending_.empty() && pending_.front()->ready) {
     Request* r = pending_.front();
-    out().append(r->reply.view());
+    // Into an empty output buffer the reply's storage moves, not its bytes.
+    if (out().empty()) {
+      out().swap(r->reply);
+    } else {
+      out().append(r->reply.view());
+    }
     pending_.pop_front();
     proxy_.release_request(r);
   }

@@ -367,6 +367,7 @@ void Proxy::write_info(Buffer& out, std::string_view section) {
     kv("requests_fanout", stats_.fanout);
     kv("requests_local", stats_.local);
     kv("requests_in_flight", pool_.in_use());
+    kv("replies_moved", stats_.replies_moved);
     kv("output_pool_buffers", output_pool_.blocks());
     kv("output_pool_bytes", output_pool_.bytes());
     kv("output_pool_reuses", output_pool_.lends());

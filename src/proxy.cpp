@@ -710,6 +710,27 @@ void Proxy::on_reply(Request* req, uint32_t fragment, std::string_view reply) {
   if (--req->pending == 0) complete(req);
 }
 
+Buffer* Proxy::reply_sink(Request* req, uint32_t) {
+  // Only a reply forwarded as it came (no merge) into a buffer holding nothing
+  // else: the client's output if the request is next in line and nothing is
+  // waiting to be written, else the request's own reply buffer.
+  if (req->merge != MergeKind::kNone || req->client == nullptr) return nullptr;
+  ClientConnection* c = req->client;
+  if (c->is_head(req)) return c->out().empty() ? &c->out() : nullptr;
+  return req->reply.empty() ? &req->reply : nullptr;
+}
+
+void Proxy::on_reply_moved(Request* req, uint32_t) {
+  stats_.replies_moved++;
+  req->pending = 0;
+  ClientConnection* c = req->client;
+  if (c->is_head(req)) {
+    c->finish_head();
+  } else {
+    req->ready = true;
+  }
+}
+
 void Proxy::on_failure(Request* req, uint32_t fragment, std::string_view error) {
   stats_.errors++;
   if (config_.on_unavailable == OnUnavailable::kMiss && req->miss != MissReply::kNone) {

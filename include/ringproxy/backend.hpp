@@ -33,6 +33,11 @@ class BackendEvents {
  public:
   virtual ~BackendEvents() = default;
   virtual void on_reply(Request* req, uint32_t fragment, std::string_view reply) = 0;
+  // A big reply can be handed over with the storage it was read into instead
+  // of being copied: the consumer returns an empty buffer to swap it into (or
+  // nullptr: it is copied through on_reply), then hears of the move.
+  virtual Buffer* reply_sink(Request*, uint32_t /*fragment*/) { return nullptr; }
+  virtual void on_reply_moved(Request*, uint32_t /*fragment*/) {}
   // The request fragment failed: `error` is a complete RESP error line.
   virtual void on_failure(Request* req, uint32_t fragment, std::string_view error) = 0;
   // Passive health signals from the data path.
@@ -95,6 +100,10 @@ class BackendConnection final : public TcpConnection {
   void on_close() override;
   void on_connect(int status);
   void send_prelude();
+  // Hands the complete reply at the front of in_ (len bytes) to its consumer
+  // with its storage, if big enough and the consumer can take it; in_ then
+  // holds only what followed it. False: nothing moved, copy it.
+  bool move_front_reply(const InFlight& e, size_t len);
 
   Backend& backend_;
   uv_connect_t connect_req_{};

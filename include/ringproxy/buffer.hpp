@@ -4,6 +4,7 @@
 // avoids growing.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <memory>
@@ -31,6 +32,8 @@ class Buffer {
     if (begin_ == end_) begin_ = end_ = 0;
   }
   void clear() { begin_ = end_ = 0; }
+  // Keeps the first n bytes (n <= size()) and drops the rest.
+  void truncate(size_t n) { end_ = begin_ + n; }
 
   // Writable space of at least `min` bytes after the data.
   char* tail(size_t min, size_t* avail) {
@@ -39,6 +42,22 @@ class Buffer {
     return data_.get() + end_;
   }
   void commit(size_t n) { end_ += n; }
+
+  // Room for the next read of a message that starts at data(): `chunk` bytes,
+  // or, when the message is known to need `wanted` bytes in all (0: unknown),
+  // what it still lacks, allocated at once rather than by doubling read after
+  // read (each doubling copies everything read so far). At most kMaxPresize
+  // more per call, so an announced length alone cannot allocate much.
+  char* tail_for_read(size_t chunk, size_t wanted, size_t* avail) {
+    size_t lacking = wanted > size() ? wanted - size() : 0;
+    if (lacking > chunk) {
+      reserve(std::min(lacking, kMaxPresize), true);
+    } else {
+      reserve(chunk);
+    }
+    *avail = cap_ - end_;
+    return data_.get() + end_;
+  }
 
   void append(const char* p, size_t n) {
     reserve(n);
@@ -71,7 +90,8 @@ class Buffer {
   }
 
  private:
-  void reserve(size_t n) {
+  // Makes room for n more bytes; `exact` grows to just that instead of doubling.
+  void reserve(size_t n, bool exact = false) {
     if (cap_ - end_ >= n) return;
     size_t used = size();
     if (begin_ > 0 && cap_ - used >= n && used <= cap_ / 2) {
@@ -80,7 +100,11 @@ class Buffer {
       // Start small: most buffers hold one short reply (+OK, a PONG, a small
       // bulk), and a small chunk stays in malloc's per-thread cache.
       size_t ncap = cap_ ? cap_ : kMinCapacity;
-      while (ncap - used < n) ncap *= 2;
+      if (exact) {
+        ncap = std::max(ncap, used + n);
+      } else {
+        while (ncap - used < n) ncap *= 2;
+      }
       auto fresh = std::make_unique_for_overwrite<char[]>(ncap);
       if (used) std::memcpy(fresh.get(), data(), used);
       data_ = std::move(fresh);
@@ -91,6 +115,7 @@ class Buffer {
   }
 
   static constexpr size_t kMinCapacity = 64;
+  static constexpr size_t kMaxPresize = 4 * 1024 * 1024;
 
   std::unique_ptr<char[]> data_;
   size_t cap_ = 0;

@@ -75,6 +75,8 @@ class ClientConnection final : public SocketConnection {
   bool is_head(const Request* req) { return !pending_.empty() && pending_.front() == req; }
   // Appends a reply for the head request and pops it.
   void write_head_reply(std::string_view bytes);
+  // The head request's reply is already in out() (moved there): pops it.
+  void finish_head();
   // Writes every completed request at the head of the queue.
   void drain_ready();
   // A reply that needs no backend, in order with everything before it.

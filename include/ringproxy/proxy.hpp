@@ -45,6 +45,7 @@ struct ProxyStats {
   uint64_t cross_backend_rejected = 0;
   uint64_t failover_writes = 0;  // writes that landed on a successor
   uint64_t failover_copies_deleted = 0;
+  uint64_t replies_moved = 0;  // big replies handed over with their storage, not copied
 };
 
 class Proxy final : public BackendEvents {
@@ -79,6 +80,8 @@ class Proxy final : public BackendEvents {
 
   // BackendEvents.
   void on_reply(Request* req, uint32_t fragment, std::string_view reply) override;
+  Buffer* reply_sink(Request* req, uint32_t fragment) override;
+  void on_reply_moved(Request* req, uint32_t fragment) override;
   void on_failure(Request* req, uint32_t fragment, std::string_view error) override;
   void on_backend_error(Backend& backend, std::string_view reason) override;
   void on_backend_connected(Backend& backend) override;

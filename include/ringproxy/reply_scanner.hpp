@@ -27,6 +27,10 @@ class ReplyScanner {
   size_t length() const { return length_; }
   // Type byte of the completed reply: '+', '-', ':', '$' or '*'.
   char type() const { return type_; }
+  // While a bulk payload is awaited: the bytes from the reply's start it needs
+  // at least (a lower bound for arrays), so the caller can size its buffer
+  // once instead of growing it read by read. 0 when not known.
+  size_t wanted() const { return bulk_len_ >= 0 ? pos_ + static_cast<size_t>(bulk_len_) + 2 : 0; }
   std::string_view error() const { return error_; }
   void reset();
 

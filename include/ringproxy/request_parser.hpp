@@ -55,6 +55,13 @@ class RequestParser {
   // Ready for the next request (keeps allocated capacity).
   void reset();
 
+  // While a bulk argument's payload is awaited: the bytes from data[0] the
+  // request needs at least, so the caller can size its buffer once instead of
+  // growing it read by read. 0 when not known.
+  size_t wanted() const {
+    return state_ == State::kBulkBody ? pos_ + static_cast<size_t>(bulk_len_) + 2 : 0;
+  }
+
  private:
   // Where parse() resumes; see request_parser.cpp.
   enum class State : uint8_t { kStart, kInline, kCount, kBulkHeader, kBulkBody, kDone, kFailed };
