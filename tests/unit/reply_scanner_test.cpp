@@ -467,5 +467,20 @@ TEST(ReplyScannerFuzz, RandomInputsSplitInvariant) {
   }
 }
 
+TEST(ReplyScanner, WantedIsTheAnnouncedBulkOnceItsHeaderIsIn) {
+  ReplyScanner s;
+  const std::string reply = "$100000\r\n" + std::string(100000, 'v') + "\r\n";
+  EXPECT_EQ(s.scan(reply.data(), 4), ReplyScanner::Status::kNeedMore);
+  EXPECT_EQ(s.wanted(), 0u);  // header not complete: unknown
+  EXPECT_EQ(s.scan(reply.data(), 5000), ReplyScanner::Status::kNeedMore);
+  EXPECT_EQ(s.wanted(), reply.size());
+  EXPECT_EQ(s.scan(reply.data(), reply.size()), ReplyScanner::Status::kComplete);
+  EXPECT_EQ(s.wanted(), 0u);
+  // In an array, the element being read (a lower bound for the whole).
+  const std::string arr = "*2\r\n$3\r\nabc\r\n$50000\r\n" + std::string(50000, 'w') + "\r\n";
+  EXPECT_EQ(s.scan(arr.data(), 30), ReplyScanner::Status::kNeedMore);
+  EXPECT_EQ(s.wanted(), arr.size());
+}
+
 }  // namespace
 }  // namespace ringproxy

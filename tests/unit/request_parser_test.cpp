@@ -703,5 +703,19 @@ TEST(RequestParserFuzz, RandomInputsSplitInvariant) {
   }
 }
 
+TEST(RequestParser, WantedIsTheAnnouncedBulkOnceItsHeaderIsIn) {
+  RequestParser p;
+  const std::string req =
+      "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$70000\r\n" + std::string(70000, 'v') + "\r\n";
+  EXPECT_EQ(p.parse(req.data(), 6), RequestParser::Status::kNeedMore);
+  EXPECT_EQ(p.wanted(), 0u);  // a bulk header not complete yet: unknown
+  EXPECT_EQ(p.parse(req.data(), 10), RequestParser::Status::kNeedMore);
+  EXPECT_EQ(p.wanted(), 13u);  // the "SET" bulk: 8 bytes of headers, 3, CRLF
+  EXPECT_EQ(p.parse(req.data(), 4000), RequestParser::Status::kNeedMore);
+  EXPECT_EQ(p.wanted(), req.size());
+  EXPECT_EQ(p.parse(req.data(), req.size()), RequestParser::Status::kComplete);
+  EXPECT_EQ(p.wanted(), 0u);
+}
+
 }  // namespace
 }  // namespace ringproxy
