@@ -102,6 +102,12 @@ def main():
     def med(size, target, test):
         return median(results.get((size, target, test), []))
 
+    missing = [(s, t, x) for s in sizes for t in TARGETS for x in ("GET", "SET", "cpu")
+               if med(s, t, x) is None]
+    if missing:
+        print(f"large_values: no result for {missing}", file=sys.stderr)
+        return 1
+
     print(f"\nmedian of {args.rounds} rounds, redis-benchmark -c 50 -P 1 -r 1000; CPU = the "
           "target's µs per request (SET and GET together)")
     print(f"{'value':>8} {'test':<4} {'ringproxy':>10} {'twemproxy':>10} {'direct':>10} "
