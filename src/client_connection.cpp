@@ -14,7 +14,8 @@
 namespace ringproxy {
 
 namespace {
-// Reads that continue a partial request; big values grow the buffer by doubling.
+// Reads that continue a partial request; a bulk of known length is read into
+// a buffer sized for it at once (Buffer::tail_for_read).
 constexpr size_t kReadChunk = 16 * 1024;
 }  // namespace
 
