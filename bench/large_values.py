@@ -25,9 +25,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import types
 
-from run_bench import Procs, Setup, default_ringproxy, median, proc_cpu_seconds, resp_command
+from run_bench import (Procs, Setup, default_ringproxy, median, proc_cpu_seconds, resp_command,
+                       setup_args_for)
 
 TARGETS = ["ringproxy", "twemproxy", "direct"]
 
@@ -67,10 +67,7 @@ def main():
         ap.error("no ringproxy binary: build it or pass --ringproxy")
     sizes = [int(s) for s in args.sizes.split(",")]
 
-    setup_args = types.SimpleNamespace(
-        redis_server=shutil.which("redis-server") or "redis-server",
-        nutcracker=shutil.which("nutcracker") or "/usr/sbin/nutcracker",
-        ringproxy=binary, idle_conns=0, ringproxy_arg=args.ringproxy_arg)
+    setup_args = setup_args_for(binary, args.ringproxy_arg)
     workdir = tempfile.mkdtemp(prefix="ringproxy-large-")
     procs = Procs()
     results = {}  # (size, target, test) -> [rps]; (size, target, "cpu") -> [µs per request]

@@ -30,9 +30,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import types
 
-from run_bench import Procs, Setup, default_ringproxy, resp_command, schedstat
+from run_bench import Procs, Setup, default_ringproxy, resp_command, schedstat, setup_args_for
 
 KINDS = {"p": "proxy+backend", "c": "backend+client", "x": "proxy+client", "A": "all on one"}
 
@@ -97,10 +96,7 @@ def main():
     if binary is None:
         ap.error("no ringproxy binary: build it or pass --ringproxy")
 
-    setup_args = types.SimpleNamespace(
-        redis_server=shutil.which("redis-server") or "redis-server",
-        nutcracker=shutil.which("nutcracker") or "/usr/sbin/nutcracker",
-        ringproxy=binary, idle_conns=0, ringproxy_arg=args.extra)
+    setup_args = setup_args_for(binary, args.extra)
     workdir = tempfile.mkdtemp(prefix="ringproxy-lpush-")
     procs = Procs()
     try:

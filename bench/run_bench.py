@@ -42,6 +42,7 @@ import sys
 import tempfile
 import threading
 import time
+import types
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -130,6 +131,14 @@ def default_ringproxy():
         if os.access(path, os.X_OK):
             return path
     return None
+
+
+def setup_args_for(binary, ringproxy_args):
+    """What Setup needs, for the scripts that reuse it without this one's options."""
+    return types.SimpleNamespace(
+        redis_server=shutil.which("redis-server") or "redis-server",
+        nutcracker=shutil.which("nutcracker") or "/usr/sbin/nutcracker",
+        ringproxy=binary, idle_conns=0, ringproxy_arg=list(ringproxy_args))
 
 
 def free_port():
