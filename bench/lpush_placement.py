@@ -1,15 +1,14 @@
 #!/usr/bin/python3
 """Which CPUs the proxy, the hot backend and the client share during the benchmark's LPUSH.
 
-The side-by-side benchmark's MSET/INCR/LPUSH run is one redis-benchmark process; its LPUSH
-part sends every request to one list, so one backend does all the work. On 2 cores the
-kernel puts that backend either next to the proxy (the client alone on the other CPU: the
-fast placement) or next to the client (the proxy alone: the slow one), and the LPUSH
-figure of a round follows. This script reproduces the benchmark's setup (3 backends,
-ringproxy and twemproxy over them, `-t mset,incr,lpush -c 50 -P 1 -n 100000 -r 100000`),
-alternates the two proxies for --rounds rounds, samples every 10 ms which CPU each
-process last ran on, and prints for the LPUSH part of each run (the trailing samples in
-which exactly one backend ran) a letter per sample:
+The side-by-side benchmark's LPUSH sends every request to one list, so one backend does
+all the work. On 2 cores the kernel puts that backend either next to the proxy (the
+client alone on the other CPU: the fast placement) or next to the client (the proxy
+alone: the slow one), and the figure of a run follows. This script reproduces the
+benchmark's setup (3 backends, ringproxy and twemproxy over them, `-t lpush -c 50 -P 1
+-n 100000 -r 100000`), alternates the two proxies for --rounds rounds, samples every
+10 ms which CPU each process last ran on, and prints for each run (its trailing samples
+in which exactly one backend ran) a letter per sample:
 
   p  proxy and backend on one CPU, client on the other (fast)
   c  backend and client on one CPU, proxy on the other (slow)
@@ -47,9 +46,9 @@ def classify(proxy_cpu, backend_cpu, client_cpu):
 
 
 def run_once(port, proxy_pid, backend_pids, requests):
-    """One redis-benchmark run; returns (LPUSH rps or None, placement letters of its LPUSH part)."""
+    """One redis-benchmark run; returns (LPUSH rps or None, placement letters of the run)."""
     bench = subprocess.Popen(
-        ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-t", "mset,incr,lpush",
+        ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-t", "lpush",
          "-c", "50", "-P", "1", "-n", str(requests), "-r", "100000", "--csv"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     pids = {"proxy": proxy_pid, "client": bench.pid}
@@ -70,7 +69,7 @@ def run_once(port, proxy_pid, backend_pids, requests):
     for line in out.splitlines():
         if "LPUSH" in line:
             rps = float(line.split(",")[1].strip('"'))
-    # The LPUSH part: the trailing run of samples with exactly one active backend.
+    # The trailing samples with exactly one active backend (not the start-up).
     letters = []
     for now, active in reversed(samples):
         if len(active) != 1:
@@ -102,7 +101,7 @@ def main():
     try:
         setup = Setup(setup_args, workdir, procs)
         setup.start(with_direct=False)
-        print(f"mset,incr,lpush -c 50 -P 1 -n {args.requests}; 3 backends; letters per 10 ms of "
+        print(f"lpush -c 50 -P 1 -n {args.requests}; 3 backends; letters per 10 ms of "
               f"LPUSH: " + ", ".join(f"{k} = {v}" for k, v in KINDS.items()))
         order = ["ringproxy", "twemproxy"]
         for rnd in range(1, args.rounds + 1):

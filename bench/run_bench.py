@@ -52,15 +52,24 @@ PROXIES = ["ringproxy", "twemproxy"]
 CLIENT_CPUS = {0}
 SERVER_CPUS = {1}
 
-# (scenario id, redis-benchmark -t tests, clients, pipeline, requests in a full run)
-# Request counts are chosen so that one run takes a few seconds on a small (2-core) machine.
+# (scenario id, redis-benchmark -t tests, clients, pipeline, requests in a full run,
+#  runs per round). Request counts are chosen so that one run takes a few seconds on a
+# small (2-core) machine.
+# LPUSH sends every request to one list, so one backend does all the work, and on 2 cores
+# where the kernel puts the client, the proxy and that backend decides a whole run: it is
+# fast or slow by about 30% for either proxy (bench/README.md, "LPUSH: three runs per
+# round"). So it runs on its own, three times per round, and its median is taken over
+# three times as many runs; every other row runs once per round.
 THROUGHPUT_RUNS = [
-    ("c50_P1", "get,set", 50, 1, 200_000),
-    ("c50_P16", "get,set", 50, 16, 1_000_000),
-    ("c500_P1", "get,set", 500, 1, 200_000),
-    ("c50_P1_misc", "mset,incr,lpush", 50, 1, 100_000),
+    ("c50_P1", "get,set", 50, 1, 200_000, 1),
+    ("c50_P16", "get,set", 50, 16, 1_000_000, 1),
+    ("c500_P1", "get,set", 500, 1, 200_000, 1),
+    ("c50_P1_misc", "mset,incr", 50, 1, 100_000, 1),
+    ("c50_P1_lpush", "lpush", 50, 1, 100_000, 3),
 ]
-LATENCY_RUN = ("lat_c10_P1", "get,set", 10, 1, 100_000)
+LATENCY_RUN = ("lat_c10_P1", "get,set", 10, 1, 100_000, 1)
+# The test whose row stands for a run in the cost tables.
+COST_TEST = {"get,set": "SET", "mset,incr": "INCR", "lpush": "LPUSH"}
 
 # redis-benchmark test name -> short label, per run id; order = table/chart order.
 SCENARIOS = [
@@ -72,7 +81,7 @@ SCENARIOS = [
     ("SET c500 P1", "c500_P1", "SET"),
     ("MSET(10) c50 P1", "c50_P1_misc", "MSET (10 keys)"),
     ("INCR c50 P1", "c50_P1_misc", "INCR"),
-    ("LPUSH c50 P1", "c50_P1_misc", "LPUSH"),
+    ("LPUSH c50 P1", "c50_P1_lpush", "LPUSH"),
 ]
 
 
@@ -716,9 +725,9 @@ def bench(args, out, workdir, procs, nofile):
         # always fall on the same target.
         shift = (rnd - 1) % len(TARGETS)
         order = TARGETS[shift:] + TARGETS[:shift]
-        for run_id, tests, c, P, n_full in runs:
+        for run_id, tests, c, P, n_full, samples in runs:
             n = max(1000, int(n_full * args.scale))
-            for t in order:
+            for sample, t in [(k, t) for k in range(1, samples + 1) for t in order]:
                 setup.check_alive()
                 pid = setup.pids[t]
                 cpu0 = proc_cpu_seconds(pid)
@@ -749,7 +758,7 @@ def bench(args, out, workdir, procs, nofile):
                 total_req = n * len(rows)
                 for test, row in rows.items():
                     raw.append({
-                        "round": rnd, "run": run_id, "test": test, "target": t,
+                        "round": rnd, "sample": sample, "run": run_id, "test": test, "target": t,
                         "clients": c, "pipeline": P, "requests": n,
                         "rps": float(row["rps"]), "avg_ms": float(row["avg_latency_ms"]),
                         "p50_ms": float(row["p50_latency_ms"]), "p95_ms": float(row["p95_latency_ms"]),
@@ -772,7 +781,7 @@ def bench(args, out, workdir, procs, nofile):
                         "proxy_alone_pct": alone,
                     })
                 short = " ".join(f"{k.split()[0]}={float(v['rps']):,.0f}" for k, v in rows.items())
-                log(f"  round {rnd}/{args.rounds} {run_id:12s} {t:9s} {short}  ({wall:.1f}s"
+                log(f"  round {rnd}/{args.rounds} {run_id:12s}{'' if samples == 1 else f' #{sample}'} {t:9s} {short}  ({wall:.1f}s"
                     + (f", proxy alone on its CPU {alone}%" if alone is not None else "")
                     + (f", {len(errors)} error lines" if errors else "") + ")")
     raw_log.close()
@@ -790,11 +799,12 @@ def bench(args, out, workdir, procs, nofile):
         return (min(xs), max(xs)) if xs else (None, None)
 
     def rounds_won(run_id, test):
-        """(rounds in which ringproxy beat twemproxy, rounds with both measured)."""
+        """(runs in which ringproxy beat twemproxy, runs with both measured), paired by
+        round and, where a round runs a test more than once, by run within the round."""
         by_round = {}
         for r in raw:
             if r["run"] == run_id and r["test"] == test and r["target"] in PROXIES:
-                by_round.setdefault(r["round"], {})[r["target"]] = r["rps"]
+                by_round.setdefault((r["round"], r["sample"]), {})[r["target"]] = r["rps"]
         pairs = [v for v in by_round.values() if len(v) == len(PROXIES)]
         return sum(v["ringproxy"] > v["twemproxy"] for v in pairs), len(pairs)
 
@@ -853,7 +863,8 @@ def bench(args, out, workdir, procs, nofile):
     lines = []
     lines.append(f"Throughput, requests/s (median of {args.rounds} round(s); "
                  f"redis-benchmark -r 100000; ratio > 1 = ringproxy faster;")
-    lines.append("won = rounds in which ringproxy beat twemproxy)")
+    repeated = ", ".join(f"{tests.upper()} {k} runs per round" for _, tests, _, _, _, k in THROUGHPUT_RUNS if k > 1)
+    lines.append(f"{repeated}, median of all; won = runs in which ringproxy beat twemproxy)")
     hdr = (f"{'scenario':17s} {'ringproxy':>10s} {'twemproxy':>10s} {'direct':>10s} "
            f"{'rp/tw':>6s} {'won':>5s} {'rp/direct':>9s} {'tw/direct':>9s}")
     lines.append(hdr)
@@ -870,8 +881,8 @@ def bench(args, out, workdir, procs, nofile):
            f"{'rp sysc':>7s} {'tw sysc':>7s} {'redis sysc':>10s}")
     lines.append(hdr)
     lines.append("-" * len(hdr))
-    for run_id, tests, c, P, _ in THROUGHPUT_RUNS + [LATENCY_RUN]:
-        first = {"get,set": "SET", "mset,incr,lpush": "INCR"}[tests]
+    for run_id, tests, c, P, _, _ in THROUGHPUT_RUNS + [LATENCY_RUN]:
+        first = COST_TEST[tests]
         vals = [med(run_id, first, t, "cpu_us_per_req") for t in TARGETS]
         sysc = [med(run_id, first, t, "syscalls_per_req") for t in TARGETS]
         lines.append(f"{tests + f' -c {c} -P {P}':26s} {fmt_num(vals[0], 2):>9s} {fmt_num(vals[1], 2):>9s} "
@@ -883,8 +894,8 @@ def bench(args, out, workdir, procs, nofile):
     hdr = (f"{'run':26s} {'target':10s} {'target':>7s} {'backends':>8s} {'client':>7s} {'total':>7s}")
     lines.append(hdr)
     lines.append("-" * len(hdr))
-    for run_id, tests, c, P, _ in THROUGHPUT_RUNS + [LATENCY_RUN]:
-        first = {"get,set": "SET", "mset,incr,lpush": "INCR"}[tests]
+    for run_id, tests, c, P, _, _ in THROUGHPUT_RUNS + [LATENCY_RUN]:
+        first = COST_TEST[tests]
         for t in TARGETS:
             parts = [med(run_id, first, t, f) for f in ("cpu_us_per_req", "backends_cpu_us_per_req",
                                                          "client_cpu_us_per_req", "total_cpu_us_per_req")]
