@@ -56,9 +56,9 @@ SERVER_CPUS = {1}
 #  runs per round). Request counts are chosen so that one run takes a few seconds on a
 # small (2-core) machine.
 # LPUSH sends every request to one list, so one backend does all the work, and on 2 cores
-# where the kernel puts the client, the proxy and that backend decides a whole run: it is
-# fast or slow by about 30% for either proxy (bench/README.md, "LPUSH: three runs per
-# round"). So it runs on its own, three times per round, and its median is taken over
+# where the kernel puts the client, the proxy and that backend decides a whole run: the
+# slow placement costs either proxy about a quarter (bench/README.md, "LPUSH: three runs
+# per round"). So it runs on its own, three times per round, and its median is taken over
 # three times as many runs; every other row runs once per round.
 THROUGHPUT_RUNS = [
     ("c50_P1", "get,set", 50, 1, 200_000, 1),
@@ -781,7 +781,8 @@ def bench(args, out, workdir, procs, nofile):
                         "proxy_alone_pct": alone,
                     })
                 short = " ".join(f"{k.split()[0]}={float(v['rps']):,.0f}" for k, v in rows.items())
-                log(f"  round {rnd}/{args.rounds} {run_id:12s}{'' if samples == 1 else f' #{sample}'} {t:9s} {short}  ({wall:.1f}s"
+                nth = "" if samples == 1 else f" #{sample}"
+                log(f"  round {rnd}/{args.rounds} {run_id:12s}{nth} {t:9s} {short}  ({wall:.1f}s"
                     + (f", proxy alone on its CPU {alone}%" if alone is not None else "")
                     + (f", {len(errors)} error lines" if errors else "") + ")")
     raw_log.close()
@@ -863,7 +864,8 @@ def bench(args, out, workdir, procs, nofile):
     lines = []
     lines.append(f"Throughput, requests/s (median of {args.rounds} round(s); "
                  f"redis-benchmark -r 100000; ratio > 1 = ringproxy faster;")
-    repeated = ", ".join(f"{tests.upper()} {k} runs per round" for _, tests, _, _, _, k in THROUGHPUT_RUNS if k > 1)
+    repeated = ", ".join(f"{tests.upper()} {k} runs per round"
+                         for _, tests, _, _, _, k in THROUGHPUT_RUNS if k > 1)
     lines.append(f"{repeated}, median of all; won = runs in which ringproxy beat twemproxy)")
     hdr = (f"{'scenario':17s} {'ringproxy':>10s} {'twemproxy':>10s} {'direct':>10s} "
            f"{'rp/tw':>6s} {'won':>5s} {'rp/direct':>9s} {'tw/direct':>9s}")
