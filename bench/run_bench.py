@@ -28,6 +28,7 @@ import argparse
 import csv
 import datetime
 import io
+import itertools
 import os
 import platform
 import re
@@ -727,7 +728,7 @@ def bench(args, out, workdir, procs, nofile):
         order = TARGETS[shift:] + TARGETS[:shift]
         for run_id, tests, c, P, n_full, samples in runs:
             n = max(1000, int(n_full * args.scale))
-            for sample, t in [(k, t) for k in range(1, samples + 1) for t in order]:
+            for sample, t in itertools.product(range(1, samples + 1), order):
                 setup.check_alive()
                 pid = setup.pids[t]
                 cpu0 = proc_cpu_seconds(pid)
@@ -864,9 +865,9 @@ def bench(args, out, workdir, procs, nofile):
     lines = []
     lines.append(f"Throughput, requests/s (median of {args.rounds} round(s); "
                  f"redis-benchmark -r 100000; ratio > 1 = ringproxy faster;")
-    repeated = ", ".join(f"{tests.upper()} {k} runs per round"
-                         for _, tests, _, _, _, k in THROUGHPUT_RUNS if k > 1)
-    lines.append(f"{repeated}, median of all; won = runs in which ringproxy beat twemproxy)")
+    repeated = "".join(f"{tests.upper()} {k} runs per round, median of all; "
+                       for _, tests, _, _, _, k in THROUGHPUT_RUNS if k > 1)
+    lines.append(f"{repeated}won = runs in which ringproxy beat twemproxy)")
     hdr = (f"{'scenario':17s} {'ringproxy':>10s} {'twemproxy':>10s} {'direct':>10s} "
            f"{'rp/tw':>6s} {'won':>5s} {'rp/direct':>9s} {'tw/direct':>9s}")
     lines.append(hdr)
@@ -876,6 +877,9 @@ def bench(args, out, workdir, procs, nofile):
         lines.append(f"{r['scenario']:17s} {fmt_num(r['ringproxy']):>10s} {fmt_num(r['twemproxy']):>10s} "
                      f"{fmt_num(r['direct']):>10s} {fmt_ratio(r['rp_over_tw']):>6s} {won:>5s} "
                      f"{fmt_ratio(r['rp_over_direct']):>9s} {fmt_ratio(r['tw_over_direct']):>9s}")
+    # Each run of the cost tables: its label, id and the test whose rows stand for it.
+    cost_runs = [(f"{tests} -c {c} -P {P}", run_id, COST_TEST[tests])
+                 for run_id, tests, c, P, _, _ in THROUGHPUT_RUNS + [LATENCY_RUN]]
     lines.append("")
     lines.append("Cost per request of each process over a whole redis-benchmark run (median over rounds):")
     lines.append("CPU µs (utime+stime, /proc/PID/stat) and read+write syscalls (/proc/PID/io)")
@@ -883,11 +887,10 @@ def bench(args, out, workdir, procs, nofile):
            f"{'rp sysc':>7s} {'tw sysc':>7s} {'redis sysc':>10s}")
     lines.append(hdr)
     lines.append("-" * len(hdr))
-    for run_id, tests, c, P, _, _ in THROUGHPUT_RUNS + [LATENCY_RUN]:
-        first = COST_TEST[tests]
+    for label, run_id, first in cost_runs:
         vals = [med(run_id, first, t, "cpu_us_per_req") for t in TARGETS]
         sysc = [med(run_id, first, t, "syscalls_per_req") for t in TARGETS]
-        lines.append(f"{tests + f' -c {c} -P {P}':26s} {fmt_num(vals[0], 2):>9s} {fmt_num(vals[1], 2):>9s} "
+        lines.append(f"{label:26s} {fmt_num(vals[0], 2):>9s} {fmt_num(vals[1], 2):>9s} "
                      f"{fmt_num(vals[2], 2):>12s} {fmt_num(sysc[0], 3):>7s} {fmt_num(sysc[1], 3):>7s} "
                      f"{fmt_num(sysc[2], 3):>10s}")
     lines.append("")
@@ -896,12 +899,11 @@ def bench(args, out, workdir, procs, nofile):
     hdr = (f"{'run':26s} {'target':10s} {'target':>7s} {'backends':>8s} {'client':>7s} {'total':>7s}")
     lines.append(hdr)
     lines.append("-" * len(hdr))
-    for run_id, tests, c, P, _, _ in THROUGHPUT_RUNS + [LATENCY_RUN]:
-        first = COST_TEST[tests]
+    for label, run_id, first in cost_runs:
         for t in TARGETS:
             parts = [med(run_id, first, t, f) for f in ("cpu_us_per_req", "backends_cpu_us_per_req",
                                                          "client_cpu_us_per_req", "total_cpu_us_per_req")]
-            lines.append(f"{tests + f' -c {c} -P {P}':26s} {t:10s} " +
+            lines.append(f"{label:26s} {t:10s} " +
                          " ".join(f"{fmt_num(v, 2):>{w}s}" for v, w in zip(parts, (7, 8, 7, 7))))
     lines.append("")
     lines.append("Latency at -c 10 -P 1 (median over rounds of redis-benchmark's p50/p99), ms")
