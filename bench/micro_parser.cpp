@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "ringproxy/reply_scanner.hpp"
-#include "ringproxy/request_parser.hpp"
+#include "ringproxy/resp/reply_scanner.hpp"
+#include "ringproxy/resp/request_parser.hpp"
 
 namespace ringproxy {
 namespace {

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "ringproxy/hash.hpp"
-#include "ringproxy/hash_ring.hpp"
+#include "ringproxy/placement/hash.hpp"
+#include "ringproxy/placement/hash_ring.hpp"
 
 namespace ringproxy {
 namespace {

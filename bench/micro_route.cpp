@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "ringproxy/command_table.hpp"
-#include "ringproxy/router.hpp"
+#include "ringproxy/commands/command_table.hpp"
+#include "ringproxy/placement/router.hpp"
 
 namespace ringproxy {
 namespace {

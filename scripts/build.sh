@@ -14,11 +14,10 @@ if (($# > 0)) && [[ $1 != -* ]]; then
   [[ $build_dir == /* ]] || build_dir=$PWD/$build_dir
 fi
 
-# RelWithDebInfo unless the caller chose a build type.
-build_type=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
-for arg in "$@"; do
-  [[ $arg == -DCMAKE_BUILD_TYPE=* ]] && build_type=()
-done
+# A developer's build: RelWithDebInfo, tests and micro benchmarks on, warnings
+# are errors. Arguments given later on the command line override these.
+defaults=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DRINGPROXY_TESTS=ON -DRINGPROXY_BENCH=ON
+  -DRINGPROXY_WERROR=ON)
 
-cmake -S "$root" -B "$build_dir" "${build_type[@]}" "$@"
+cmake -S "$root" -B "$build_dir" "${defaults[@]}" "$@"
 cmake --build "$build_dir" -j "$(nproc)"

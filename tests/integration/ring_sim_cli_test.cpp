@@ -5,7 +5,7 @@
 //
 // The binary is found next to the proxy ($RINGPROXY_BIN's directory). The
 // tests skip when it was not built (the target exists only when
-// src/ring_sim_main.cpp does).
+// tools/ring/main.cpp does).
 #include <algorithm>
 #include <filesystem>
 #include <fstream>

@@ -1,0 +1,178 @@
+// A Redis backend and its persistent, pipelined connections.
+//
+// Requests from many clients are written back to back on a backend connection
+// and matched to replies strictly FIFO (Redis answers in order). Each in-flight
+// entry knows which request fragment it answers and how many replies to
+// swallow first (the AUTH/SELECT prelude of a new connection, the +OK/+QUEUED
+// replies of a MULTI block), so the reply path is a queue pop, not a lookup.
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ringproxy/common/buffer.hpp"
+#include "ringproxy/common/ring_queue.hpp"
+#include "ringproxy/net/tcp_connection.hpp"
+#include "ringproxy/placement/backend_spec.hpp"
+#include "ringproxy/resp/reply_scanner.hpp"
+
+namespace ringproxy {
+
+class Backend;
+struct Request;  // the client request a reply answers (commands/request.hpp)
+
+// Where backend connections report replies and failures (the proxy).
+class BackendEvents {
+ public:
+  virtual ~BackendEvents() = default;
+  virtual void on_reply(Request* req, uint32_t fragment, std::string_view reply) = 0;
+  // A big reply can be handed over with the storage it was read into instead
+  // of being copied: the consumer returns an empty buffer to swap it into (or
+  // nullptr: it is copied through on_reply), then hears of the move.
+  virtual Buffer* reply_sink(Request*, uint32_t /*fragment*/) { return nullptr; }
+  virtual void on_reply_moved(Request*, uint32_t /*fragment*/) {}
+  // The request fragment failed: `error` is a complete RESP error line.
+  virtual void on_failure(Request* req, uint32_t fragment, std::string_view error) = 0;
+  // Passive health signals from the data path.
+  virtual void on_backend_error(Backend& backend, std::string_view reason) = 0;
+  virtual void on_backend_connected(Backend& backend) = 0;
+};
+
+struct BackendStats {
+  uint64_t requests = 0;     // fragments sent
+  uint64_t errors = 0;       // fragments failed by the proxy (connect/timeout/reset)
+  uint64_t connections = 0;  // connections opened
+  uint64_t timeouts = 0;
+  uint64_t ejections = 0;
+  std::string last_error;
+};
+
+struct BackendOptions {
+  int connect_timeout_ms = 1000;
+  int timeout_ms = 5000;  // 0: none
+  std::string password;
+  int db = 0;
+  size_t max_reply_len = 1024ull * 1024 * 1024;
+  int reconnect_backoff_ms = 100;  // minimum gap between connect attempts after a failure
+};
+
+class BackendConnection final : public TcpConnection {
+ public:
+  BackendConnection(Backend& backend, uv_loop_t* loop, FlushScheduler& flusher);
+
+  bool connected() const { return connected_; }
+  // Queues a request fragment whose bytes were already appended to out().
+  void expect_reply(Request* req, uint32_t fragment, uint32_t swallow, uint64_t now_ms) {
+    inflight_.push_back({req, fragment, swallow, now_ms});
+    schedule_flush();
+  }
+  // Fails every in-flight request with `reason` and closes the connection.
+  void fail(std::string_view reason);
+  // Oldest in-flight request's send time, or 0 when idle.
+  uint64_t oldest_ms() const { return inflight_.empty() ? 0 : inflight_.front().sent_ms; }
+  uint64_t connect_started_ms() const { return connect_started_ms_; }
+  size_t inflight() const { return inflight_.size(); }
+  void start_connect(const sockaddr_storage& addr, uint64_t now_ms);
+  // A request of the proxy's own (e.g. deleting failover-era copies): sent in
+  // order with client traffic, its reply is dropped.
+  void send_internal(std::string_view bytes, uint64_t now_ms) {
+    out().append(bytes);
+    expect_reply(nullptr, 0, 0, now_ms);
+  }
+
+ private:
+  struct InFlight {
+    Request* req;
+    uint32_t fragment;
+    uint32_t swallow;  // replies to discard before the one that answers `req`
+    uint64_t sent_ms;
+  };
+  void alloc_buffer(size_t suggested, uv_buf_t* buf) override;
+  void on_read(ssize_t nread, const uv_buf_t* buf) override;
+  void on_write_error(int status) override;
+  void on_close() override;
+  void on_connect(int status);
+  void send_prelude();
+  // Hands the complete reply at the front of in_ (len bytes) to its consumer
+  // with its storage, if big enough and the consumer can take it; in_ then
+  // holds only what followed it. False: nothing moved, copy it.
+  bool move_front_reply(const InFlight& e, size_t len);
+
+  Backend& backend_;
+  uv_connect_t connect_req_{};
+  bool connected_ = false;
+  uint64_t connect_started_ms_ = 0;
+  RingQueue<InFlight> inflight_;
+  Buffer in_;
+  ReplyScanner scanner_;
+  uint32_t prelude_left_ = 0;  // AUTH/SELECT replies still expected
+  bool failed_ = false;
+};
+
+class Backend {
+ public:
+  Backend(uint32_t index, BackendSpec spec, const BackendOptions& options, uint32_t connections,
+          uv_loop_t* loop, FlushScheduler& flusher, BackendEvents& events);
+  ~Backend();
+  Backend(const Backend&) = delete;
+  Backend& operator=(const Backend&) = delete;
+
+  uint32_t index() const { return index_; }
+  const BackendSpec& spec() const { return spec_; }
+  const std::string& address() const { return address_; }
+  BackendStats& stats() { return stats_; }
+  const BackendStats& stats() const { return stats_; }
+  BackendEvents& events() { return events_; }
+  const BackendOptions& options() const { return options_; }
+
+  // Resolves the host (once, at startup). Throws std::runtime_error.
+  void resolve();
+  // The connection a client's requests use (the same one for the same client,
+  // which keeps that client's writes and reads in order), connecting it if
+  // needed. nullptr while a failed connect is backing off: the caller fails the
+  // request at once instead of queueing it.
+  BackendConnection* connection_for(uint64_t client_id, uint64_t now_ms);
+  // Sends a proxy-internal command; false if no connection can take it now.
+  bool send_internal(std::string_view bytes, uint64_t now_ms) {
+    BackendConnection* c = connection_for(0, now_ms);
+    if (c == nullptr) return false;
+    c->send_internal(bytes, now_ms);
+    stats_.requests++;
+    return true;
+  }
+  // Opens every connection now (preconnect).
+  void connect_all(uint64_t now_ms);
+  // Forgets the reconnect back-off (the health checker just saw it answer).
+  void reset_backoff() { retry_after_ms_ = 0; }
+  // Closes every connection, failing in-flight requests with `reason`.
+  void fail_all(std::string_view reason);
+  // For the timeout sweep.
+  void check_timeouts(uint64_t now_ms);
+  size_t inflight() const;
+  size_t open_connections() const;
+
+  // Called by connections.
+  void connection_closed(BackendConnection* conn, bool failed, uint64_t now_ms);
+
+ private:
+  uint32_t index_;
+  BackendSpec spec_;
+  std::string address_;
+  BackendOptions options_;
+  uv_loop_t* loop_;
+  FlushScheduler& flusher_;
+  BackendEvents& events_;
+  sockaddr_storage addr_{};
+  std::vector<BackendConnection*> conns_;  // owned by their handles; null when closed
+  uint64_t retry_after_ms_ = 0;
+  BackendStats stats_;
+};
+
+}  // namespace ringproxy

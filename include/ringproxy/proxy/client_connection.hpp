@@ -1,0 +1,135 @@
+// One application connection: read -> parse -> hand each request to the proxy
+// -> write replies back strictly in request order.
+//
+// Reads land in a loop-wide scratch buffer while the connection has no partial
+// request, so an idle client holds no input memory; only a partial request is
+// copied into the client's own buffer. Replies are written in order from the
+// `pending_` queue: a reply for the request at its head goes straight to the
+// output buffer, later ones wait in their request until their turn.
+//
+// Backpressure: past `max_pipeline` requests in flight or `client_output_limit`
+// bytes of unsent output the connection stops reading until it drains.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ringproxy/commands/request.hpp"
+#include "ringproxy/common/buffer.hpp"
+#include "ringproxy/common/ring_queue.hpp"
+#include "ringproxy/net/socket_connection.hpp"
+#include "ringproxy/placement/hash_ring.hpp"
+#include "ringproxy/resp/request_parser.hpp"
+
+namespace ringproxy {
+
+class Proxy;
+
+// Per-client MULTI state: queued commands are kept as bytes and sent to the
+// owning backend as one block at EXEC.
+struct Transaction {
+  bool active = false;
+  bool dirty = false;          // a queued command was rejected: EXEC aborts
+  bool cross = false;          // keys on more than one backend: EXEC aborts
+  uint32_t backend = kNoNode;  // until the first key is seen
+  uint32_t count = 0;
+  Buffer commands;
+};
+
+class ClientConnection final : public SocketConnection {
+ public:
+  ClientConnection(Proxy& proxy, uint64_t id, uint64_t now_ms, SocketPoller& poller,
+                   FlushScheduler& flusher);
+
+  uint64_t id() const { return id_; }
+  uint64_t created_ms() const { return created_ms_; }
+  std::string_view name() const { return name_ ? std::string_view(*name_) : std::string_view(); }
+  void set_name(std::string_view name) {
+    if (name.empty()) {
+      name_.reset();
+    } else {
+      name_ = std::make_unique<std::string>(name);
+    }
+  }
+  bool& authenticated() { return authenticated_; }
+  bool in_transaction() const { return transaction_ && transaction_->active; }
+  // Allocated on first use: most clients never send MULTI.
+  Transaction& transaction() {
+    if (!transaction_) transaction_ = std::make_unique<Transaction>();
+    return *transaction_;
+  }
+  void end_transaction() { transaction_.reset(); }
+  // The current request's arguments (the proxy's scratch vector: one request
+  // is dispatched at a time).
+  std::vector<std::string_view>& argv();
+  size_t pending_requests() const { return pending_.size(); }
+  uint32_t registry_index = 0;  // position in the proxy's client list
+
+  // Starts reading; called once after accept.
+  void start();
+
+  // Request bookkeeping for the proxy.
+  void push_request(Request* req) { pending_.push_back(req); }
+  bool is_head(const Request* req) { return !pending_.empty() && pending_.front() == req; }
+  // Appends a reply for the head request and pops it.
+  void write_head_reply(std::string_view bytes);
+  // The head request's reply is already in out() (moved there): pops it.
+  void finish_head();
+  // Writes every completed request at the head of the queue.
+  void drain_ready();
+  // A reply that needs no backend, in order with everything before it.
+  Buffer& local_reply_buffer(Request*& req);
+  void finish_local(Request* req);
+
+  // Replies already queued go out, then the connection closes (QUIT, protocol
+  // errors).
+  void close_after_replies();
+  // Parses and dispatches buffered input if the limits allow (after a pause).
+  void resume();
+  bool paused() const { return paused_; }
+  // Frees empty buffers (periodic, so idle clients hold no buffer memory);
+  // returns the bytes freed.
+  size_t release_idle_buffers();
+
+ private:
+  void alloc_buffer(size_t suggested, uv_buf_t* buf) override;
+  void on_read(ssize_t nread, const uv_buf_t* buf) override;
+  void on_write_error(int status) override;
+  void on_drained() override;
+  void on_close() override;
+
+  // Parses and dispatches requests from [data, data+len); returns bytes used.
+  size_t process(const char* data, size_t len, RequestParser& parser);
+  // Input that ends inside a request, with the parser state that goes with
+  // it. Most reads end on a request boundary and are parsed in the proxy's
+  // scratch buffer by its shared parser, so most clients have none.
+  struct Partial {
+    explicit Partial(const ParserLimits& limits) : parser(limits) {}
+    Buffer in;
+    RequestParser parser;
+  };
+  Partial& partial();
+  bool has_input() const { return partial_ && !partial_->in.empty(); }
+  void drop_partial_if_empty();
+  bool over_limits() const;
+  void maybe_finish_close();
+
+  // Every idle client costs this object (see bench/README.md, memory per
+  // connection): small fields first, so they share one word with
+  // registry_index, and whatever most clients never use behind a pointer.
+  bool authenticated_ = false;
+  bool paused_ = false;
+  bool quitting_ = false;     // no more input is processed; close once replies are out
+  uint8_t active_stamp_ = 0;  // the EventCoalescer's activity stamp
+  Proxy& proxy_;
+  uint64_t id_;
+  uint64_t created_ms_;
+  std::unique_ptr<Partial> partial_;
+  RingQueue<Request*> pending_;
+  std::unique_ptr<std::string> name_;  // CLIENT SETNAME; most clients set none
+  std::unique_ptr<Transaction> transaction_;
+};
+
+}  // namespace ringproxy

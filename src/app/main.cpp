@@ -1,0 +1,39 @@
+// ringproxy: options -> config -> proxy -> run.
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include "ringproxy/common/log.hpp"
+#include "ringproxy/options/config.hpp"
+#include "ringproxy/proxy/proxy.hpp"
+
+int main(int argc, char** argv) {
+  using namespace ringproxy;
+  std::signal(SIGPIPE, SIG_IGN);
+  CommandLine cl;
+  try {
+    cl = parse_command_line(argc, argv);
+  } catch (const ConfigError& e) {
+    std::cerr << "ringproxy: " << e.what() << "\n";
+    return 2;
+  }
+  if (cl.help) {
+    std::cout << help_text();
+    return 0;
+  }
+  if (cl.version) {
+    std::cout << "ringproxy " << RINGPROXY_VERSION << "\n";
+    return 0;
+  }
+  LogLevel level = LogLevel::kInfo;
+  parse_log_level(cl.config.log_level, level);
+  set_log_level(level);
+  try {
+    Proxy proxy(std::move(cl.config));
+    proxy.run();
+  } catch (const std::exception& e) {
+    std::cerr << "ringproxy: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

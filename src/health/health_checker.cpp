@@ -1,0 +1,430 @@
+// Health probes over hiredis async contexts on the proxy's libuv loop, and the
+// up/failing/down/probing state machine. See health_checker.hpp.
+//
+// hiredis 0.14 (Debian 12) has no async timeouts, so each probe arms a libuv
+// timer; a probe that does not answer in time counts as a failure and its
+// context is freed (a SIGSTOPped backend accepts TCP connections but never
+// answers, so only a timeout catches it).
+//
+// The probes do not use hiredis's own libuv adapter: in hiredis 0.14 it
+// ignores poll errors, and libuv reports POLLERR (a refused connect, a reset)
+// as status UV_EBADF with the watcher stopped, so a refused probe would hang
+// until its deadline and be logged as "probe timed out". The adapter below
+// hands such errors to hiredis, which then reads the socket error at once.
+#include "ringproxy/health/health_checker.hpp"
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include <cstring>
+
+#include "ringproxy/common/log.hpp"
+#include "ringproxy/net/uv_handle.hpp"
+
+namespace ringproxy {
+
+std::string_view backend_state_name(BackendState s) {
+  switch (s) {
+    case BackendState::kUp:
+      return "up";
+    case BackendState::kFailing:
+      return "failing";
+    case BackendState::kDown:
+      return "down";
+    case BackendState::kProbing:
+      return "probing";
+  }
+  return "?";
+}
+
+namespace {
+// What a reply callback answers (hiredis privdata).
+enum Tag : intptr_t { kAuth = 1, kPing = 2, kFlush = 3, kSelect = 4 };
+
+// hiredis <-> libuv glue (see the top of the file for why it is not hiredis's).
+struct UvEvents {
+  uv_poll_t handle;
+  redisAsyncContext* context = nullptr;
+  int events = 0;
+
+  static void on_poll(uv_poll_t* handle, int status, int events) {
+    auto* e = static_cast<UvEvents*>(handle->data);
+    if (status < 0) {
+      // POLLERR: libuv stopped the watcher. Let hiredis find the socket error
+      // through whatever it was waiting for (connect completion, a read).
+      events = e->events != 0 ? e->events : UV_READABLE;
+    }
+    if (e->context != nullptr && (events & UV_WRITABLE)) redisAsyncHandleWrite(e->context);
+    if (e->context != nullptr && (events & UV_READABLE)) redisAsyncHandleRead(e->context);
+  }
+  void update(int add, int remove) {
+    events = (events | add) & ~remove;
+    if (events != 0) {
+      uv_poll_start(&handle, events, &UvEvents::on_poll);
+    } else {
+      uv_poll_stop(&handle);
+    }
+  }
+  static void add_read(void* p) { static_cast<UvEvents*>(p)->update(UV_READABLE, 0); }
+  static void del_read(void* p) { static_cast<UvEvents*>(p)->update(0, UV_READABLE); }
+  static void add_write(void* p) { static_cast<UvEvents*>(p)->update(UV_WRITABLE, 0); }
+  static void del_write(void* p) { static_cast<UvEvents*>(p)->update(0, UV_WRITABLE); }
+  static void cleanup(void* p) {
+    auto* e = static_cast<UvEvents*>(p);
+    e->context = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(&e->handle),
+             [](uv_handle_t* h) { delete static_cast<UvEvents*>(h->data); });
+  }
+
+  static bool attach(redisAsyncContext* ac, uv_loop_t* loop) {
+    if (ac->ev.data != nullptr) return false;
+    auto* e = new UvEvents;
+    if (uv_poll_init(loop, &e->handle, ac->c.fd) != 0) {
+      delete e;
+      return false;
+    }
+    e->handle.data = e;
+    e->context = ac;
+    ac->ev.addRead = &UvEvents::add_read;
+    ac->ev.delRead = &UvEvents::del_read;
+    ac->ev.addWrite = &UvEvents::add_write;
+    ac->ev.delWrite = &UvEvents::del_write;
+    ac->ev.cleanup = &UvEvents::cleanup;
+    ac->ev.data = e;
+    return true;
+  }
+};
+
+}  // namespace
+
+// One backend's probe: a lazily (re)connected hiredis context, the interval
+// timer and the per-probe deadline.
+class HealthChecker::Probe {
+ public:
+  Probe(HealthChecker& owner, uint32_t index, HealthTarget target)
+      : owner_(owner), index_(index), target_(std::move(target)) {
+    interval_ = std::make_unique<uv_timer_t>();
+    deadline_ = std::make_unique<uv_timer_t>();
+    uv_timer_init(owner_.loop_, interval_.get());
+    uv_timer_init(owner_.loop_, deadline_.get());
+    interval_->data = deadline_->data = this;
+    last_change_ms = uv_now(owner_.loop_);
+  }
+  ~Probe() {
+    drop_context();
+    close_handle(interval_);
+    close_handle(deadline_);
+  }
+
+  void start() {
+    uint64_t every = static_cast<uint64_t>(owner_.options_.interval_ms);
+    uv_timer_start(
+        interval_.get(), [](uv_timer_t* t) { static_cast<Probe*>(t->data)->send(kPing); }, every,
+        every);
+  }
+  void stop() {
+    uv_timer_stop(interval_.get());
+    uv_timer_stop(deadline_.get());
+    drop_context();
+    in_flight_ = 0;
+    flushing = false;
+  }
+
+  // Sends PING (or the rejoin flush) unless something is already in flight.
+  // Every send ends in exactly one finish(): reply, error or deadline.
+  void send(Tag what) {
+    if (in_flight_ != 0 || owner_.stopped_) return;
+    in_flight_ = what;
+    std::string why;
+    if (!ensure_context(why)) {
+      finish(false, why);
+      return;
+    }
+    int rc;
+    if (what == kFlush) {
+      rc = redisAsyncCommand(ctx_, &Probe::on_reply, reinterpret_cast<void*>(kFlush),
+                             "FLUSHDB ASYNC");
+    } else {
+      rc = redisAsyncCommand(ctx_, &Probe::on_reply, reinterpret_cast<void*>(kPing), "PING");
+    }
+    if (rc != REDIS_OK) {
+      drop_context();
+      finish(false, "cannot send probe");
+      return;
+    }
+    uv_timer_start(
+        deadline_.get(),
+        [](uv_timer_t* t) {
+          auto* self = static_cast<Probe*>(t->data);
+          // Drop the hung context first: a probe sent from inside finish()
+          // must go out on a fresh connection.
+          self->drop_context();
+          self->finish(false, "probe timed out");
+        },
+        static_cast<uint64_t>(owner_.options_.timeout_ms), 0);
+  }
+
+  // Re-probes now on a fresh connection. A PING already in flight is
+  // abandoned: it may have been answered before the failure that prompted
+  // this, and must not clear it.
+  void reprobe() {
+    if (in_flight_ == kPing) {
+      uv_timer_stop(deadline_.get());
+      drop_context();
+      in_flight_ = 0;
+    }
+    send(kPing);
+  }
+
+  BackendState state = BackendState::kUp;
+  int failures = 0;
+  int successes = 0;
+  uint64_t last_change_ms = 0;
+  std::string last_error;
+  bool flushing = false;
+  // Set while the state-change callback runs: the proxy then closes this
+  // backend's connections, and those closures are not new failures.
+  bool notifying = false;
+
+ private:
+  bool ensure_context(std::string& why) {
+    if (ctx_ != nullptr) return true;
+    redisAsyncContext* ac = redisAsyncConnect(target_.host.c_str(), target_.port);
+    if (ac == nullptr) {
+      why = "out of memory";
+      return false;
+    }
+    if (ac->err) {
+      why = ac->errstr;
+      redisAsyncFree(ac);
+      return false;
+    }
+    if (!UvEvents::attach(ac, owner_.loop_)) {
+      redisAsyncFree(ac);
+      why = "cannot attach probe to the loop";
+      return false;
+    }
+    ac->data = this;
+    last_auth_error_.clear();
+    redisAsyncSetConnectCallback(ac, &Probe::on_connect);
+    redisAsyncSetDisconnectCallback(ac, &Probe::on_disconnect);
+    ctx_ = ac;
+    if (!owner_.options_.password.empty()) {
+      redisAsyncCommand(ctx_, &Probe::on_reply, reinterpret_cast<void*>(kAuth), "AUTH %b",
+                        owner_.options_.password.data(), owner_.options_.password.size());
+    }
+    if (owner_.options_.db != 0) {
+      redisAsyncCommand(ctx_, &Probe::on_reply, reinterpret_cast<void*>(kSelect), "SELECT %d",
+                        owner_.options_.db);
+    }
+    return true;
+  }
+
+  // Frees the context now; its pending callbacks see no owner and do nothing.
+  void drop_context() {
+    if (ctx_ == nullptr) return;
+    redisAsyncContext* ac = ctx_;
+    ctx_ = nullptr;
+    ac->data = nullptr;
+    redisAsyncFree(ac);
+  }
+
+  void finish(bool ok, std::string_view reason) {
+    if (in_flight_ == 0) return;
+    Tag what = static_cast<Tag>(in_flight_);
+    in_flight_ = 0;
+    uv_timer_stop(deadline_.get());
+    if (what == kFlush) {
+      owner_.on_flush_result(index_, ok, reason);
+    } else {
+      owner_.on_probe_result(index_, ok, reason);
+    }
+  }
+
+  // The probe owning `ac`, or nullptr when `ac` is not the current context
+  // (a dropped or replaced one whose leftover callbacks must not touch the
+  // probe in flight on its successor).
+  static Probe* owner_of(const redisAsyncContext* ac) {
+    auto* self = static_cast<Probe*>(ac->data);
+    return self != nullptr && self->ctx_ == ac ? self : nullptr;
+  }
+
+  // `ac` is being freed by hiredis (connect failed, connection lost): forget
+  // it before anything else runs, so that a probe sent from inside finish()
+  // opens a fresh context instead of queueing on this dying one, and so that
+  // the callbacks hiredis still runs for it are ignored.
+  void detach(const redisAsyncContext* ac) {
+    ctx_ = nullptr;
+    const_cast<redisAsyncContext*>(ac)->data = nullptr;
+  }
+
+  static void on_connect(const redisAsyncContext* ac, int status) {
+    Probe* self = owner_of(ac);
+    if (self == nullptr || status == REDIS_OK) return;
+    std::string why = ac->errstr[0] ? ac->errstr : "connect failed";
+    self->detach(ac);  // hiredis frees the context after this callback
+    self->finish(false, why);
+  }
+
+  static void on_disconnect(const redisAsyncContext* ac, int) {
+    Probe* self = owner_of(ac);
+    if (self == nullptr) return;
+    std::string why = ac->errstr[0] ? ac->errstr : "connection lost";
+    self->detach(ac);
+    self->finish(false, why);
+  }
+
+  static void on_reply(redisAsyncContext* ac, void* r, void* privdata) {
+    Probe* self = owner_of(ac);
+    if (self == nullptr) return;
+    auto tag = static_cast<Tag>(reinterpret_cast<intptr_t>(privdata));
+    auto* reply = static_cast<redisReply*>(r);
+    if (reply == nullptr) {
+      // Only a context being torn down answers NULL.
+      std::string why = ac->errstr[0] ? ac->errstr : "connection lost";
+      self->detach(ac);
+      self->finish(false, why);
+      return;
+    }
+    if (tag == kAuth || tag == kSelect) {
+      if (reply->type == REDIS_REPLY_ERROR) {
+        self->last_auth_error_.assign(tag == kAuth ? "AUTH failed: " : "SELECT failed: ");
+        self->last_auth_error_.append(reply->str, reply->len);
+      }
+      return;
+    }
+    if (reply->type == REDIS_REPLY_ERROR) {
+      // LOADING, MASTERDOWN, NOAUTH...: not ready to serve.
+      std::string why = self->last_auth_error_.empty() ? std::string(reply->str, reply->len)
+                                                       : self->last_auth_error_;
+      self->finish(false, why);
+    } else if (!self->last_auth_error_.empty()) {
+      // A PING answers even after a failed SELECT, but the flush (and the data
+      // path) would hit the wrong database.
+      self->finish(false, self->last_auth_error_);
+    } else {
+      self->finish(true, {});
+    }
+  }
+
+  HealthChecker& owner_;
+  uint32_t index_;
+  HealthTarget target_;
+  redisAsyncContext* ctx_ = nullptr;
+  std::unique_ptr<uv_timer_t> interval_;
+  std::unique_ptr<uv_timer_t> deadline_;
+  intptr_t in_flight_ = 0;
+  std::string last_auth_error_;
+};
+
+HealthChecker::HealthChecker(uv_loop_t* loop, std::vector<HealthTarget> targets,
+                             HealthOptions options, StateCallback on_change)
+    : loop_(loop), options_(std::move(options)), on_change_(std::move(on_change)) {
+  for (size_t i = 0; i < targets.size(); ++i) {
+    probes_.push_back(std::make_unique<Probe>(*this, static_cast<uint32_t>(i), targets[i]));
+  }
+}
+
+HealthChecker::~HealthChecker() = default;
+
+void HealthChecker::start() {
+  stopped_ = false;
+  for (auto& p : probes_) p->start();
+}
+
+void HealthChecker::stop() {
+  stopped_ = true;
+  for (auto& p : probes_) p->stop();
+}
+
+BackendState HealthChecker::state(uint32_t backend) const {
+  return probes_[backend]->state;
+}
+
+uint64_t HealthChecker::last_change_ms(uint32_t backend) const {
+  return probes_[backend]->last_change_ms;
+}
+
+const std::string& HealthChecker::last_error(uint32_t backend) const {
+  return probes_[backend]->last_error;
+}
+
+void HealthChecker::report_failure(uint32_t backend, std::string_view reason) {
+  Probe& p = *probes_[backend];
+  // After stop() the proxy is closing everything; while notifying, these are
+  // the connections our own state change is closing. Neither is a new signal:
+  // counting them would let one broken connection (of several) eject a
+  // backend by itself.
+  if (stopped_ || p.notifying) return;
+  if (p.state != BackendState::kUp && p.state != BackendState::kFailing) return;
+  on_probe_result(backend, false, reason);
+  // Confirm (or clear) at once instead of waiting for the next interval.
+  if (p.state == BackendState::kFailing) p.reprobe();
+}
+
+void HealthChecker::on_probe_result(uint32_t backend, bool ok, std::string_view reason) {
+  Probe& p = *probes_[backend];
+  if (!ok) p.last_error.assign(reason);
+  switch (p.state) {
+    case BackendState::kUp:
+    case BackendState::kFailing:
+      if (ok) {
+        p.failures = 0;
+        if (p.state == BackendState::kFailing) set_state(backend, BackendState::kUp, "probe ok");
+      } else if (++p.failures >= options_.failure_limit && options_.auto_eject) {
+        set_state(backend, BackendState::kDown, reason);
+      } else if (p.state == BackendState::kUp) {
+        set_state(backend, BackendState::kFailing, reason);
+      }
+      return;
+    case BackendState::kDown:
+    case BackendState::kProbing:
+      if (p.flushing) return;
+      if (!ok) {
+        p.successes = 0;
+        if (p.state == BackendState::kProbing) set_state(backend, BackendState::kDown, reason);
+        return;
+      }
+      if (++p.successes < options_.rise) {
+        if (p.state == BackendState::kDown) set_state(backend, BackendState::kProbing, "probe ok");
+        return;
+      }
+      if (options_.flush_on_rejoin) {
+        if (p.state == BackendState::kDown) set_state(backend, BackendState::kProbing, "probe ok");
+        p.flushing = true;
+        p.send(kFlush);
+      } else {
+        set_state(backend, BackendState::kUp, "rejoined");
+      }
+      return;
+  }
+}
+
+void HealthChecker::on_flush_result(uint32_t backend, bool ok, std::string_view reason) {
+  Probe& p = *probes_[backend];
+  p.flushing = false;
+  p.successes = 0;
+  if (ok) {
+    p.failures = 0;
+    set_state(backend, BackendState::kUp, "rejoined after flush");
+  } else {
+    p.last_error.assign(reason);
+    set_state(backend, BackendState::kDown, std::string("rejoin flush failed: ") += reason);
+  }
+}
+
+void HealthChecker::set_state(uint32_t backend, BackendState to, std::string_view reason) {
+  Probe& p = *probes_[backend];
+  BackendState from = p.state;
+  if (from == to) return;
+  p.state = to;
+  p.last_change_ms = uv_now(loop_);
+  if (to == BackendState::kDown) p.successes = 0;
+  if (to == BackendState::kUp) p.failures = 0;
+  bool was_notifying = p.notifying;
+  p.notifying = true;
+  on_change_(backend, from, to, reason);
+  p.notifying = was_notifying;
+}
+
+}  // namespace ringproxy

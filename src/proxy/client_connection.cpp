@@ -1,0 +1,248 @@
+// Client side of the data path. See client_connection.hpp.
+#include "ringproxy/proxy/client_connection.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+
+#include "ringproxy/placement/hash_ring.hpp"
+#include "ringproxy/proxy/proxy.hpp"
+#include "ringproxy/resp/resp_writer.hpp"
+
+namespace ringproxy {
+
+namespace {
+// Reads that continue a partial request; a bulk of known length is read into
+// a buffer sized for it at once (Buffer::tail_for_read).
+constexpr size_t kReadChunk = 16 * 1024;
+}  // namespace
+
+std::vector<std::string_view>& ClientConnection::argv() {
+  return proxy_.argv_scratch();
+}
+
+ClientConnection::Partial& ClientConnection::partial() {
+  if (!partial_) partial_ = std::make_unique<Partial>(proxy_.parser_limits());
+  return *partial_;
+}
+
+void ClientConnection::drop_partial_if_empty() {
+  if (partial_ && partial_->in.empty()) partial_.reset();
+}
+
+ClientConnection::ClientConnection(Proxy& proxy, uint64_t id, uint64_t now_ms, SocketPoller& poller,
+                                   FlushScheduler& flusher)
+    : SocketConnection(poller, flusher), proxy_(proxy), id_(id), created_ms_(now_ms) {
+  authenticated_ = proxy.config().client_password.empty();
+}
+
+void ClientConnection::start() {
+  // Replies leave as soon as they are written, as from Redis itself.
+  int on = 1;
+  setsockopt(fd(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+  start_reading();
+}
+
+void ClientConnection::alloc_buffer(size_t, uv_buf_t* buf) {
+  if (!has_input()) {
+    *buf = uv_buf_init(proxy_.scratch(), static_cast<unsigned>(proxy_.scratch_size()));
+    return;
+  }
+  // A partial request continues in the connection's own buffer.
+  size_t avail = 0;
+  char* p = partial_->in.tail_for_read(kReadChunk, partial_->parser.wanted(), &avail);
+  *buf = uv_buf_init(p, static_cast<unsigned>(avail));
+}
+
+void ClientConnection::on_read(ssize_t nread, const uv_buf_t* buf) {
+  if (nread == 0) return;
+  if (nread < 0) {
+    if (nread != UV_EOF) {
+      close();
+      return;
+    }
+    // Half-close: answer what was sent, then close (like `printf ... | nc`).
+    stop_reading();
+    quitting_ = true;
+    partial_.reset();
+    maybe_finish_close();
+    return;
+  }
+  size_t n = static_cast<size_t>(nread);
+  flusher().note_client_active(active_stamp_);
+  // Its replies will need an output buffer: reuse a pooled one if it has none.
+  proxy_.output_pool().lend(out());
+  if (buf->base == proxy_.scratch()) {
+    RequestParser& shared = proxy_.shared_parser();
+    size_t used = process(buf->base, n, shared);
+    if (used < n && !quitting_ && !closing()) {
+      // A partial request (or input left by a pause) moves into the
+      // connection's own buffer, with the parser state that goes with it.
+      Partial& p = partial();
+      p.in.append(buf->base + used, n - used);
+      p.parser = shared;
+    }
+    shared.reset();
+  } else {
+    Partial& p = *partial_;
+    p.in.commit(n);
+    size_t used = process(p.in.data(), p.in.size(), p.parser);
+    p.in.consume(used);
+  }
+  if (partial_ && partial_->in.size() > proxy_.config().query_buffer_limit && !quitting_ &&
+      !closing()) {
+    proxy_.stats().protocol_errors++;
+    Request* req = nullptr;
+    resp::error(local_reply_buffer(req), "ERR Protocol error: query buffer limit exceeded");
+    finish_local(req);
+    close_after_replies();
+  }
+  drop_partial_if_empty();
+}
+
+size_t ClientConnection::process(const char* data, size_t len, RequestParser& parser) {
+  size_t off = 0;
+  while (off < len && !quitting_ && !closing()) {
+    if (over_limits()) {
+      paused_ = true;
+      stop_reading();
+      break;
+    }
+    RequestParser::Status st = parser.parse(data + off, len - off);
+    if (st == RequestParser::Status::kNeedMore) break;
+    if (st == RequestParser::Status::kError) {
+      proxy_.stats().protocol_errors++;
+      Request* req = nullptr;
+      resp::error(local_reply_buffer(req), parser.error());
+      finish_local(req);
+      parser.reset();
+      close_after_replies();
+      return len;
+    }
+    size_t used = parser.consumed();
+    if (parser.argc() > 0) proxy_.dispatch(*this, parser);
+    parser.reset();
+    off += used;
+  }
+  return off;
+}
+
+bool ClientConnection::over_limits() const {
+  const Config& c = proxy_.config();
+  return pending_.size() >= c.max_pipeline || pending_output() >= c.client_output_limit;
+}
+
+void ClientConnection::resume() {
+  if (closing() || quitting_) return;
+  if (over_limits()) return;
+  paused_ = false;
+  if (has_input()) {
+    Partial& p = *partial_;
+    size_t used = process(p.in.data(), p.in.size(), p.parser);
+    p.in.consume(used);
+    drop_partial_if_empty();
+  }
+  if (!paused_ && !quitting_ && !closing()) start_reading();
+}
+
+void ClientConnection::write_head_reply(std::string_view bytes) {
+  out().append(bytes);
+  finish_head();
+}
+
+void ClientConnection::finish_head() {
+  proxy_.release_request(pending_.front());
+  pending_.pop_front();
+  drain_ready();
+}
+
+void ClientConnection::drain_ready() {
+  while (!pending_.empty() && pending_.front()->ready) {
+    Request* r = pending_.front();
+    // Into an empty output buffer the reply's storage moves, not its bytes.
+    if (out().empty()) {
+      out().swap(r->reply);
+    } else {
+      out().append(r->reply.view());
+    }
+    pending_.pop_front();
+    proxy_.release_request(r);
+  }
+  schedule_flush();
+  if (paused_ && !over_limits()) proxy_.resume_later(this);
+  if (quitting_) maybe_finish_close();
+}
+
+Buffer& ClientConnection::local_reply_buffer(Request*& req) {
+  if (pending_.empty()) {
+    req = nullptr;
+    return out();
+  }
+  req = proxy_.new_request(*this);
+  return req->reply;
+}
+
+void ClientConnection::finish_local(Request* req) {
+  if (req != nullptr) {
+    req->ready = true;
+    if (is_head(req)) drain_ready();
+  } else {
+    schedule_flush();
+  }
+}
+
+void ClientConnection::close_after_replies() {
+  quitting_ = true;
+  stop_reading();
+  maybe_finish_close();
+}
+
+void ClientConnection::maybe_finish_close() {
+  if (!quitting_ || closing() || !pending_.empty()) return;
+  if (pending_output() == 0) {
+    close();
+  } else {
+    schedule_flush();  // on_drained() closes
+  }
+}
+
+void ClientConnection::on_drained() {
+  // A small output buffer goes back to the loop's pool as soon as it is
+  // written, so a client that goes idle holds none and the next request (of
+  // any client) reuses it; a large one is kept for the next burst until the
+  // periodic sweep.
+  if (out().capacity() <= BufferPool::kMaxBlock) proxy_.output_pool().give_back(out());
+  if (quitting_) maybe_finish_close();
+  if (paused_ && !over_limits()) proxy_.resume_later(this);
+}
+
+size_t ClientConnection::release_idle_buffers() {
+  // Called from the proxy's periodic sweep, not per reply: an active client
+  // keeps its output buffer between requests, an idle one gives it back.
+  size_t freed = 0;
+  if (pending_output() == 0) freed += out().release_if_empty();
+  // No partial input to free here: an emptied one is dropped where it empties.
+  freed += pending_.release_if_empty();
+  return freed;
+}
+
+void ClientConnection::on_write_error(int) {
+  close();
+}
+
+void ClientConnection::on_close() {
+  while (!pending_.empty()) {
+    Request* r = pending_.front();
+    pending_.pop_front();
+    if (r->pending > 0) {
+      r->client = nullptr;  // the backend reply releases it
+    } else {
+      proxy_.release_request(r);
+    }
+  }
+  proxy_.client_closed(*this);
+}
+
+}  // namespace ringproxy

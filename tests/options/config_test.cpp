@@ -1,0 +1,207 @@
+// Option parsing: defaults, every source, and one-line errors that name the
+// option and the value.
+#include "ringproxy/options/config.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "temp_file.hpp"
+
+namespace ringproxy {
+namespace {
+
+CommandLine parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "ringproxy");
+  std::vector<const char*> argv;
+  for (const std::string& a : args) argv.push_back(a.c_str());
+  return parse_command_line(static_cast<int>(argv.size()), argv.data());
+}
+
+// The error message of a failing parse ("" if it did not fail).
+std::string error_of(std::vector<std::string> args) {
+  try {
+    parse(std::move(args));
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Config, Defaults) {
+  CommandLine cl = parse({"--backend", "127.0.0.1:6379"});
+  const Config& c = cl.config;
+  EXPECT_EQ(c.listen_host, "127.0.0.1");
+  EXPECT_EQ(c.listen_port, 6380);
+  ASSERT_EQ(c.backends.size(), 1u);
+  EXPECT_EQ(c.backends[0].weight, 1u);
+  EXPECT_EQ(c.hash, HashKind::kMurmur);
+  EXPECT_EQ(c.distribution, DistributionKind::kKetama);
+  EXPECT_EQ(c.failure_limit, 3);
+  EXPECT_EQ(c.rise, 2);
+  EXPECT_EQ(c.health_interval_ms, 1000);
+  EXPECT_EQ(c.on_unavailable, OnUnavailable::kError);
+  EXPECT_EQ(c.rejoin, RejoinPolicy::kFlush);
+  EXPECT_TRUE(c.yield_after_flush);
+  EXPECT_EQ(c.busy_poll_us, 0);
+}
+
+TEST(Config, CommandLineValues) {
+  CommandLine cl = parse({"--listen",
+                          "0.0.0.0:7000",
+                          "--backend",
+                          "10.0.0.1:6379:2 alpha",
+                          "--backend",
+                          "10.0.0.2:6379",
+                          "--hash",
+                          "fnv1a_64",
+                          "--hash-tag",
+                          "{}",
+                          "--distribution",
+                          "modula",
+                          "--max-bulk-len",
+                          "2mb",
+                          "--timeout-ms",
+                          "0",
+                          "--on-unavailable",
+                          "miss",
+                          "--rejoin",
+                          "keep",
+                          "--yield-after-flush",
+                          "off",
+                          "--busy-poll-us",
+                          "50",
+                          "--coalesce-us",
+                          "35",
+                          "--coalesce-min-clients",
+                          "0",
+                          "--output-buffer-pool",
+                          "0"});
+  const Config& c = cl.config;
+  EXPECT_EQ(c.listen_host, "0.0.0.0");
+  EXPECT_EQ(c.listen_port, 7000);
+  ASSERT_EQ(c.backends.size(), 2u);
+  EXPECT_EQ(c.backends[0].weight, 2u);
+  EXPECT_EQ(c.backends[0].name, "alpha");
+  EXPECT_EQ(c.hash, HashKind::kFnv1a_64);
+  EXPECT_EQ(c.hash_tag, "{}");
+  EXPECT_EQ(c.distribution, DistributionKind::kModula);
+  EXPECT_EQ(c.max_bulk_len, 2u * 1024 * 1024);
+  EXPECT_EQ(c.timeout_ms, 0);
+  EXPECT_EQ(c.on_unavailable, OnUnavailable::kMiss);
+  EXPECT_EQ(c.rejoin, RejoinPolicy::kKeep);
+  EXPECT_FALSE(c.yield_after_flush);
+  EXPECT_EQ(c.busy_poll_us, 50);
+  EXPECT_EQ(c.coalesce_us, 35);
+  EXPECT_EQ(c.coalesce_min_clients, 0);
+  EXPECT_EQ(c.output_buffer_pool, 0u);
+}
+
+TEST(Config, IPv6Listen) {
+  CommandLine cl = parse({"--listen", "[::1]:7001", "--backend", "127.0.0.1:6379"});
+  EXPECT_EQ(cl.config.listen_host, "::1");
+  EXPECT_EQ(cl.config.listen_port, 7001);
+}
+
+TEST(Config, ConfigFileAndCommandLineWins) {
+  TempFile f(
+      "# comment\n"
+      "listen = 127.0.0.1:7100\n"
+      "backend = 127.0.0.1:7001:1\n"
+      "backend = 127.0.0.1:7002:1\n"
+      "hash = md5\n"
+      "hash-tag = {}\n",
+      ".conf");
+  CommandLine cl = parse({"--config", f.path(), "--hash", "crc32a"});
+  EXPECT_EQ(cl.config.listen_port, 7100);
+  EXPECT_EQ(cl.config.backends.size(), 2u);
+  EXPECT_EQ(cl.config.hash, HashKind::kCrc32a);  // the command line wins
+  EXPECT_EQ(cl.config.hash_tag, "{}");
+}
+
+TEST(Config, HelpAndVersion) {
+  EXPECT_TRUE(parse({"--help"}).help);
+  EXPECT_TRUE(parse({"--version"}).version);
+  EXPECT_NE(help_text().find("--backend"), std::string::npos);
+}
+
+TEST(Config, ErrorsNameOptionAndValue) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string must_contain;
+  };
+  const std::vector<Case> cases = {
+      {{"--backend", "127.0.0.1:6379", "--hash", "sha1"}, "'sha1' for option '--hash'"},
+      {{"--backend", "127.0.0.1:6379", "--hash-tag", "{"}, "'{' for option '--hash-tag'"},
+      {{"--backend", "127.0.0.1:6379", "--distribution", "x"}, "'x' for option '--distribution'"},
+      {{"--backend", "127.0.0.1:6379", "--listen", "nowhere"}, "'nowhere' for option '--listen'"},
+      {{"--backend", "127.0.0.1:6379", "--listen", "h:70000"}, "'70000' for option '--listen'"},
+      {{"--backend", "127.0.0.1"}, "'127.0.0.1' for option '--backend'"},
+      {{"--backend", "127.0.0.1:6379:0"}, "for option '--backend'"},
+      {{"--backend", "127.0.0.1:6379", "--timeout-ms", "-5"}, "'-5' for option '--timeout-ms'"},
+      {{"--backend", "127.0.0.1:6379", "--max-bulk-len", "lots"}, "for option '--max-bulk-len'"},
+      {{"--backend", "127.0.0.1:6379", "--failure-limit", "0"}, "'0' for option '--failure-limit'"},
+      {{"--backend", "127.0.0.1:6379", "--on-unavailable", "maybe"}, "option '--on-unavailable'"},
+      {{"--backend", "127.0.0.1:6379", "--rejoin", "x"}, "option '--rejoin'"},
+      {{"--backend", "127.0.0.1:6379", "--preconnect", "perhaps"}, "option '--preconnect'"},
+      {{"--backend", "127.0.0.1:6379", "--busy-poll-us", "-1"}, "option '--busy-poll-us'"},
+      {{"--backend", "127.0.0.1:6379", "--coalesce-us", "20000"}, "option '--coalesce-us'"},
+      {{"--backend", "127.0.0.1:6379", "--coalesce-min-clients", "x"},
+       "option '--coalesce-min-clients'"},
+      {{"--backend", "127.0.0.1:6379", "--log-level", "loud"}, "option '--log-level'"},
+      {{"--backend", "127.0.0.1:6379", "--backend", "127.0.0.1:6379"}, "duplicate"},
+      {{"--no-such-option"}, "no-such-option"},
+      {{}, "no backends"},
+      {{"--backend", "127.0.0.1:6379", "--config", "/nonexistent/file.conf"},
+       "'/nonexistent/file.conf' for option '--config'"},
+      {{"--backend", "127.0.0.1:6379", "--pool", "alpha"}, "--pool"},
+  };
+  for (const Case& c : cases) {
+    std::string err = error_of(c.args);
+    EXPECT_NE(err.find(c.must_contain), std::string::npos)
+        << "args[0]=" << (c.args.empty() ? "" : c.args[0]) << " error: '" << err << "'";
+    EXPECT_EQ(err.find('\n'), std::string::npos) << err;
+  }
+}
+
+TEST(Config, BadConfigFile) {
+  TempFile f("backend = 127.0.0.1:7001\nbogus = 1\n", ".conf");
+  std::string err = error_of({"--config", f.path()});
+  EXPECT_NE(err.find("bogus"), std::string::npos) << err;
+  EXPECT_NE(err.find(f.path()), std::string::npos) << err;
+  TempFile g("backend = 127.0.0.1:7001\nhash = nope\n", ".conf");
+  err = error_of({"--config", g.path()});
+  EXPECT_NE(err.find("'nope' for option '--hash'"), std::string::npos) << err;
+}
+
+TEST(Config, ShippedConfigFilesParse) {
+  const std::string dir = std::string(RINGPROXY_SOURCE_DIR) + "/conf/";
+  CommandLine full = parse({"--config", dir + "ringproxy.conf"});
+  EXPECT_EQ(full.config.backends.size(), 3u);
+  EXPECT_EQ(full.config.backends[0].name, "cache-a");
+  EXPECT_EQ(full.config.hash_tag, "{}");
+  // Every value in the commented example is the default.
+  Config defaults;
+  EXPECT_EQ(full.config.max_bulk_len, defaults.max_bulk_len);
+  EXPECT_EQ(full.config.query_buffer_limit, defaults.query_buffer_limit);
+  EXPECT_EQ(full.config.client_output_limit, defaults.client_output_limit);
+  EXPECT_EQ(full.config.max_inline_len, defaults.max_inline_len);
+  EXPECT_EQ(full.config.timeout_ms, defaults.timeout_ms);
+  EXPECT_EQ(full.config.failover_key_log, defaults.failover_key_log);
+  EXPECT_EQ(full.config.coalesce_us, defaults.coalesce_us);
+  EXPECT_EQ(full.config.coalesce_min_clients, defaults.coalesce_min_clients);
+  EXPECT_EQ(full.config.busy_poll_us, defaults.busy_poll_us);
+  EXPECT_EQ(full.config.output_buffer_pool, defaults.output_buffer_pool);
+  CommandLine demo = parse({"--config", dir + "demo.conf"});
+  EXPECT_EQ(demo.config.backends.size(), 3u);
+  CommandLine twem = parse({"--twemproxy-config", dir + "nutcracker.yml"});
+  EXPECT_EQ(twem.config.hash, HashKind::kFnv1a_64);
+}
+
+}  // namespace
+}  // namespace ringproxy
