@@ -1,0 +1,97 @@
+// The latency histogram's off-path work; see latency_histogram.hpp.
+#include "ringproxy/stats/latency_histogram.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+
+#include "ringproxy/common/assert.hpp"
+
+namespace ringproxy::stats {
+
+namespace {
+
+// Octave shift of bucket i: buckets [0, 256) have width 1, then each group of
+// 128 doubles it.
+unsigned shift_of(size_t i) {
+  size_t group = i >> LatencyHistogram::kSubBits;
+  return group == 0 ? 0 : static_cast<unsigned>(group - 1);
+}
+
+// Rank (1-based) of percentile p among `count` values.
+uint64_t rank_of(double p, uint64_t count) {
+  double r = std::ceil(p / 100.0 * static_cast<double>(count));
+  if (!(r >= 1.0)) return 1;  // also catches NaN
+  return r >= static_cast<double>(count) ? count : static_cast<uint64_t>(r);
+}
+
+}  // namespace
+
+double LatencyHistogram::prometheus_bound_seconds(size_t i) {
+  RP_ASSERT(i < kPrometheusBounds);
+  return static_cast<double>(uint64_t{1} << (kFirstBoundExponent + i)) / 1e6;
+}
+
+uint64_t LatencyHistogram::bucket_lower_micros(size_t i) {
+  RP_ASSERT(i < kBuckets);
+  unsigned shift = shift_of(i);
+  return static_cast<uint64_t>(i - (size_t{shift} << kSubBits)) << shift;
+}
+
+uint64_t LatencyHistogram::bucket_width_micros(size_t i) {
+  return uint64_t{1} << shift_of(i);
+}
+
+uint64_t LatencyHistogram::percentile_ns(double p) const {
+  uint64_t out = 0;
+  percentiles_ns(std::span<const double>(&p, 1), std::span<uint64_t>(&out, 1));
+  return out;
+}
+
+void LatencyHistogram::percentiles_ns(std::span<const double> ps, std::span<uint64_t> out) const {
+  RP_ASSERT(out.size() >= ps.size());
+  if (count_ == 0) {
+    std::fill(out.begin(), out.begin() + static_cast<ptrdiff_t>(ps.size()), 0);
+    return;
+  }
+  // Answer the percentiles in ascending rank order during one walk.
+  std::array<size_t, 16> order{};
+  RP_ASSERT(ps.size() <= order.size());
+  size_t n = std::min(ps.size(), order.size());
+  for (size_t k = 0; k < n; ++k) order[k] = k;
+  std::sort(order.begin(), order.begin() + static_cast<ptrdiff_t>(n),
+            [&](size_t a, size_t b) { return ps[a] < ps[b]; });
+  size_t next = 0;
+  uint64_t seen = 0;
+  for (size_t i = 0; i < kBuckets && next < n; ++i) {
+    seen += buckets_[i];
+    while (next < n && seen >= rank_of(ps[order[next]], count_)) {
+      uint64_t upper_ns = (bucket_lower_micros(i) + bucket_width_micros(i)) * 1000;
+      out[order[next]] = std::min(upper_ns, max_ns_);
+      ++next;
+    }
+  }
+  for (; next < n; ++next) out[order[next]] = max_ns_;  // unreachable unless counts disagree
+}
+
+std::array<uint64_t, LatencyHistogram::kPrometheusBounds> LatencyHistogram::cumulative_at_bounds()
+    const {
+  std::array<uint64_t, kPrometheusBounds> out{};
+  uint64_t seen = 0;
+  size_t i = 0;
+  for (size_t b = 0; b < kPrometheusBounds; ++b) {
+    size_t end = bucket_of_micros(uint64_t{1} << (kFirstBoundExponent + b));
+    for (; i < end; ++i) seen += buckets_[i];
+    out[b] = seen;
+  }
+  return out;
+}
+
+void LatencyHistogram::merge(const LatencyHistogram& other) {
+  for (size_t i = 0; i < kBuckets; ++i) buckets_[i] += other.buckets_[i];
+  count_ += other.count_;
+  sum_ns_ += other.sum_ns_;
+  max_ns_ = std::max(max_ns_, other.max_ns_);
+}
+
+}  // namespace ringproxy::stats

@@ -1,0 +1,141 @@
+// Counter structs and their sums, the per-command table, and the Redis INFO
+// lines built from them.
+#include "ringproxy/stats/counters.hpp"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "ringproxy/stats/command_stats.hpp"
+#include "ringproxy/stats/info_format.hpp"
+
+namespace ringproxy::stats {
+namespace {
+
+TEST(Counters, SumAddsEveryFieldOfEveryLoop) {
+  std::vector<BackendCounters> loops(3);
+  for (uint64_t i = 0; i < 3; ++i) {
+    BackendCounters& c = loops[i];
+    c.server_eof = 1 + i;
+    c.server_err = 10 + i;
+    c.server_timedout = 100 + i;
+    c.requests = 1000 + i;
+    c.request_bytes = 10000 + i;
+    c.responses = 100000 + i;
+    c.response_bytes = 1000000 + i;
+  }
+  BackendCounters total = sum<BackendCounters>(loops);
+  EXPECT_EQ(total.server_eof, 6u);
+  EXPECT_EQ(total.server_err, 33u);
+  EXPECT_EQ(total.server_timedout, 303u);
+  EXPECT_EQ(total.requests, 3003u);
+  EXPECT_EQ(total.request_bytes, 30003u);
+  EXPECT_EQ(total.responses, 300003u);
+  EXPECT_EQ(total.response_bytes, 3000003u);
+
+  std::vector<PoolCounters> pools = {{1, 2, 3, 4, 5}, {10, 20, 30, 40, 50}};
+  PoolCounters p = sum<PoolCounters>(pools);
+  EXPECT_EQ(p.client_eof, 11u);
+  EXPECT_EQ(p.client_err, 22u);
+  EXPECT_EQ(p.server_ejects, 33u);
+  EXPECT_EQ(p.forward_error, 44u);
+  EXPECT_EQ(p.fragments, 55u);
+
+  std::vector<ProxyCounters> proxies = {{7}, {8}};
+  EXPECT_EQ(sum<ProxyCounters>(proxies).total_connections, 15u);
+
+  std::vector<CommandCounters> commands = {{1, 1000, 0, 2}, {2, 500, 1, 0}};
+  CommandCounters c = sum<CommandCounters>(commands);
+  EXPECT_EQ(c.calls, 3u);
+  EXPECT_EQ(c.duration_ns, 1500u);
+  EXPECT_EQ(c.failed_calls, 1u);
+  EXPECT_EQ(c.rejected_calls, 2u);
+}
+
+TEST(Counters, GaugesAddUpButTheEjectionTimeIsTheLatest) {
+  std::vector<BackendGauges> loops = {{1, 2, 20, 3, 30, 5000}, {1, 0, 0, 4, 40, 7000}};
+  BackendGauges g = sum<BackendGauges>(loops);
+  EXPECT_EQ(g.server_connections, 2u);
+  EXPECT_EQ(g.in_queue, 2u);
+  EXPECT_EQ(g.in_queue_bytes, 20u);
+  EXPECT_EQ(g.out_queue, 7u);
+  EXPECT_EQ(g.out_queue_bytes, 70u);
+  EXPECT_EQ(g.server_ejected_at_us, 7000u);
+}
+
+TEST(Counters, BackendMetricsCountRequestsRepliesAndLatency) {
+  BackendMetrics m;
+  m.on_request(30);
+  m.on_request(12);
+  m.on_response(5, 40'000);
+  EXPECT_EQ(m.counters.requests, 2u);
+  EXPECT_EQ(m.counters.request_bytes, 42u);
+  EXPECT_EQ(m.counters.responses, 1u);
+  EXPECT_EQ(m.counters.response_bytes, 5u);
+  EXPECT_EQ(m.latency.count(), 1u);
+  EXPECT_EQ(m.latency.sum_ns(), 40'000u);
+}
+
+TEST(CommandStatsTable, AllocatesOnlyCommandsInUse) {
+  CommandStatsTable t({"get", "set", "mget"});
+  EXPECT_EQ(t.size(), 3u);
+  EXPECT_EQ(t.find(0), nullptr);
+  t.record(0, 2'000, false);
+  t.record(0, 4'000, true);
+  t.reject(2);
+  ASSERT_NE(t.find(0), nullptr);
+  EXPECT_EQ(t.find(1), nullptr);
+  CommandCounters get = t.find(0)->counters();
+  EXPECT_EQ(get.calls, 2u);
+  EXPECT_EQ(get.duration_ns, 6'000u);
+  EXPECT_EQ(get.failed_calls, 1u);
+  EXPECT_EQ(get.rejected_calls, 0u);
+  CommandCounters mget = t.find(2)->counters();
+  EXPECT_EQ(mget.calls, 0u);  // a rejected call is not a call, as in Redis
+  EXPECT_EQ(mget.rejected_calls, 1u);
+  std::vector<uint32_t> used;
+  t.for_each_used([&](uint32_t id, const CommandStats&) { used.push_back(id); });
+  EXPECT_EQ(used, (std::vector<uint32_t>{0, 2}));
+  t.reserve(1);
+  EXPECT_NE(t.find(1), nullptr);
+}
+
+TEST(CommandStatsTable, MergeAddsAnotherLoopsTable) {
+  CommandStatsTable a({"get", "set"});
+  CommandStatsTable b({"get", "set"});
+  a.record(0, 1'000, false);
+  b.record(0, 3'000, true);
+  b.record(1, 5'000, false);
+  b.reject(1);
+  a.merge(b);
+  EXPECT_EQ(a.find(0)->counters().calls, 2u);
+  EXPECT_EQ(a.find(0)->counters().failed_calls, 1u);
+  EXPECT_EQ(a.find(0)->latency.max_ns(), 3'000u);
+  EXPECT_EQ(a.find(1)->counters().calls, 1u);
+  EXPECT_EQ(a.find(1)->counters().rejected_calls, 1u);
+}
+
+TEST(InfoFormat, CommandstatsLineIsRedisSeven) {
+  CommandCounters c{200, 282'900, 3, 1};
+  EXPECT_EQ(commandstats_line("get", c),
+            "cmdstat_get:calls=200,usec=282,usec_per_call=1.41,rejected_calls=1,failed_calls=3");
+  EXPECT_EQ(commandstats_line("set", CommandCounters{}),
+            "cmdstat_set:calls=0,usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls=0");
+}
+
+TEST(InfoFormat, LatencystatsLineIsRedisSeven) {
+  LatencyHistogram h;
+  for (int i = 0; i < 1000; ++i) h.record_ns(1'200);  // the bucket [1, 2) µs
+  h.record_ns(26'000);                                // [26, 27) µs
+  // Each percentile is its bucket's upper edge, capped by the largest value.
+  EXPECT_EQ(latencystats_line("get", h),
+            "latency_percentiles_usec_get:p50=2.000,p99=2.000,p99.9=2.000");
+  const double custom[] = {90.0, 100.0};
+  EXPECT_EQ(latencystats_line("set", h, custom),
+            "latency_percentiles_usec_set:p90=2.000,p100=26.000");
+  EXPECT_EQ(latencystats_line("del", LatencyHistogram()),
+            "latency_percentiles_usec_del:p50=0.000,p99=0.000,p99.9=0.000");
+}
+
+}  // namespace
+}  // namespace ringproxy::stats
