@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libhiredis-dev libuv1-dev libboost-program-options-dev libyaml-cpp-dev
+  nlohmann-json3-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   redis-server redis-tools nutcracker
   gnuplot-nox python3 python3-redis clang-format valgrind
