@@ -7,10 +7,10 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libhiredis-dev libuv1-dev libboost-program-options-dev libyaml-cpp-dev
-  nlohmann-json3-dev
+  nlohmann-json3-dev prometheus-cpp-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   redis-server redis-tools nutcracker
-  gnuplot-nox python3 python3-redis clang-format valgrind
+  gnuplot-nox python3 python3-redis python3-prometheus-client clang-format valgrind
 )
 
 # Node.js may already come from outside Debian (its nodejs package bundles npm
