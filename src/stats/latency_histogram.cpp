@@ -29,17 +29,17 @@ uint64_t rank_of(double p, uint64_t count) {
 
 double LatencyHistogram::prometheus_bound_seconds(size_t i) {
   RP_ASSERT(i < kPrometheusBounds);
-  return static_cast<double>(uint64_t{1} << (kFirstBoundExponent + i)) / 1e6;
+  return static_cast<double>(uint64_t{1} << (kFirstBoundExponent + i + kUnitShift)) / 1e9;
 }
 
-uint64_t LatencyHistogram::bucket_lower_micros(size_t i) {
+uint64_t LatencyHistogram::bucket_lower_ns(size_t i) {
   RP_ASSERT(i < kBuckets);
   unsigned shift = shift_of(i);
-  return static_cast<uint64_t>(i - (size_t{shift} << kSubBits)) << shift;
+  return static_cast<uint64_t>(i - (size_t{shift} << kSubBits)) << (shift + kUnitShift);
 }
 
-uint64_t LatencyHistogram::bucket_width_micros(size_t i) {
-  return uint64_t{1} << shift_of(i);
+uint64_t LatencyHistogram::bucket_width_ns(size_t i) {
+  return uint64_t{1} << (shift_of(i) + kUnitShift);
 }
 
 uint64_t LatencyHistogram::percentile_ns(double p) const {
@@ -66,12 +66,13 @@ void LatencyHistogram::percentiles_ns(std::span<const double> ps, std::span<uint
   for (size_t i = 0; i < kBuckets && next < n; ++i) {
     seen += buckets_[i];
     while (next < n && seen >= rank_of(ps[order[next]], count_)) {
-      uint64_t upper_ns = (bucket_lower_micros(i) + bucket_width_micros(i)) * 1000;
-      out[order[next]] = std::min(upper_ns, max_ns_);
+      out[order[next]] = bucket_lower_ns(i) + bucket_width_ns(i);
       ++next;
     }
   }
-  for (; next < n; ++next) out[order[next]] = max_ns_;  // unreachable unless counts disagree
+  // Unreachable unless the buckets and the count disagree.
+  for (; next < n; ++next)
+    out[order[next]] = bucket_lower_ns(kBuckets - 1) + bucket_width_ns(kBuckets - 1);
 }
 
 std::array<uint64_t, LatencyHistogram::kPrometheusBounds> LatencyHistogram::cumulative_at_bounds()
@@ -80,7 +81,7 @@ std::array<uint64_t, LatencyHistogram::kPrometheusBounds> LatencyHistogram::cumu
   uint64_t seen = 0;
   size_t i = 0;
   for (size_t b = 0; b < kPrometheusBounds; ++b) {
-    size_t end = bucket_of_micros(uint64_t{1} << (kFirstBoundExponent + b));
+    size_t end = bucket_of_units(uint64_t{1} << (kFirstBoundExponent + b));
     for (; i < end; ++i) seen += buckets_[i];
     out[b] = seen;
   }
@@ -91,7 +92,6 @@ void LatencyHistogram::merge(const LatencyHistogram& other) {
   for (size_t i = 0; i < kBuckets; ++i) buckets_[i] += other.buckets_[i];
   count_ += other.count_;
   sum_ns_ += other.sum_ns_;
-  max_ns_ = std::max(max_ns_, other.max_ns_);
 }
 
 }  // namespace ringproxy::stats

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstddef>
+#include <cstring>
 
 #include "ringproxy/common/assert.hpp"
 
@@ -22,17 +23,31 @@ SpaceSaving::SpaceSaving(uint32_t capacity, uint32_t max_key_bytes)
 }
 
 uint64_t SpaceSaving::hash_key(std::string_view key) {
-  // FNV-1a, then a murmur3 finalizer so the low bits (the index slot) mix well.
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : key) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
+  // MurmurHash64A: eight bytes per step, so a sampled key costs a few
+  // instructions per word rather than per byte.
+  constexpr uint64_t m = 0xc6a4a7935bd1e995ULL;
+  constexpr int r = 47;
+  const size_t len = key.size();
+  const char* p = key.data();
+  uint64_t h = 0x8445d61a4e774912ULL ^ (len * m);
+  for (size_t left = len; left >= 8; left -= 8, p += 8) {
+    uint64_t k;
+    std::memcpy(&k, p, 8);
+    k *= m;
+    k ^= k >> r;
+    k *= m;
+    h ^= k;
+    h *= m;
   }
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 33;
+  if (size_t tail = len & 7; tail != 0) {
+    uint64_t k = 0;
+    for (size_t i = 0; i < tail; ++i) k |= uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
+    h ^= k;
+    h *= m;
+  }
+  h ^= h >> r;
+  h *= m;
+  h ^= h >> r;
   return h;
 }
 
@@ -72,36 +87,38 @@ void SpaceSaving::index_erase(uint32_t entry) {
   index_[hole] = 0;
 }
 
-void SpaceSaving::heap_swap(uint32_t a, uint32_t b) {
-  std::swap(heap_[a], heap_[b]);
-  entries_[heap_[a]].heap_pos = a;
-  entries_[heap_[b]].heap_pos = b;
+void SpaceSaving::place(uint32_t pos, uint32_t entry) {
+  heap_[pos] = entry;
+  entries_[entry].heap_pos = pos;
 }
 
 void SpaceSaving::sift_up(uint32_t pos) {
+  // The moving entry waits outside the heap while parents move down into the hole.
+  uint32_t moving = heap_[pos];
+  uint64_t count = entries_[moving].count;
   while (pos > 0) {
     uint32_t parent = (pos - 1) / 2;
-    if (entries_[heap_[parent]].count <= entries_[heap_[pos]].count) return;
-    heap_swap(parent, pos);
+    if (entries_[heap_[parent]].count <= count) break;
+    place(pos, heap_[parent]);
     pos = parent;
   }
+  place(pos, moving);
 }
 
 void SpaceSaving::sift_down(uint32_t pos) {
+  uint32_t moving = heap_[pos];
+  uint64_t count = entries_[moving].count;
   for (;;) {
-    uint32_t smallest = pos;
-    uint32_t left = 2 * pos + 1;
-    uint32_t right = left + 1;
-    if (left < size_ && entries_[heap_[left]].count < entries_[heap_[smallest]].count) {
-      smallest = left;
+    uint32_t child = 2 * pos + 1;
+    if (child >= size_) break;
+    if (child + 1 < size_ && entries_[heap_[child + 1]].count < entries_[heap_[child]].count) {
+      ++child;
     }
-    if (right < size_ && entries_[heap_[right]].count < entries_[heap_[smallest]].count) {
-      smallest = right;
-    }
-    if (smallest == pos) return;
-    heap_swap(pos, smallest);
-    pos = smallest;
+    if (entries_[heap_[child]].count >= count) break;
+    place(pos, heap_[child]);
+    pos = child;
   }
+  place(pos, moving);
 }
 
 void SpaceSaving::add(std::string_view key, uint32_t tag) {

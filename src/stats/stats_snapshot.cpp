@@ -9,7 +9,6 @@ LatencySummary LatencySummary::of(const LatencyHistogram& h) {
   LatencySummary s;
   s.count = h.count();
   s.sum_ns = h.sum_ns();
-  s.max_ns = h.max_ns();
   if (s.count == 0) return s;
   const std::array<double, 3> ps = {50.0, 99.0, 99.9};
   std::array<uint64_t, 3> out{};

@@ -110,7 +110,7 @@ TEST(CommandStatsTable, MergeAddsAnotherLoopsTable) {
   a.merge(b);
   EXPECT_EQ(a.find(0)->counters().calls, 2u);
   EXPECT_EQ(a.find(0)->counters().failed_calls, 1u);
-  EXPECT_EQ(a.find(0)->latency.max_ns(), 3'000u);
+  EXPECT_EQ(a.find(0)->latency.sum_ns(), 4'000u);
   EXPECT_EQ(a.find(1)->counters().calls, 1u);
   EXPECT_EQ(a.find(1)->counters().rejected_calls, 1u);
 }
@@ -125,14 +125,14 @@ TEST(InfoFormat, CommandstatsLineIsRedisSeven) {
 
 TEST(InfoFormat, LatencystatsLineIsRedisSeven) {
   LatencyHistogram h;
-  for (int i = 0; i < 1000; ++i) h.record_ns(1'200);  // the bucket [1, 2) µs
-  h.record_ns(26'000);                                // [26, 27) µs
-  // Each percentile is its bucket's upper edge, capped by the largest value.
+  for (int i = 0; i < 1000; ++i) h.record_ns(1'200);  // the bucket [1024, 2048) ns
+  h.record_ns(26'000);                                // [25600, 26624) ns
+  // Each percentile is the upper edge of its bucket.
   EXPECT_EQ(latencystats_line("get", h),
-            "latency_percentiles_usec_get:p50=2.000,p99=2.000,p99.9=2.000");
+            "latency_percentiles_usec_get:p50=2.048,p99=2.048,p99.9=2.048");
   const double custom[] = {90.0, 100.0};
   EXPECT_EQ(latencystats_line("set", h, custom),
-            "latency_percentiles_usec_set:p90=2.000,p100=26.000");
+            "latency_percentiles_usec_set:p90=2.048,p100=26.624");
   EXPECT_EQ(latencystats_line("del", LatencyHistogram()),
             "latency_percentiles_usec_del:p50=0.000,p99=0.000,p99.9=0.000");
 }

@@ -18,43 +18,43 @@ using H = LatencyHistogram;
 TEST(LatencyHistogram, BucketsTileTheRangeWithoutGapsOrOverlaps) {
   uint64_t expected_lower = 0;
   for (size_t i = 0; i < H::kBuckets; ++i) {
-    uint64_t lower = H::bucket_lower_micros(i);
-    uint64_t width = H::bucket_width_micros(i);
+    uint64_t lower = H::bucket_lower_ns(i);
+    uint64_t width = H::bucket_width_ns(i);
     ASSERT_EQ(lower, expected_lower) << "bucket " << i;
-    ASSERT_EQ(H::bucket_of_micros(lower), i);
-    ASSERT_EQ(H::bucket_of_micros(lower + width - 1), i);
+    ASSERT_EQ(H::bucket_of_ns(lower), i);
+    ASSERT_EQ(H::bucket_of_ns(lower + width - 1), i);
     // Two significant digits: a bucket is never wider than 1/128 of its lower
-    // edge, except the 1 µs buckets of the linear start.
-    if (width > 1) {
+    // edge, except the one-unit buckets of the linear start.
+    if (width > 1024) {
       ASSERT_LE(width * H::kSubCount, lower) << "bucket " << i;
     }
     expected_lower = lower + width;
   }
-  EXPECT_EQ(expected_lower, H::kMaxMicros + 1);
+  EXPECT_EQ(expected_lower, (H::kMaxUnits + 1) << H::kUnitShift);
+  EXPECT_EQ(H::kBuckets, 2688u);
 }
 
 TEST(LatencyHistogram, ValuesPastTheTopCountInTheLastBucket) {
-  EXPECT_EQ(H::bucket_of_micros(H::kMaxMicros), H::kBuckets - 1);
-  EXPECT_EQ(H::bucket_of_micros(H::kMaxMicros + 1), H::kBuckets - 1);
-  EXPECT_EQ(H::bucket_of_micros(UINT64_MAX), H::kBuckets - 1);
+  EXPECT_EQ(H::bucket_of_units(H::kMaxUnits), H::kBuckets - 1);
+  EXPECT_EQ(H::bucket_of_units(H::kMaxUnits + 1), H::kBuckets - 1);
+  EXPECT_EQ(H::bucket_of_ns(UINT64_MAX), H::kBuckets - 1);
   H h;
   h.record_ns(UINT64_MAX / 2);
   EXPECT_EQ(h.bucket(H::kBuckets - 1), 1u);
   EXPECT_EQ(h.count(), 1u);
 }
 
-TEST(LatencyHistogram, RecordsCountSumAndMaxExactly) {
+TEST(LatencyHistogram, RecordsCountAndSumExactly) {
   H h;
   h.record_ns(0);
-  h.record_ns(999);   // below 1 µs: bucket 0
-  h.record_ns(1500);  // 1 µs
-  h.record_us(300);   // 300 µs
+  h.record_ns(1023);  // below one unit: bucket 0
+  h.record_ns(1500);  // 1 unit
+  h.record_us(300);   // 292 units
   EXPECT_EQ(h.count(), 4u);
-  EXPECT_EQ(h.sum_ns(), 0u + 999 + 1500 + 300000);
-  EXPECT_EQ(h.max_ns(), 300000u);
+  EXPECT_EQ(h.sum_ns(), 0u + 1023 + 1500 + 300000);
   EXPECT_EQ(h.bucket(0), 2u);
   EXPECT_EQ(h.bucket(1), 1u);
-  EXPECT_EQ(h.bucket(H::bucket_of_micros(300)), 1u);
+  EXPECT_EQ(h.bucket(H::bucket_of_ns(300000)), 1u);
 }
 
 TEST(LatencyHistogram, EmptyHistogramAnswersZero) {
@@ -73,7 +73,7 @@ uint64_t exact_percentile(std::vector<uint64_t> v, double p) {
   return v[rank - 1];
 }
 
-TEST(LatencyHistogram, PercentilesAreWithinOneBucketOfTheExactValue) {
+TEST(LatencyHistogram, PercentilesAreTheUpperEdgeOfTheExactValuesBucket) {
   std::mt19937_64 rng(7);
   // Log-normal latencies around 50 µs with a long tail up to seconds.
   std::lognormal_distribution<double> dist(std::log(50000.0), 1.5);
@@ -87,16 +87,13 @@ TEST(LatencyHistogram, PercentilesAreWithinOneBucketOfTheExactValue) {
   for (double p : {1.0, 50.0, 90.0, 99.0, 99.9, 99.99, 100.0}) {
     uint64_t exact = exact_percentile(values, p);
     uint64_t got = h.percentile_ns(p);
-    // Reported: the upper edge of the exact value's bucket, capped by the max.
-    size_t b = H::bucket_of_micros(exact / 1000);
-    uint64_t upper = (H::bucket_lower_micros(b) + H::bucket_width_micros(b)) * 1000;
-    EXPECT_EQ(got, std::min(upper, h.max_ns())) << "p" << p;
-    EXPECT_GE(got, exact) << "p" << p;
-    // Relative error: one bucket, at most 1/128 of the value plus the 1 µs unit.
-    EXPECT_LE(static_cast<double>(got - exact), static_cast<double>(exact) / 128 + 1000)
+    size_t b = H::bucket_of_ns(exact);
+    EXPECT_EQ(got, H::bucket_lower_ns(b) + H::bucket_width_ns(b)) << "p" << p;
+    EXPECT_GT(got, exact) << "p" << p;
+    // One bucket: at most 1/128 of the value, or one 1024-ns unit.
+    EXPECT_LE(static_cast<double>(got - exact), std::max(static_cast<double>(exact) / 128, 1024.0))
         << "p" << p;
   }
-  EXPECT_EQ(h.percentile_ns(100), h.max_ns());
 }
 
 TEST(LatencyHistogram, SeveralPercentilesInAnyOrderMatchSingleQueries) {
@@ -106,22 +103,24 @@ TEST(LatencyHistogram, SeveralPercentilesInAnyOrderMatchSingleQueries) {
   uint64_t out[4];
   h.percentiles_ns(ps, out);
   for (size_t i = 0; i < 4; ++i) EXPECT_EQ(out[i], h.percentile_ns(ps[i])) << ps[i];
-  EXPECT_EQ(h.percentile_ns(50), 2512000u);  // 2500 µs lies in [2496, 2512): width 16 µs
+  // The median, 2,500,000 ns, is unit 2441 in [2048, 4096) units, where buckets
+  // are 16 units wide: [2432, 2448) units, upper edge 2448 * 1024 ns.
+  EXPECT_EQ(h.percentile_ns(50), 2448u * 1024);
 }
 
 TEST(LatencyHistogram, PrometheusBoundsArePowersOfTwoOnBucketEdges) {
   ASSERT_EQ(H::kPrometheusBounds, 24u);
-  EXPECT_DOUBLE_EQ(H::prometheus_bound_seconds(0), 8e-6);
-  EXPECT_DOUBLE_EQ(H::prometheus_bound_seconds(H::kPrometheusBounds - 1), 67.108864);
+  EXPECT_DOUBLE_EQ(H::prometheus_bound_seconds(0), 8.192e-6);
+  EXPECT_DOUBLE_EQ(H::prometheus_bound_seconds(H::kPrometheusBounds - 1), 68.719476736);
   for (size_t i = 0; i < H::kPrometheusBounds; ++i) {
-    uint64_t us = uint64_t{1} << (H::kFirstBoundExponent + i);
-    EXPECT_EQ(H::bucket_lower_micros(H::bucket_of_micros(us)), us) << i;
+    uint64_t ns = uint64_t{1} << (H::kFirstBoundExponent + i + H::kUnitShift);
+    EXPECT_EQ(H::bucket_lower_ns(H::bucket_of_ns(ns)), ns) << i;
   }
 }
 
 TEST(LatencyHistogram, CumulativeCountsMatchTheRawValues) {
   std::mt19937_64 rng(11);
-  std::uniform_int_distribution<int> exponent(0, 30);
+  std::uniform_int_distribution<int> exponent(0, 36);
   std::vector<uint64_t> values;
   H h;
   for (int i = 0; i < 50000; ++i) {
@@ -131,10 +130,11 @@ TEST(LatencyHistogram, CumulativeCountsMatchTheRawValues) {
   }
   auto cumulative = h.cumulative_at_bounds();
   for (size_t i = 0; i < H::kPrometheusBounds; ++i) {
-    // Values are bucketed in whole µs: "below the bound" is ns / 1000 < bound.
-    uint64_t bound_us = uint64_t{1} << (H::kFirstBoundExponent + i);
-    uint64_t exact = static_cast<uint64_t>(std::count_if(
-        values.begin(), values.end(), [&](uint64_t v) { return v / 1000 < bound_us; }));
+    double bound_ns = H::prometheus_bound_seconds(i) * 1e9;
+    uint64_t exact =
+        static_cast<uint64_t>(std::count_if(values.begin(), values.end(), [&](uint64_t v) {
+          return static_cast<double>(v) < bound_ns;
+        }));
     EXPECT_EQ(cumulative[i], exact) << "bound " << H::prometheus_bound_seconds(i);
   }
 }
@@ -151,11 +151,10 @@ TEST(LatencyHistogram, MergeEqualsRecordingEverythingInOne) {
   merged.merge(b);
   EXPECT_EQ(merged.count(), all.count());
   EXPECT_EQ(merged.sum_ns(), all.sum_ns());
-  EXPECT_EQ(merged.max_ns(), all.max_ns());
   for (size_t i = 0; i < H::kBuckets; ++i) ASSERT_EQ(merged.bucket(i), all.bucket(i)) << i;
   merged.reset();
   EXPECT_EQ(merged.count(), 0u);
-  EXPECT_EQ(merged.max_ns(), 0u);
+  EXPECT_EQ(merged.sum_ns(), 0u);
 }
 
 }  // namespace

@@ -92,13 +92,19 @@ TEST(PrometheusFamilies, NamesLabelsAndValuesOfEveryKind) {
   expect_line(text, "ringproxy_build_info{version=\"0.2.0\"} 1");
   expect_line(text, "ringproxy_command_calls_total{cmd=\"get\"} 100");
   expect_line(text, "ringproxy_command_rejected_calls_total{cmd=\"get\"} 1");
-  // The histogram: 1..100 µs; 7 values below 8 µs, 63 below 64 µs, all below 128 µs.
+  // The histogram: 1..100 µs; 8 values below 8,192 ns, 65 below 65,536 ns, all
+  // below 131,072 ns.
   expect_line(text, "# TYPE ringproxy_command_duration_seconds histogram");
   expect_line(text, "ringproxy_command_duration_seconds_count{cmd=\"get\"} 100");
   expect_line(text, "ringproxy_command_duration_seconds_sum{cmd=\"get\"} 0.00505");
-  expect_line(text, "ringproxy_command_duration_seconds_bucket{cmd=\"get\",le=\"8e-06\"} 7");
-  expect_line(text, "ringproxy_command_duration_seconds_bucket{cmd=\"get\",le=\"6.4e-05\"} 63");
-  expect_line(text, "ringproxy_command_duration_seconds_bucket{cmd=\"get\",le=\"0.000128\"} 100");
+  // (prometheus-cpp prints 16 digits: the double nearest 8.192e-6 shows as 8.192000000000001e-06.)
+  expect_line(
+      text,
+      "ringproxy_command_duration_seconds_bucket{cmd=\"get\",le=\"8.192000000000001e-06\"} 8");
+  expect_line(text, "ringproxy_command_duration_seconds_bucket{cmd=\"get\",le=\"1.6384e-05\"} 16");
+  expect_line(text, "ringproxy_command_duration_seconds_bucket{cmd=\"get\",le=\"6.5536e-05\"} 65");
+  expect_line(text,
+              "ringproxy_command_duration_seconds_bucket{cmd=\"get\",le=\"0.000131072\"} 100");
   expect_line(text, "ringproxy_command_duration_seconds_bucket{cmd=\"get\",le=\"+Inf\"} 100");
   // A binary key is shown with \xHH escapes, then the format's own escaping.
   expect_line(text,

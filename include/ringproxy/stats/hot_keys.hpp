@@ -37,7 +37,7 @@ namespace ringproxy::stats {
 
 struct HotKeyOptions {
   uint32_t capacity = 64;        // keys tracked per window (K)
-  uint32_t sample_every = 32;    // one request in this many is sampled on average; 1 = all
+  uint32_t sample_every = 64;    // one request in this many is sampled on average; 1 = all
   uint64_t window_ms = 10000;    // window length
   uint32_t max_key_bytes = 128;  // key bytes kept per entry (longer keys are shown truncated)
   uint64_t seed = 0x9e3779b97f4a7c15ULL;  // the sampler's random sequence

@@ -62,7 +62,7 @@ class SpaceSaving {
   void index_erase(uint32_t entry);
   void sift_up(uint32_t pos);
   void sift_down(uint32_t pos);
-  void heap_swap(uint32_t a, uint32_t b);
+  void place(uint32_t pos, uint32_t entry);
   bool matches(const Entry& e, uint64_t hash, std::string_view key) const;
 
   uint32_t capacity_;

@@ -28,7 +28,6 @@ namespace ringproxy::stats {
 struct LatencySummary {
   uint64_t count = 0;
   uint64_t sum_ns = 0;
-  uint64_t max_ns = 0;
   uint64_t p50_ns = 0;
   uint64_t p99_ns = 0;
   uint64_t p999_ns = 0;
