@@ -2,6 +2,10 @@
 # Installs everything ringproxy needs to build, test, benchmark and demo on
 # Debian 12. Idempotent and fast when all is present: it asks dpkg first and
 # only touches apt (update + install) when something is missing.
+#
+# etcd-server may start Debian's own etcd service on the default ports
+# 2379/2380; nothing here uses it: the tests start their own etcd on free
+# loopback ports with a temporary data directory.
 set -euo pipefail
 
 packages=(
@@ -10,6 +14,7 @@ packages=(
   nlohmann-json3-dev prometheus-cpp-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   redis-server redis-tools nutcracker
+  libcurl4-openssl-dev libssl-dev etcd-server etcd-client openssl
   gnuplot-nox python3 python3-redis python3-prometheus-client clang-format valgrind
 )
 
