@@ -2,6 +2,7 @@
 #include "ringproxy/cluster/leased_key.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <stdexcept>
 #include <utility>
 
@@ -9,6 +10,16 @@
 #include "ringproxy/net/uv_handle.hpp"
 
 namespace ringproxy {
+namespace {
+
+// Lease IDs as etcdctl prints them (lease timetolive/revoke take this form).
+std::string hex(int64_t id) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(id));
+  return buf;
+}
+
+}  // namespace
 
 LeasedKey::LeasedKey(EtcdClient& client, std::string key, std::string value, int64_t ttl_s,
                      StateCallback on_state)
@@ -81,8 +92,8 @@ void LeasedKey::put() {
     phase_ = Phase::kHeld;
     backoff_.reset();
     renew_failing_ = false;
-    log(LogLevel::kInfo, "etcd: holding ", key_, " = ", value_, " under lease ", lease_, " (ttl ",
-        granted_ttl_s_, " s)");
+    log(LogLevel::kInfo, "etcd: holding ", key_, " = ", value_, " under lease ", hex(lease_),
+        " (ttl ", granted_ttl_s_, " s)");
     schedule(renew_period_ms(), &LeasedKey::renew);
     if (on_state_) on_state_(true, "registered");
   });
@@ -96,7 +107,7 @@ void LeasedKey::renew() {
       // etcd unreachable: the lease may still be alive there; retry sooner
       // than the period so that a short outage does not cost it.
       if (!renew_failing_) {
-        log(LogLevel::kWarn, "etcd: cannot renew lease ", lease_, " of ", key_, ": ",
+        log(LogLevel::kWarn, "etcd: cannot renew lease ", hex(lease_), " of ", key_, ": ",
             r.error->message);
       }
       renew_failing_ = true;
@@ -104,11 +115,11 @@ void LeasedKey::renew() {
       return;
     }
     if (r.value.ttl <= 0) {
-      lost("lease " + std::to_string(lease_) + " expired");
+      lost("lease " + hex(lease_) + " expired");
       return;
     }
     if (renew_failing_)
-      log(LogLevel::kInfo, "etcd: lease ", lease_, " of ", key_, " renewed again");
+      log(LogLevel::kInfo, "etcd: lease ", hex(lease_), " of ", key_, " renewed again");
     renew_failing_ = false;
     backoff_.reset();
     ++renewals_;
@@ -149,9 +160,9 @@ void LeasedKey::release(std::function<void()> done) {
         lease, [this, lease, done = std::move(done)](EtcdResult<LeaseRevokeResult> r) {
           revoke_call_ = 0;
           if (r.ok()) {
-            log(LogLevel::kInfo, "etcd: revoked lease ", lease, " of ", key_);
+            log(LogLevel::kInfo, "etcd: revoked lease ", hex(lease), " of ", key_);
           } else {
-            log(LogLevel::kWarn, "etcd: cannot revoke lease ", lease, " of ", key_, " (",
+            log(LogLevel::kWarn, "etcd: cannot revoke lease ", hex(lease), " of ", key_, " (",
                 r.error->message, "); it expires within ", granted_ttl_s_, " s");
           }
           if (done) done();
