@@ -2,7 +2,9 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <string_view>
 
+#include "ringproxy/cluster/register_agent.hpp"
 #include "ringproxy/common/log.hpp"
 #include "ringproxy/options/config.hpp"
 #include "ringproxy/proxy/proxy.hpp"
@@ -10,6 +12,7 @@
 int main(int argc, char** argv) {
   using namespace ringproxy;
   std::signal(SIGPIPE, SIG_IGN);
+  if (argc > 1 && std::string_view(argv[1]) == "register") return run_register_agent(argc, argv);
   CommandLine cl;
   try {
     cl = parse_command_line(argc, argv);

@@ -109,6 +109,7 @@ class HealthChecker::Probe {
     uv_timer_init(owner_.loop_, deadline_.get());
     interval_->data = deadline_->data = this;
     last_change_ms = uv_now(owner_.loop_);
+    if (owner_.options_.start_down) state = BackendState::kDown;
   }
   ~Probe() {
     drop_context();

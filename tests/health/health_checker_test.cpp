@@ -321,6 +321,32 @@ TEST_F(HealthCheckerTest, KeepPolicyRejoinsWithoutFlush) {
   EXPECT_EQ(path(), "up down probing up");
 }
 
+TEST_F(HealthCheckerTest, StartDownRisesOnlyAfterAnsweredProbes) {
+  // A target that never answered is not up: it starts down and needs `rise`
+  // good probes (what ringproxy register relies on before it announces one).
+  HealthOptions o = fast(1, 2);
+  o.flush_on_rejoin = false;
+  o.start_down = true;
+  make(closed_port(), o);
+  EXPECT_EQ(state(), BackendState::kDown);
+  // Ten refused probes later it is still down, and nothing was reported.
+  auto until = Clock::now() + std::chrono::milliseconds(200);
+  run_until([&] { return Clock::now() > until; }, std::chrono::seconds(10));
+  EXPECT_EQ(state(), BackendState::kDown) << path();
+  EXPECT_TRUE(changes_.empty()) << path();
+
+  fake_ = std::make_unique<FakeRedis>(&loop_);
+  make(fake_->port(), o);
+  EXPECT_EQ(state(), BackendState::kDown);
+  ASSERT_TRUE(run_until([&] { return state() == BackendState::kUp; }, std::chrono::seconds(10)));
+  ASSERT_EQ(changes_.size(), 2u) << path();
+  EXPECT_EQ(changes_[0].from, BackendState::kDown);
+  EXPECT_EQ(changes_[0].to, BackendState::kProbing);
+  EXPECT_EQ(changes_[1].to, BackendState::kUp);
+  EXPECT_GE(fake_->pings, 2);
+  EXPECT_EQ(fake_->flushes, 0);
+}
+
 TEST_F(HealthCheckerTest, FailuresReportedWhileNotifyingAreNotCounted) {
   fake_ = std::make_unique<FakeRedis>(&loop_);
   make(fake_->port(), fast(3, 2));

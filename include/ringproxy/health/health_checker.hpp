@@ -48,6 +48,10 @@ struct HealthOptions {
   bool flush_on_rejoin = true;
   std::string password;  // AUTH for probe connections
   int db = 0;            // the database flushed on rejoin
+  // Targets start down and must pass `rise` probes to be up: for a watcher
+  // that must not vouch for a server it has not heard from yet (ringproxy
+  // register).
+  bool start_down = false;
 };
 
 struct HealthTarget {
