@@ -41,7 +41,8 @@ class LeasedKey {
   // Puts the key under a lease and keeps it there.
   void hold();
   // Stops renewing and revokes the lease; `done` runs when etcd answered the
-  // revoke (or it failed: the lease then expires by itself).
+  // revoke (or it failed: the lease then expires by itself), or at once when
+  // no lease was held.
   void release(std::function<void()> done = {});
 
   bool held() const { return phase_ == Phase::kHeld; }
