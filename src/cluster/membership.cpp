@@ -112,6 +112,13 @@ Membership decode_membership(std::string_view prefix, const std::vector<KeyValue
   return m;
 }
 
+Membership decode_membership(std::string_view prefix, const std::map<std::string, KeyValue>& kvs) {
+  std::vector<KeyValue> list;
+  list.reserve(kvs.size());
+  for (const auto& [key, kv] : kvs) list.push_back(kv);
+  return decode_membership(prefix, list);
+}
+
 void log_membership_errors(const Membership& membership) {
   for (const auto& e : membership.errors) {
     log(LogLevel::kWarn, "etcd: skipping ", printable(e.key), ": ", printable(e.reason));

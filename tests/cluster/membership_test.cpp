@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <stdexcept>
 
 namespace ringproxy {
@@ -101,6 +102,12 @@ TEST(Membership, BadKeysAreSkippedAndReported) {
     }
   }
   log_membership_errors(m);  // one line each; must not throw on odd bytes
+
+  std::map<std::string, KeyValue> snapshot;  // what PrefixMirror hands over
+  for (const auto& k : kvs) snapshot[k.key] = k;
+  Membership same = decode_membership("/p", snapshot);
+  EXPECT_EQ(same.backends.size(), m.backends.size());
+  EXPECT_EQ(same.errors.size(), m.errors.size());
 }
 
 TEST(Membership, NameChecks) {

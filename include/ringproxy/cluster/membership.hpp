@@ -14,6 +14,7 @@
 // key already has) is skipped and reported; it never takes the ring down.
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +55,8 @@ struct Membership {
 // Every decodable backend of `kvs` (any order); of two keys with the same
 // address the first in key order wins.
 Membership decode_membership(std::string_view prefix, const std::vector<KeyValue>& kvs);
+// The same from PrefixMirror's snapshot (key -> KeyValue).
+Membership decode_membership(std::string_view prefix, const std::map<std::string, KeyValue>& kvs);
 // One warning line per error ("etcd: skipping <key>: <reason>"), bytes that
 // are not printable escaped.
 void log_membership_errors(const Membership& membership);
