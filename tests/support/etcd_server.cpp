@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -24,6 +25,14 @@ std::string find_program(const char* env, const char* name) {
   if (found.empty())
     throw HarnessError(std::string(name) + " not found (apt install etcd-server etcd-client)");
   return found;
+}
+
+// /proc/<pid>/stat state letter ('R', 'S', 'T' ...), 0 when unreadable.
+char process_state(pid_t pid) {
+  std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  auto close_paren = stat.rfind(')');
+  if (close_paren == std::string::npos || close_paren + 2 >= stat.size()) return 0;
+  return stat[close_paren + 2];
 }
 
 size_t append_body(char* data, size_t size, size_t count, void* out) {
@@ -153,6 +162,20 @@ bool EtcdServer::healthy() const {
   }
   return curl_easy_perform(easy.get()) == CURLE_OK &&
          body.find("\"health\":\"true\"") != std::string::npos;
+}
+
+void EtcdServer::sigstop() {
+  process_.signal(SIGSTOP);
+  if (!wait_until([this] { return process_state(pid()) == 'T'; }, Duration(5000), Duration(1))) {
+    throw HarnessError("etcd did not stop on SIGSTOP");
+  }
+}
+
+void EtcdServer::sigcont() {
+  process_.signal(SIGCONT);
+  if (!wait_until([this] { return process_state(pid()) != 'T'; }, Duration(5000), Duration(1))) {
+    throw HarnessError("etcd did not continue on SIGCONT");
+  }
 }
 
 CommandResult EtcdServer::etcdctl(const std::vector<std::string>& args) const {

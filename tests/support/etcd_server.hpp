@@ -52,6 +52,10 @@ class EtcdServer {
 
   ExitStatus stop(Duration grace = kDefaultStopGrace) { return process_.stop(grace); }
   ExitStatus kill9() { return process_.kill9(); }
+  // SIGSTOP, returning once the kernel reports every thread stopped (it keeps
+  // accepting connections and answers nothing); sigcont() undoes it.
+  void sigstop();
+  void sigcont();
   // Starts it again (stopping it first if needed) on the same ports and data,
   // and waits until it is ready.
   void start() { start_on(client_port_); }

@@ -2,7 +2,6 @@
 // failover, timeouts, leases, authentication with token renewal, and TLS.
 // etcdctl is the independent oracle for what etcd holds.
 #include <gtest/gtest.h>
-#include <signal.h>
 
 #include <cstdio>
 
@@ -99,9 +98,9 @@ TEST_F(EtcdClientTest, UnaryCallsTimeOut) {
   o.request_timeout_ms = 300;
   make_client(o);
   ASSERT_TRUE(put("/to/k", "v").ok());
-  ::kill(etcd_->pid(), SIGSTOP);  // accepts connections, answers nothing
+  etcd_->sigstop();  // accepts connections, answers nothing
   auto r = put("/to/k", "v2");
-  ::kill(etcd_->pid(), SIGCONT);
+  etcd_->sigcont();
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error->kind, EtcdError::Kind::kUnavailable);
   EXPECT_NE(r.error->message.find("timed out"), std::string::npos) << r.error->message;

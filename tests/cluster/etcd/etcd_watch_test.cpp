@@ -3,7 +3,6 @@
 // disconnect (reported; PrefixMirror reads again), progress notifications,
 // token renewal and the silence timeout.
 #include <gtest/gtest.h>
-#include <signal.h>
 
 #include "etcd_fixture.hpp"
 #include "ringproxy/cluster/etcd_json.hpp"
@@ -221,9 +220,9 @@ TEST_F(EtcdWatchTest, ASilentStreamIsReopened) {
   std::vector<std::string> downs;
   watch_prefix("/s/", log);
   uint64_t before = watch_->reconnects();
-  ::kill(etcd_->pid(), SIGSTOP);  // the connection stays open, nothing arrives
+  etcd_->sigstop();  // the connection stays open, nothing arrives
   bool went_down = run_until([&] { return !watch_->up(); });
-  ::kill(etcd_->pid(), SIGCONT);
+  etcd_->sigcont();
   ASSERT_TRUE(went_down);
   EXPECT_NE(client_->state().last_error.find("no message from etcd"), std::string::npos)
       << client_->state().last_error;
