@@ -16,8 +16,10 @@
 //   That is the price of jump's zero memory; prefer ketama or rendezvous when
 //   nodes fail independently.
 // - All nodes down: kNoNode.
+#include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "ringproxy/placement/hash_ring.hpp"
@@ -68,6 +70,30 @@ class JumpDistribution final : public Distribution {
     return points;
   }
   DistributionKind kind() const override { return DistributionKind::kJump; }
+  size_t node_count() const override { return order_.size(); }
+  std::unique_ptr<Distribution> clone() const override {
+    return std::make_unique<JumpDistribution>(*this);
+  }
+
+  // A key's bucket depends only on the key and the bucket count, and when the
+  // count grows a key either stays or moves to a new bucket. So with n1
+  // buckets before and n2 now, the keys of bucket b stay in bucket b exactly
+  // when n2 <= n1 and b < n2; they stay with the backend if bucket b is still
+  // it. With n2 > n1 some of every bucket's keys move.
+  std::vector<bool> losers(const Distribution& before,
+                           std::span<const uint32_t> same) const override {
+    detail::check_same_size(same, before);
+    const auto* old = dynamic_cast<const JumpDistribution*>(&before);
+    if (old == nullptr) return std::vector<bool>(same.size(), true);
+    std::vector<bool> lost(same.size(), false);
+    const size_t n1 = old->live_node_.size();
+    const size_t n2 = live_node_.size();
+    for (size_t b = 0; b < n1; ++b) {
+      const uint32_t node = old->live_node_[b];
+      lost[node] = !(n2 <= n1 && b < n2 && live_node_[b] == same[node]);
+    }
+    return lost;
+  }
 
  private:
   std::vector<size_t> order_;

@@ -28,6 +28,7 @@
 #include <bit>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -91,13 +92,18 @@ std::vector<Point> build_points(const std::vector<RingNode>& nodes,
 // the first point's: hashes above the last point wrap without a branch.
 // Lookup: one bucket read, then two branch-free steps; the short scan after
 // them runs only when a bucket holds three or more points.
+//
+// The bucket index depends on the point values only, so copies (clones with
+// another liveness) share it; `bucket_start` caches its data pointer so a
+// lookup reads it as directly as an owned vector.
 struct Continuum {
   struct Entry {
     uint32_t value;
     uint32_t owner;
   };
-  std::vector<Entry> entries;          // real points, then the sentinel
-  std::vector<uint32_t> bucket_start;  // first entry with value >= bucket's low edge
+  std::vector<Entry> entries;  // real points, then the sentinel
+  std::shared_ptr<const std::vector<uint32_t>> buckets;
+  const uint32_t* bucket_start = nullptr;  // buckets->data()
   int shift = 32;
 
   size_t size() const { return entries.size() - 1; }
@@ -109,13 +115,15 @@ struct Continuum {
     // At most 2^18 buckets (1 MiB) for 1000 nodes' 160k points.
     const int bits = std::clamp(static_cast<int>(std::bit_width(size())), 0, 18);
     shift = 32 - bits;
-    bucket_start.assign(size_t{1} << bits, 0);
+    auto index = std::make_shared<std::vector<uint32_t>>(size_t{1} << bits, 0);
     size_t i = 0;
-    for (size_t b = 0; b < bucket_start.size(); ++b) {
+    for (size_t b = 0; b < index->size(); ++b) {
       const uint64_t low = uint64_t{b} << shift;
       while (i < size() && entries[i].value < low) ++i;
-      bucket_start[b] = static_cast<uint32_t>(i);
+      (*index)[b] = static_cast<uint32_t>(i);
     }
+    bucket_start = index->data();
+    buckets = std::move(index);
   }
 
   // Owner of the first point >= hash, wrapping to the first point.
@@ -130,20 +138,61 @@ struct Continuum {
   }
 };
 
+// For each node of `a`, whether some hash it owns in `a` is owned in `b` by
+// anything but same[node]. Both owner functions are constant between
+// consecutive point values, so one walk over the union of both point sets
+// visits every arc of both.
+std::vector<bool> continuum_losers(const Continuum& a, const Continuum& b,
+                                   std::span<const uint32_t> same) {
+  std::vector<bool> lost(same.size(), false);
+  const Continuum::Entry* x = a.entries.data();
+  const Continuum::Entry* y = b.entries.data();
+  int64_t prev = -1;  // hashes <= prev are done
+  while (true) {
+    // Hashes in (prev, v] go to x->owner in a and y->owner in b.
+    const uint32_t v = std::min(x->value, y->value);
+    if (v > prev && x->owner != kNoNode && same[x->owner] != y->owner) lost[x->owner] = true;
+    if (v == UINT32_MAX) return lost;  // both at their sentinels
+    prev = v;
+    if (x->value == v) ++x;
+    if (y->value == v) ++y;
+  }
+}
+
+// The nodes, their ranks and their own points: what liveness never changes,
+// shared by every clone.
+struct KetamaBase {
+  std::vector<RingNode> nodes;
+  std::vector<uint32_t> rank;
+  std::vector<uint32_t> base_owner;  // each point's own node
+  std::vector<uint32_t> points_per_node;
+};
+
 class KetamaDistribution final : public Distribution {
  public:
-  explicit KetamaDistribution(const std::vector<RingNode>& nodes)
-      : nodes_(nodes), rank_(detail::pool_ranks(nodes)), live_(nodes.size(), true) {
-    const std::vector<Point> points = build_points(nodes_, rank_, live_);
+  explicit KetamaDistribution(const std::vector<RingNode>& nodes) : live_(nodes.size(), true) {
+    auto base = std::make_shared<KetamaBase>();
+    base->nodes = nodes;
+    base->rank = detail::pool_ranks(nodes);
+    const std::vector<Point> points = build_points(base->nodes, base->rank, live_);
     ring_.assign(points);
-    base_owner_.reserve(points.size());
-    points_per_node_.assign(nodes_.size(), 0);
+    base->base_owner.reserve(points.size());
+    base->points_per_node.assign(nodes.size(), 0);
     for (const Point& p : points) {
-      base_owner_.push_back(p.node);
-      ++points_per_node_[p.node];
+      base->base_owner.push_back(p.node);
+      ++base->points_per_node[p.node];
     }
+    single_node_ = nodes.size() == 1;
+    base_ = std::move(base);
   }
-  KetamaDistribution(const KetamaDistribution&) = delete;  // active_ points into *this
+  // active_ points into *this: a copy points into itself.
+  KetamaDistribution(const KetamaDistribution& other)
+      : base_(other.base_),
+        live_(other.live_),
+        ring_(other.ring_),
+        single_node_(other.single_node_),
+        fallback_(other.fallback_),
+        active_(other.active_ == &other.ring_ ? &ring_ : &fallback_) {}
   KetamaDistribution& operator=(const KetamaDistribution&) = delete;
 
   uint32_t locate(uint32_t key_hash) const override {
@@ -153,46 +202,58 @@ class KetamaDistribution final : public Distribution {
   }
 
   void set_live(const std::vector<bool>& live) override {
-    detail::check_live_size(live, nodes_.size());
+    detail::check_live_size(live, base_->nodes.size());
     live_ = live;
     active_ = &ring_;
     fallback_ = Continuum{};
 
+    const std::vector<uint32_t>& base_owner = base_->base_owner;
     std::vector<Continuum::Entry>& entries = ring_.entries;
     // Points past the last live one wrap to the first live point; walking
     // backwards from there, each point takes the nearest live point at or
     // after it.
     uint32_t next_live = kNoNode;
-    for (uint32_t node : base_owner_) {
+    for (uint32_t node : base_owner) {
       if (live_[node]) {
         next_live = node;
         break;
       }
     }
     entries.back().owner = next_live;  // the sentinel wraps to the first point
-    for (size_t i = base_owner_.size(); i-- > 0;) {
-      if (live_[base_owner_[i]]) next_live = base_owner_[i];
+    for (size_t i = base_owner.size(); i-- > 0;) {
+      if (live_[base_owner[i]]) next_live = base_owner[i];
       entries[i].owner = next_live;
     }
     if (next_live != kNoNode) return;
 
     // No live point: either all nodes are down, or only zero-point nodes live.
     if (std::find(live_.begin(), live_.end(), true) == live_.end()) return;
-    fallback_.assign(build_points(nodes_, rank_, live_));
+    fallback_.assign(build_points(base_->nodes, base_->rank, live_));
     active_ = &fallback_;
   }
 
-  std::vector<uint32_t> points_per_node() const override { return points_per_node_; }
+  std::vector<uint32_t> points_per_node() const override { return base_->points_per_node; }
   DistributionKind kind() const override { return DistributionKind::kKetama; }
+  size_t node_count() const override { return base_->nodes.size(); }
+  std::unique_ptr<Distribution> clone() const override {
+    return std::make_unique<KetamaDistribution>(*this);
+  }
+
+  std::vector<bool> losers(const Distribution& before,
+                           std::span<const uint32_t> same) const override {
+    detail::check_same_size(same, before);
+    const auto* old = dynamic_cast<const KetamaDistribution*>(&before);
+    if (old == nullptr) return std::vector<bool>(same.size(), true);
+    // The one-node shortcut answers entries[0].owner for every hash; its
+    // continuum's points all carry that owner too, so the walk agrees.
+    return continuum_losers(*old->active_, *active_, same);
+  }
 
  private:
-  std::vector<RingNode> nodes_;
-  std::vector<uint32_t> rank_;
+  std::shared_ptr<const KetamaBase> base_;
   std::vector<bool> live_;
-  Continuum ring_;                    // all nodes' points, owners given liveness
-  std::vector<uint32_t> base_owner_;  // each point's own node
-  std::vector<uint32_t> points_per_node_;
-  bool single_node_ = nodes_.size() == 1;
+  Continuum ring_;  // all nodes' points, owners given liveness
+  bool single_node_ = false;
   Continuum fallback_;  // only in the zero-point corner case
   const Continuum* active_ = &ring_;
 };

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <memory>
 #include <numeric>
+#include <span>
 #include <vector>
 
 #include "ringproxy/placement/hash_ring.hpp"
@@ -106,6 +107,26 @@ class MaglevDistribution final : public Distribution {
     return points;
   }
   DistributionKind kind() const override { return DistributionKind::kMaglev; }
+  size_t node_count() const override { return order_.size(); }
+  std::unique_ptr<Distribution> clone() const override {
+    return std::make_unique<MaglevDistribution>(*this);
+  }
+
+  // Tables of one size map a hash to the same entry, so comparing them entry
+  // by entry is exact; the size changes only past 655 nodes (then: true).
+  std::vector<bool> losers(const Distribution& before,
+                           std::span<const uint32_t> same) const override {
+    detail::check_same_size(same, before);
+    const auto* old = dynamic_cast<const MaglevDistribution*>(&before);
+    if (old == nullptr || old->size_ != size_) return std::vector<bool>(same.size(), true);
+    std::vector<bool> lost(same.size(), false);
+    if (old->table_.empty()) return lost;  // nobody owned anything
+    for (size_t s = 0; s < old->table_.size(); ++s) {
+      const uint32_t was = old->table_[s];
+      if (table_.empty() || same[was] != table_[s]) lost[was] = true;
+    }
+    return lost;
+  }
 
  private:
   // pos = (pos + skip) mod size_, without a division (both are < size_).

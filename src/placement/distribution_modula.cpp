@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "ringproxy/placement/hash_ring.hpp"
@@ -43,54 +44,97 @@ struct SlotTable {
   }
 };
 
+// What liveness never changes, shared by every clone.
+struct ModulaBase {
+  std::vector<uint32_t> weights;
+  std::vector<size_t> order;
+  SlotTable all;  // every node: the twemproxy modulus
+};
+
 class ModulaDistribution final : public Distribution {
  public:
-  explicit ModulaDistribution(const std::vector<RingNode>& nodes)
-      : weights_(nodes.size()), order_(twemproxy_pool_order(nodes)), live_(nodes.size(), true) {
-    for (size_t i = 0; i < nodes.size(); ++i) weights_[i] = nodes[i].weight;
-    all_ = build(live_);
-    live_slots_ = all_;
+  explicit ModulaDistribution(const std::vector<RingNode>& nodes) : live_(nodes.size(), true) {
+    auto base = std::make_shared<ModulaBase>();
+    base->weights.resize(nodes.size());
+    for (size_t i = 0; i < nodes.size(); ++i) base->weights[i] = nodes[i].weight;
+    base->order = twemproxy_pool_order(nodes);
+    base->all = build(*base, live_);
+    live_slots_ = base->all;
+    base_ = std::move(base);
   }
 
   uint32_t locate(uint32_t key_hash) const override {
     if (live_slots_.total() == 0) return kNoNode;
-    const uint32_t first = all_.owner(key_hash % all_.total());
+    const SlotTable& all = base_->all;
+    const uint32_t first = all.owner(key_hash % all.total());
     if (live_[first]) return first;
     const uint64_t second = detail::mix64(key_hash);
     return live_slots_.owner(second % live_slots_.total());
   }
 
   void set_live(const std::vector<bool>& live) override {
-    detail::check_live_size(live, weights_.size());
+    detail::check_live_size(live, base_->weights.size());
     live_ = live;
-    live_slots_ = build(live_);
+    live_slots_ = build(*base_, live_);
   }
 
-  std::vector<uint32_t> points_per_node() const override { return weights_; }
+  std::vector<uint32_t> points_per_node() const override { return base_->weights; }
   DistributionKind kind() const override { return DistributionKind::kModula; }
+  size_t node_count() const override { return base_->weights.size(); }
+  std::unique_ptr<Distribution> clone() const override {
+    return std::make_unique<ModulaDistribution>(*this);
+  }
+
+  // Placement depends only on the weights and pool order by index and on the
+  // live mask. With the same weights and order (a liveness change, or a
+  // change that kept every index's weight and rank) a live backend keeps its
+  // own slots and holds keys of down nodes' slots only through the second
+  // draw: it loses some of them when a down node comes back or the live set
+  // (so the second modulus) changes. Otherwise the modulus or the slot list
+  // changed and nearly every key moves: true.
+  std::vector<bool> losers(const Distribution& before,
+                           std::span<const uint32_t> same) const override {
+    detail::check_same_size(same, before);
+    std::vector<bool> lost(same.size(), true);
+    const auto* old = dynamic_cast<const ModulaDistribution*>(&before);
+    if (old == nullptr) return lost;
+    if (old->base_ != base_ &&
+        (old->base_->weights != base_->weights || old->base_->order != base_->order)) {
+      return lost;
+    }
+    const bool had_down =
+        std::find(old->live_.begin(), old->live_.end(), false) != old->live_.end();
+    const bool second_draw_moves = had_down && old->live_ != live_;
+    for (size_t i = 0; i < same.size(); ++i) {
+      if (!old->live_[i]) {
+        lost[i] = false;  // it owned nothing
+      } else if (same[i] == i && live_[i]) {
+        lost[i] = second_draw_moves;
+      }
+    }
+    return lost;
+  }
 
  private:
-  SlotTable build(const std::vector<bool>& include) const {
+  static SlotTable build(const ModulaBase& base, const std::vector<bool>& include) {
     SlotTable t;
     uint64_t sum = 0;
-    for (size_t i : order_) {
+    for (size_t i : base.order) {
       if (!include[i]) continue;
-      sum += weights_[i];
+      sum += base.weights[i];
       t.cumulative.push_back(sum);
       t.node.push_back(static_cast<uint32_t>(i));
     }
     if (sum <= kMaxFlatSlots) {
       for (size_t k = 0; k < t.node.size(); ++k) {
-        t.flat.insert(t.flat.end(), weights_[t.node[k]], t.node[k]);
+        t.flat.insert(t.flat.end(), base.weights[t.node[k]], t.node[k]);
       }
     }
     return t;
   }
 
-  std::vector<uint32_t> weights_;
-  std::vector<size_t> order_;
+  std::shared_ptr<const ModulaBase> base_;
   std::vector<bool> live_;
-  SlotTable all_;         // every node: the twemproxy modulus
   SlotTable live_slots_;  // live nodes only: the second draw
 };
 

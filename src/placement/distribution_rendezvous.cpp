@@ -23,6 +23,7 @@
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "ringproxy/placement/hash_ring.hpp"
@@ -89,6 +90,25 @@ class RendezvousDistribution final : public Distribution {
 
   std::vector<uint32_t> points_per_node() const override { return weights_; }
   DistributionKind kind() const override { return DistributionKind::kRendezvous; }
+  size_t node_count() const override { return seeds_.size(); }
+  std::unique_ptr<Distribution> clone() const override {
+    return std::make_unique<RendezvousDistribution>(*this);
+  }
+
+  // Every table has the same 65,536 slots and a key's slot depends on its
+  // hash only, so comparing the owners slot by slot is exact.
+  std::vector<bool> losers(const Distribution& before,
+                           std::span<const uint32_t> same) const override {
+    detail::check_same_size(same, before);
+    const auto* old = dynamic_cast<const RendezvousDistribution*>(&before);
+    if (old == nullptr) return std::vector<bool>(same.size(), true);
+    std::vector<bool> lost(same.size(), false);
+    for (size_t s = 0; s < kSlots; ++s) {
+      const uint32_t was = old->owner_[s];
+      if (was != kNoNode && same[was] != owner_[s]) lost[was] = true;
+    }
+    return lost;
+  }
 
  private:
   static uint64_t slot_key(uint32_t slot) { return detail::mix64(slot); }

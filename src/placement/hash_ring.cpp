@@ -121,5 +121,12 @@ void check_live_size(const std::vector<bool>& live, size_t nodes) {
   }
 }
 
+void check_same_size(std::span<const uint32_t> same, const Distribution& before) {
+  if (same.size() != before.node_count()) {
+    throw std::invalid_argument("losers: map has " + std::to_string(same.size()) + " entries for " +
+                                std::to_string(before.node_count()) + " backends");
+  }
+}
+
 }  // namespace detail
 }  // namespace ringproxy

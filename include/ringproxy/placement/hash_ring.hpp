@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,6 +64,24 @@ class Distribution {
   // entries (0 when down).
   virtual std::vector<uint32_t> points_per_node() const = 0;
   virtual DistributionKind kind() const = 0;
+  // Number of nodes (live or not): the size of set_live's mask.
+  virtual size_t node_count() const = 0;
+  // An independent copy (same nodes, same liveness), so liveness can be
+  // applied to a copy while the original stays shared and immutable. Tables
+  // that never depend on liveness are shared with the original, not copied.
+  virtual std::unique_ptr<Distribution> clone() const = 0;
+  // Which nodes of `before` lose keys here: entry i is true when some key
+  // hash that `before` places on its node i goes to any other node here, where
+  // the same backend is node `same[i]` (kNoNode: not a node here; indexes
+  // differ after a membership change). Never false when a hash moves; exact
+  // where an exact answer is cheap (ketama: one walk over both continua;
+  // rendezvous and maglev: slot by slot when the tables have the same size;
+  // jump: its bucket rule; modula: over the same slot list), true when unsure
+  // (another kind, modula across a change of its slot list). A snapshot swap
+  // gives the losers a dirty entry; one call covers every node, so the work
+  // does not grow with nodes x table size.
+  virtual std::vector<bool> losers(const Distribution& before,
+                                   std::span<const uint32_t> same) const = 0;
 };
 
 // Throws std::invalid_argument on an empty node list, duplicate ring names
@@ -103,6 +122,8 @@ void name_seeds(std::string_view ring_name, uint64_t& seed1, uint64_t& seed2);
 // Position of each node in twemproxy pool order (inverse of the order).
 std::vector<uint32_t> pool_ranks(const std::vector<RingNode>& nodes);
 void check_live_size(const std::vector<bool>& live, size_t nodes);
+// losers(): `same` has one entry per node of `before`.
+void check_same_size(std::span<const uint32_t> same, const Distribution& before);
 }  // namespace detail
 
 }  // namespace ringproxy
