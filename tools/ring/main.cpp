@@ -44,7 +44,9 @@ po::options_description describe() {
       "remove", po::value<std::vector<std::string>>(),
       "NAME or HOST:PORT leaves the config (every distribution rebuilt without it)")(
       "fail", po::value<std::vector<std::string>>(),
-      "NAME or HOST:PORT fails (marked down, as failover does)");
+      "NAME or HOST:PORT fails (marked down, as failover does)")(
+      "reweight", po::value<std::vector<std::string>>(),
+      "\"NAME WEIGHT\": the backend's weight changes (every distribution rebuilt)");
   po::options_description output("Output");
   output.add_options()("show-moves",
                        "list the keys that move instead of the tables: \"key old -> new\" lines")(
@@ -59,7 +61,7 @@ po::options_description describe() {
 void usage(std::ostream& out, const po::options_description& desc) {
   out << "Usage: ringproxy-ring [options]\n"
          "Simulates ringproxy's key placement: load balance per distribution, and the keys\n"
-         "that move when a backend is added, removed or fails.\n\n"
+         "that move when a backend is added, removed, reweighted or fails.\n\n"
          "Examples:\n"
          "  ringproxy-ring -b 10.0.0.1:6379 -b 10.0.0.2:6379 -b 10.0.0.3:6379 --add 10.0.0.4:6379\n"
          "  ringproxy-ring --config conf/demo.conf --keys keys.txt --fail 127.0.0.1:7002\n"
@@ -147,13 +149,16 @@ int main(int argc, char** argv) {
         kind = sim::ChangeKind::kRemove;
       } else if (o.string_key == "fail") {
         kind = sim::ChangeKind::kFail;
+      } else if (o.string_key == "reweight") {
+        kind = sim::ChangeKind::kReweight;
       } else {
         continue;
       }
       for (const std::string& v : o.value) request.changes.push_back({kind, v});
     }
     if (show_moves && request.changes.empty()) {
-      throw std::invalid_argument("--show-moves needs a change: --add, --remove or --fail");
+      throw std::invalid_argument(
+          "--show-moves needs a change: --add, --remove, --fail or --reweight");
     }
     request.record_moves = show_moves;
     if (vm.count("plot")) plot = vm["plot"].as<std::string>();

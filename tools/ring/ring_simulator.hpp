@@ -82,17 +82,20 @@ uint32_t placement_hash(HashKind hash, std::string_view hash_tag, std::string_vi
 // Changes
 
 enum class ChangeKind : uint8_t {
-  kAdd,     // a new backend joins: every distribution rebuilt over N + 1
-  kRemove,  // the pool reconfigured without the backend: rebuilt over N - 1
-  kFail,    // the backend is marked down (set_live): what failover does
+  kAdd,       // a new backend joins: every distribution rebuilt over N + 1
+  kRemove,    // the pool reconfigured without the backend: rebuilt over N - 1
+  kFail,      // the backend is marked down (set_live): what failover does
+  kReweight,  // the backend's weight changes: every distribution rebuilt
 };
 
 struct Change {
   ChangeKind kind = ChangeKind::kAdd;
-  std::string argument;  // add: a server string; remove/fail: a name or host:port
+  // add: a server string; remove/fail: a name or host:port; reweight: the
+  // name or host:port, a blank, and the new weight ("cache-1 3").
+  std::string argument;
 };
 
-std::string_view change_kind_name(ChangeKind kind);  // "add", "remove", "fail"
+std::string_view change_kind_name(ChangeKind kind);  // "add", "remove", "fail", "reweight"
 std::string describe(const Change& change);          // "fail cache-2"
 
 // ---------------------------------------------------------------------------
@@ -137,13 +140,17 @@ struct Movement {
   uint64_t keys = 0;
   uint64_t moved = 0;
   // Moved keys that neither come from the removed / failed backend nor go to
-  // the added one: the moves a perfect scheme would not make.
+  // the added one (reweight: neither come from nor go to the reweighted one):
+  // moves between backends that both stay, which a perfect scheme would not
+  // make.
   uint64_t extra = 0;
-  // The changed backend's share of the total weight (1/N with equal weights):
-  // the fraction a perfect scheme moves.
+  // The changed backend's share of the total weight (1/N with equal weights;
+  // reweight: how much its share changes): the fraction a perfect scheme
+  // moves.
   double ideal = 0;
   // add: backends the new one takes keys from; remove/fail: backends that take
-  // the lost one's keys. top_peer: the largest one's share of those keys.
+  // the lost one's keys; reweight: backends it trades keys with. top_peer:
+  // the largest one's share of those keys.
   uint32_t peers = 0;
   double top_peer = 0;
   std::vector<Move> moves;  // only with Request::record_moves

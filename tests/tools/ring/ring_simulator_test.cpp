@@ -60,6 +60,32 @@ Request request_for(Pool pool, std::vector<Change> changes, size_t keys = 100000
   return req;
 }
 
+// PROXY WEIGHT: 1:1:1 -> 2:1:1. Rendezvous only moves keys to the heavier
+// backend; ketama's other backends lose points, and some of their arcs go to
+// each other.
+TEST(RingSimulator, ReweightCountsMovesBetweenTheOtherBackendsAsExtra) {
+  const Report r =
+      simulate(request_for(pool_of(kThree), {{ChangeKind::kReweight, "127.0.0.1:22101 2"}}, 50000));
+  const Movement& rendezvous = movement(r, DistributionKind::kRendezvous);
+  EXPECT_NEAR(rendezvous.ideal, 0.5 - 1.0 / 3, 1e-9);
+  EXPECT_NEAR(rendezvous.moved_fraction(), rendezvous.ideal, 0.02);
+  EXPECT_EQ(rendezvous.extra, 0u);
+  EXPECT_EQ(rendezvous.peers, 2u);
+  const Movement& ketama = movement(r, DistributionKind::kKetama);
+  EXPECT_GT(ketama.extra, 0u);
+  EXPECT_LT(ketama.extra_fraction(), 0.05);
+  EXPECT_NE(movement(r, DistributionKind::kJump).unavailable.find("weights"), std::string::npos);
+  std::ostringstream table;
+  write_table(r, table);
+  EXPECT_NE(table.str().find("reweight 127.0.0.1:22101 2"), std::string::npos);
+  for (const char* bad : {"127.0.0.1:22101", "127.0.0.1:22101 0", "127.0.0.1:22101 x", "nosuch 2",
+                          "127.0.0.1:22101 99999999999"}) {
+    EXPECT_THROW(simulate(request_for(pool_of(kThree), {{ChangeKind::kReweight, bad}}, 10)),
+                 std::invalid_argument)
+        << bad;
+  }
+}
+
 // The acceptance test: 3 -> 4 backends over 100k generated keys.
 TEST(RingSimulator, ThreeToFourModulaMovesThreeQuartersKetamaOneQuarter) {
   const Report r =
