@@ -60,13 +60,15 @@ class ModulaDistribution final : public Distribution {
     base->order = twemproxy_pool_order(nodes);
     base->all = build(*base, live_);
     live_slots_ = base->all;
+    all_flat_ = base->all.flat.empty() ? nullptr : base->all.flat.data();
+    all_total_ = base->all.total();
     base_ = std::move(base);
   }
 
   uint32_t locate(uint32_t key_hash) const override {
     if (live_slots_.total() == 0) return kNoNode;
-    const SlotTable& all = base_->all;
-    const uint32_t first = all.owner(key_hash % all.total());
+    const uint64_t slot = key_hash % all_total_;
+    const uint32_t first = all_flat_ != nullptr ? all_flat_[slot] : base_->all.owner(slot);
     if (live_[first]) return first;
     const uint64_t second = detail::mix64(key_hash);
     return live_slots_.owner(second % live_slots_.total());
@@ -134,6 +136,9 @@ class ModulaDistribution final : public Distribution {
   }
 
   std::shared_ptr<const ModulaBase> base_;
+  // base_->all's slot list and modulus, read directly on every lookup.
+  const uint32_t* all_flat_ = nullptr;
+  uint64_t all_total_ = 0;
   std::vector<bool> live_;
   SlotTable live_slots_;  // live nodes only: the second draw
 };

@@ -7,11 +7,13 @@
 //
 // The pointer sits in a std::atomic<std::shared_ptr> next to a publish
 // counter. A reader's refresh is one acquire load of the counter while
-// nothing changed; only after a publish does it load the pointer (which takes
-// libstdc++'s internal lock bit and a reference count). A mutex around a plain
-// shared_ptr would cost the same on that rare path and the same single load
-// on the common one; the atomic keeps publish free of a lock a reader could
-// hold up. bench/micro_ring.cpp measures both.
+// nothing changed; only after a publish does it load the pointer (libstdc++
+// takes a lock bit inside the atomic and bumps the reference count). A mutex
+// around a plain shared_ptr costs the same single load on the common path
+// and about as much as the atomic on the rare one (bench/micro_ring.cpp
+// measures both; bench/README.md has the figures); the atomic was kept
+// because it is the standard's own tool for this and publish holds no lock a
+// reader could wait on for longer than a pointer copy.
 #pragma once
 
 #include <atomic>
