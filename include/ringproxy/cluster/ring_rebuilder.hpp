@@ -58,8 +58,9 @@ class RingRebuilder {
 
   // Asks for a ring with exactly `members`. options.now_ms and
   // options.draining_slots are filled in at swap time (uv_now, the hook).
-  // `done` runs on the loop, never from inside this call except with
-  // kSuperseded for the request this one replaces.
+  // `done` runs on the loop, later; from inside this call only the callback
+  // of the request this one replaces runs (kSuperseded), and this one's if
+  // libuv refuses the work (kFailed).
   void request(std::vector<BackendSpec> members, MembershipOptions options, Done done);
 
   bool busy() const { return running_ != nullptr; }
