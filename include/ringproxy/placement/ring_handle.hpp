@@ -5,20 +5,21 @@
 // costs no atomic operation and no reference count: between refreshes the
 // reader's snapshot cannot change under it.
 //
-// The pointer sits in a std::atomic<std::shared_ptr> next to a publish
-// counter. A reader's refresh is one acquire load of the counter while
-// nothing changed; only after a publish does it load the pointer (libstdc++
-// takes a lock bit inside the atomic and bumps the reference count). A mutex
-// around a plain shared_ptr costs the same single load on the common path
-// and about as much as the atomic on the rare one (bench/micro_ring.cpp
-// measures both; bench/README.md has the figures); the atomic was kept
-// because it is the standard's own tool for this and publish holds no lock a
-// reader could wait on for longer than a pointer copy.
+// The pointer sits behind a mutex, next to an atomic publish counter. A
+// reader's refresh is one acquire load of the counter while nothing changed;
+// only after a publish does it take the mutex to copy the pointer. The
+// alternative, std::atomic<std::shared_ptr>, costs the same single load on
+// the common path and about as much on the rare one (bench/micro_ring.cpp
+// measures both), is not lock-free either in libstdc++ (a lock bit inside
+// the pointer), and that lock bit is invisible to ThreadSanitizer, which then
+// reports a race inside libstdc++ on every concurrent load and store: the
+// mutex keeps TSan usable for the worker threads that will share this.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 
 #include "ringproxy/placement/ring_snapshot.hpp"
 
@@ -34,13 +35,15 @@ class RingHandle {
   // their next refresh; snapshots they hold stay valid until they let go.
   void publish(std::shared_ptr<const RingSnapshot> next);
   std::shared_ptr<const RingSnapshot> load() const {
-    return current_.load(std::memory_order_acquire);
+    std::lock_guard<std::mutex> lock(mutex_);
+    return current_;
   }
   // Number of publishes so far: changes whenever the snapshot does.
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
  private:
-  std::atomic<std::shared_ptr<const RingSnapshot>> current_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<const RingSnapshot> current_;  // guarded by mutex_
   std::atomic<uint64_t> generation_{0};
 };
 
