@@ -7,6 +7,7 @@
 #include "ringproxy/cluster/register_agent.hpp"
 #include "ringproxy/common/log.hpp"
 #include "ringproxy/options/config.hpp"
+#include "ringproxy/options/option_parser.hpp"
 #include "ringproxy/proxy/proxy.hpp"
 
 int main(int argc, char** argv) {
@@ -20,6 +21,8 @@ int main(int argc, char** argv) {
     std::cerr << "ringproxy: " << e.what() << "\n";
     return 2;
   }
+  // Passwords given as arguments stop showing in ps from here on.
+  redact_secrets(argc, argv, option_table());
   if (cl.help) {
     std::cout << help_text();
     return 0;
@@ -28,9 +31,23 @@ int main(int argc, char** argv) {
     std::cout << "ringproxy " << RINGPROXY_VERSION << "\n";
     return 0;
   }
+  if (cl.help_options == "markdown") {
+    std::cout << markdown_table(option_table());
+    return 0;
+  }
+  if (cl.help_options == "conf") {
+    std::cout << sample_config(option_table());
+    return 0;
+  }
+  if (cl.check_config) {
+    std::cout << resolved_config(cl.config, option_table());
+    for (const std::string& w : cl.warnings) std::cerr << "ringproxy: warning: " << w << "\n";
+    return 0;
+  }
   LogLevel level = LogLevel::kInfo;
   parse_log_level(cl.config.log_level, level);
   set_log_level(level);
+  for (const std::string& w : cl.warnings) log(LogLevel::kWarn, w);
   try {
     Proxy proxy(std::move(cl.config));
     proxy.run();

@@ -1,6 +1,8 @@
-// ringproxy's configuration: every option, its default, and how it is read from
-// the command line (Boost.Program_options), an INI-style config file
-// (`name = value`, same names), or a twemproxy YAML pool.
+// ringproxy's configuration as typed values. What each field means, its
+// default, its bounds and where it may be given are declared once, in the
+// option table (option_table.hpp / option_table.cpp); the command line, the
+// config file, the environment, --help, README's option table,
+// conf/ringproxy.conf and CONFIG GET all come from there.
 #pragma once
 
 #include <cstddef>
@@ -15,7 +17,8 @@
 
 namespace ringproxy {
 
-// A bad option, value or file. what() is one line naming the option and value.
+// A bad option, value or file. what() is one line naming the option and value
+// (and, for a config file, the file and line).
 class ConfigError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -24,68 +27,84 @@ class ConfigError : public std::runtime_error {
 enum class OnUnavailable : uint8_t { kError, kMiss };
 enum class RejoinPolicy : uint8_t { kFlush, kKeep };
 
-struct Config {
+// The fields, without defaults: each is set by exactly one option of the
+// option table (listen sets two), which holds its default. Kept an aggregate
+// so that a unit test can count the fields against the table.
+struct ConfigFields {
+  // Where the options came from (command line only; a reload re-reads them).
+  std::string config_file;
+  std::string twemproxy_config;
+  std::string twemproxy_pool;
+
   // Network
-  std::string listen_host = "127.0.0.1";
-  uint16_t listen_port = 6380;
-  int backlog = 511;
-  size_t max_clients = 10000;
-  // sched_yield() after a flush pass that wrote (see FlushScheduler).
-  bool yield_after_flush = true;
-  // Busy-poll window while the loop is busy, microseconds; 0 = never poll.
-  int busy_poll_us = 0;
-  // Sleep between busy passes (EventCoalescer): window in microseconds (0 =
-  // off) and the clients that must be active at once.
-  int coalesce_us = 20;
-  int coalesce_min_clients = 32;
+  std::string listen_host;
+  uint16_t listen_port;
+  int backlog;
+  size_t max_clients;
+  bool yield_after_flush;    // sched_yield() after a flush pass that wrote
+  int busy_poll_us;          // busy-poll window while the loop is busy; 0 = never
+  int coalesce_us;           // EventCoalescer sleep window; 0 = off
+  int coalesce_min_clients;  // clients active at once before coalescing
 
   // Placement
   std::vector<BackendSpec> backends;
-  HashKind hash = HashKind::kMurmur;
+  HashKind hash;
   std::string hash_tag;  // "" or exactly two characters
-  DistributionKind distribution = DistributionKind::kKetama;
+  DistributionKind distribution;
 
   // Protocol limits (per client)
-  size_t max_bulk_len = 512ull * 1024 * 1024;
-  size_t max_args = 1024 * 1024;
-  size_t max_inline_len = 64 * 1024;
-  size_t query_buffer_limit = 1024ull * 1024 * 1024;
-  size_t client_output_limit = 256ull * 1024 * 1024;  // stop reading from a client past this
-  size_t max_pipeline = 10000;  // requests in flight per client before reading pauses
-  // Small client output buffers kept for reuse once written (BufferPool).
-  size_t output_buffer_pool = 1024;
+  size_t max_bulk_len;
+  size_t max_args;
+  size_t max_inline_len;
+  size_t query_buffer_limit;
+  size_t client_output_limit;  // stop reading from a client past this
+  size_t max_pipeline;         // requests in flight per client before reading pauses
+  size_t output_buffer_pool;   // small written output buffers kept for reuse
 
   // Backends
-  uint32_t backend_connections = 1;
-  int connect_timeout_ms = 1000;
-  int timeout_ms = 5000;  // per forwarded request; 0 = no timeout
-  bool preconnect = true;
+  uint32_t backend_connections;
+  int connect_timeout_ms;
+  int timeout_ms;  // per forwarded request; 0 = no timeout
+  bool preconnect;
   std::string backend_password;  // sent as AUTH on every new backend connection
-  int backend_db = 0;            // sent as SELECT on every new backend connection
+  int backend_db;                // sent as SELECT on every new backend connection
   std::string client_password;   // clients must AUTH with it (twemproxy redis_auth)
 
   // Health checks and failover
-  int health_interval_ms = 1000;
-  int health_timeout_ms = 1000;
-  int failure_limit = 3;
-  int rise = 2;
-  bool auto_eject = true;
-  OnUnavailable on_unavailable = OnUnavailable::kError;
-  RejoinPolicy rejoin = RejoinPolicy::kFlush;
-  size_t failover_key_log = 100000;  // keys remembered per down backend for cleanup
+  int health_interval_ms;
+  int health_timeout_ms;
+  int failure_limit;
+  int rise;
+  bool auto_eject;
+  OnUnavailable on_unavailable;
+  RejoinPolicy rejoin;
+  size_t failover_key_log;  // keys remembered per down backend for cleanup
 
   // Logging
-  std::string log_level = "info";  // error | warn | info | debug
+  std::string log_level;  // error | warn | info | debug
+};
+
+// Every field at the default its option declares.
+struct Config : ConfigFields {
+  Config();
 };
 
 // What the command line asked for.
 struct CommandLine {
   Config config;
-  bool help = false;     // --help: help_text() was requested
-  bool version = false;  // --version
+  bool help = false;          // --help: help_text() was requested
+  bool version = false;       // --version
+  bool check_config = false;  // --check-config: print the resolved config and exit
+  std::string help_options;   // --help-options=FORMAT: "markdown" or "conf"
+  // One line each, for the log once its level is set: removed options that
+  // were given, passwords given where `ps` shows them, ...
+  std::vector<std::string> warnings;
 };
 
-// Parses argv (and --config / --twemproxy-config files). Throws ConfigError.
+// Parses argv, the files it names (--config, --twemproxy-config) and the
+// environment variables of the options that have one (passwords). Precedence,
+// lowest first: defaults, the twemproxy pool, the config file, the
+// environment, the command line. Throws ConfigError.
 CommandLine parse_command_line(int argc, const char* const* argv);
 std::string help_text();
 

@@ -1,0 +1,475 @@
+// Every ringproxy option, declared once (see option_table.hpp for the fields,
+// how to add an option and how to mark one removed). `help` is the --help line;
+// `details` is added in README.md and conf/ringproxy.conf.
+#include "ringproxy/options/option_table.hpp"
+
+#include "ringproxy/common/log.hpp"
+
+namespace ringproxy {
+
+namespace {
+
+constexpr std::string_view kGeneral = "General";
+constexpr std::string_view kNetwork = "Network";
+constexpr std::string_view kPlacement = "Placement";
+constexpr std::string_view kLimits = "Protocol limits (per client)";
+constexpr std::string_view kBackends = "Backends";
+constexpr std::string_view kHealth = "Health checks and failover";
+constexpr std::string_view kLogging = "Logging";
+
+// HOST:PORT or [IPV6]:PORT -> listen_host, listen_port.
+OptionCodec listen_codec() {
+  OptionCodec c;
+  c.value_name = "HOST:PORT";
+  c.set = [](Config& config, std::string_view value) {
+    std::string_view host;
+    std::string_view port;
+    if (!value.empty() && value[0] == '[') {
+      const size_t close = value.find(']');
+      if (close == std::string_view::npos || close + 1 >= value.size() || value[close + 1] != ':') {
+        throw OptionValueError("expected HOST:PORT or [IPV6]:PORT");
+      }
+      host = value.substr(1, close - 1);
+      port = value.substr(close + 2);
+    } else {
+      const size_t colon = value.rfind(':');
+      if (colon == std::string_view::npos || colon == 0) {
+        throw OptionValueError("expected HOST:PORT");
+      }
+      host = value.substr(0, colon);
+      port = value.substr(colon + 1);
+    }
+    int64_t p = 0;
+    try {
+      p = parse_number(port, Unit::kNone, 1, 65535);
+    } catch (const OptionValueError& e) {
+      throw OptionValueError("port '" + printable(port) + "': " + e.what());
+    }
+    config.listen_host = std::string(host);
+    config.listen_port = static_cast<uint16_t>(p);
+  };
+  c.get = [](const Config& config) {
+    const bool v6 = config.listen_host.find(':') != std::string::npos;
+    return (v6 ? "[" + config.listen_host + "]" : config.listen_host) + ":" +
+           std::to_string(config.listen_port);
+  };
+  return c;
+}
+
+// twemproxy's server string, one backend per use.
+OptionCodec backend_codec() {
+  OptionCodec c;
+  c.value_name = "SPEC";
+  c.set = [](Config& config, std::string_view value) {
+    try {
+      config.backends.push_back(parse_backend_spec(value));
+    } catch (const std::invalid_argument& e) {
+      throw OptionValueError(e.what());
+    }
+  };
+  c.get = [](const Config& config) {
+    std::string out;
+    for (const BackendSpec& b : config.backends) {
+      out.append(out.empty() ? "" : "\n").append(b.address());
+      out.append(":").append(std::to_string(b.weight));
+      if (!b.name.empty()) out.append(" ").append(b.name);
+    }
+    return out;
+  };
+  c.clear = [](Config& config) { config.backends.clear(); };
+  return c;
+}
+
+OptionCodec hash_codec() {
+  OptionCodec c;
+  c.value_name = "NAME";
+  c.set = [](Config& config, std::string_view value) {
+    const auto h = parse_hash_name(value);
+    if (!h) {
+      std::string names;
+      for (std::string_view n : hash_names()) names.append(names.empty() ? "" : " ").append(n);
+      throw OptionValueError("unknown hash (one of: " + names + ")");
+    }
+    config.hash = *h;
+  };
+  c.get = [](const Config& config) { return std::string(hash_name(config.hash)); };
+  return c;
+}
+
+OptionCodec hash_tag_codec() {
+  OptionCodec c = text(&ConfigFields::hash_tag, "XY");
+  c.set = [](Config& config, std::string_view value) {
+    if (!value.empty() && value.size() != 2) {
+      throw OptionValueError("must be exactly two characters, e.g. {}");
+    }
+    config.hash_tag = std::string(value);
+  };
+  return c;
+}
+
+OptionCodec distribution_codec() {
+  OptionCodec c;
+  c.value_name = "NAME";
+  c.set = [](Config& config, std::string_view value) {
+    const auto d = parse_distribution_name(value);
+    if (!d) throw OptionValueError("one of ketama, modula, rendezvous, jump, maglev");
+    config.distribution = *d;
+  };
+  c.get = [](const Config& config) { return std::string(distribution_name(config.distribution)); };
+  return c;
+}
+
+// A file name: empty would read as "not given".
+OptionCodec file_codec(std::string ConfigFields::*field) {
+  OptionCodec c = text(field, "FILE");
+  c.set = [field](Config& config, std::string_view value) {
+    if (value.empty()) throw OptionValueError("empty file name");
+    config.*field = std::string(value);
+  };
+  return c;
+}
+
+OptionCodec log_level_codec() {
+  OptionCodec c = text(&ConfigFields::log_level, "LEVEL");
+  c.set = [](Config& config, std::string_view value) {
+    LogLevel level;
+    if (!parse_log_level(value, level)) {
+      throw OptionValueError("expected error, warn, info or debug");
+    }
+    config.log_level = std::string(value);
+  };
+  return c;
+}
+
+std::vector<OptionSpec> build_table() {
+  using C = ConfigFields;
+  return {
+      // --- General: command line only ------------------------------------
+      {.name = "help",
+       .short_name = 'h',
+       .group = kGeneral,
+       .codec = flag(),
+       .sources = kCommandLine,
+       .fields = 0,
+       .help = "print this help and exit"},
+      {.name = "version",
+       .short_name = 'v',
+       .group = kGeneral,
+       .codec = flag(),
+       .sources = kCommandLine,
+       .fields = 0,
+       .help = "print the version and exit",
+       .details = "nutcracker's `-v` sets its log level; here that is `--log-level`."},
+      {.name = "help-options",
+       .group = kGeneral,
+       .codec = action("FORMAT"),
+       .sources = kCommandLine,
+       .fields = 0,
+       .help = "print the option table as `markdown` (README's table) or `conf` "
+               "(conf/ringproxy.conf) and exit"},
+      {.name = "check-config",
+       .group = kGeneral,
+       .codec = flag(),
+       .sources = kCommandLine,
+       .fields = 0,
+       .help = "read every option, print the resulting configuration as a config file "
+               "(passwords hidden) and exit: 0 if it is valid, 2 if not"},
+      {.name = "config",
+       .short_name = 'c',
+       .group = kGeneral,
+       .codec = file_codec(&C::config_file),
+       .sources = kCommandLine,
+       .help = "read options from FILE (`name = value` lines)",
+       .details = "A twemproxy YAML file given here is refused with a pointer to "
+                  "`--twemproxy-config`."},
+      {.name = "twemproxy-config",
+       .group = kGeneral,
+       .codec = file_codec(&C::twemproxy_config),
+       .sources = kCommandLine,
+       .help = "run a pool of a twemproxy (nutcracker) YAML file as written",
+       .details = "Keys the file does not give take twemproxy's defaults (e.g. `hash fnv1a_64`)."},
+      {.name = "pool",
+       .group = kGeneral,
+       .codec = text(&C::twemproxy_pool, "NAME"),
+       .sources = kCommandLine,
+       .help = "the pool of --twemproxy-config to run (default: the only one)"},
+
+      // --- Network ----------------------------------------------------------
+      {.name = "listen",
+       .short_name = 'l',
+       .group = kNetwork,
+       .codec = listen_codec(),
+       .default_text = "127.0.0.1:6380",
+       .twemproxy = "listen",
+       .fields = 2,
+       .help = "address clients connect to (HOST:PORT or [IPV6]:PORT)"},
+      {.name = "backlog",
+       .group = kNetwork,
+       .codec = count(&C::backlog, 1, 65535),
+       .default_text = "511",
+       .twemproxy = "backlog",
+       .help = "listen backlog"},
+      {.name = "max-clients",
+       .group = kNetwork,
+       .codec = count(&C::max_clients, 1, 10000000),
+       .default_text = "10000",
+       .runtime = Runtime::kLive,
+       .help = "client connections accepted at once; past it a client gets "
+               "`-ERR max number of clients reached`",
+       .details = "The descriptor limit (`ulimit -n`) must allow them too: past that, new "
+                  "connections are closed at once and counted in INFO `rejected_connections`."},
+      {.name = "yield-after-flush",
+       .group = kNetwork,
+       .codec = boolean(&C::yield_after_flush),
+       .default_text = "true",
+       .help = "after a loop pass that wrote to sockets, sched_yield() so the clients and "
+               "backends just woken can run on this CPU before the proxy polls again",
+       .details = "A no-op on a CPU of its own; turn it off to measure without it."},
+      {.name = "coalesce-us",
+       .group = kNetwork,
+       .codec = micros(&C::coalesce_us, 0, 10000),
+       .default_text = "20",
+       .help = "while at least --coalesce-min-clients clients are active at once, try sleeping "
+               "this long after each loop pass that wrote, so arriving messages are read "
+               "together; 0 = off",
+       .details = "A probe every 2 s drops the sleep where staying awake receives 3% more "
+                  "requests. While on, a request hop waits at most this long."},
+      {.name = "coalesce-min-clients",
+       .group = kNetwork,
+       .codec = count(&C::coalesce_min_clients, 0, 1000000),
+       .default_text = "32",
+       .help = "clients that must have sent something within a millisecond before coalescing "
+               "is considered; 0 = whenever the loop writes"},
+      {.name = "busy-poll-us",
+       .group = kNetwork,
+       .codec = micros(&C::busy_poll_us, 0, 1000000),
+       .default_text = "0",
+       .help = "under sustained load, poll without sleeping until this long passes with "
+               "nothing to write; 0 = off",
+       .details = "Stops by itself while the CPU is shared with other busy tasks; worth trying "
+                  "only when the proxy has a core of its own."},
+
+      // --- Placement --------------------------------------------------------
+      {.name = "backend",
+       .short_name = 'b',
+       .group = kPlacement,
+       .codec = backend_codec(),
+       .runtime = Runtime::kLive,
+       .twemproxy = "servers",
+       .example = "127.0.0.1:7001:1 cache-a\n127.0.0.1:7002:1 cache-b\n127.0.0.1:7003:1 cache-c",
+       .required = true,
+       .help = "a Redis backend in twemproxy's server syntax, HOST:PORT[:WEIGHT] [NAME]; "
+               "repeat for each (required)",
+       .details = "The NAME, if given, is what goes on the ring, so a backend can move to "
+                  "another host:port without moving its keys; without one the ring identity is "
+                  "the literal `HOST:PORT` text (127.0.0.1:7001 and localhost:7001 differ)."},
+      {.name = "hash",
+       .group = kPlacement,
+       .codec = hash_codec(),
+       .default_text = "murmur",
+       .twemproxy = "hash",
+       .help = "key hash: one_at_a_time md5 crc16 crc32 crc32a fnv1_64 fnv1a_64 fnv1_32 "
+               "fnv1a_32 hsieh murmur jenkins",
+       .details = "murmur spreads short similar keys well and is the fastest; fnv1a_64 "
+                  "(twemproxy's default) keeps a twemproxy pool's placement."},
+      {.name = "hash-tag",
+       .group = kPlacement,
+       .codec = hash_tag_codec(),
+       .twemproxy = "hash_tag",
+       .example = "{}",
+       .help = "two characters, e.g. {}: only the part of a key between them is hashed",
+       .details = "So {user1}:name and {user1}:cart live on one backend, as RENAME, SMOVE and "
+                  "MULTI/EXEC across keys need. None: the whole key is hashed."},
+      {.name = "distribution",
+       .group = kPlacement,
+       .codec = distribution_codec(),
+       .default_text = "ketama",
+       .twemproxy = "distribution",
+       .help = "how keys map to backends: ketama (twemproxy's ring), modula, rendezvous, jump "
+               "(no weights) or maglev"},
+
+      // --- Protocol limits --------------------------------------------------
+      {.name = "max-bulk-len",
+       .group = kLimits,
+       .codec = bytes(&C::max_bulk_len, 1, INT64_MAX),
+       .default_text = "512mb",
+       .runtime = Runtime::kLive,
+       .help = "longest bulk string in a request"},
+      {.name = "max-args",
+       .group = kLimits,
+       .codec = count(&C::max_args, 1, INT32_MAX),
+       .default_text = "1048576",
+       .runtime = Runtime::kLive,
+       .help = "most arguments in one request"},
+      {.name = "max-inline-len",
+       .group = kLimits,
+       .codec = bytes(&C::max_inline_len, 1, INT64_MAX),
+       .default_text = "64kb",
+       .runtime = Runtime::kLive,
+       .help = "longest inline (telnet-style) request line"},
+      {.name = "query-buffer-limit",
+       .group = kLimits,
+       .codec = bytes(&C::query_buffer_limit, 1, INT64_MAX),
+       .default_text = "1gb",
+       .runtime = Runtime::kLive,
+       .help = "most unparsed request bytes buffered for a client"},
+      {.name = "client-output-limit",
+       .group = kLimits,
+       .codec = bytes(&C::client_output_limit, 1, INT64_MAX),
+       .default_text = "256mb",
+       .runtime = Runtime::kLive,
+       .help = "a client whose unsent replies exceed this is not read until it drains"},
+      {.name = "max-pipeline",
+       .group = kLimits,
+       .codec = count(&C::max_pipeline, 1, 100000000),
+       .default_text = "10000",
+       .runtime = Runtime::kLive,
+       .help = "a client with this many requests in flight is not read until replies drain"},
+      {.name = "output-buffer-pool",
+       .group = kLimits,
+       .codec = count(&C::output_buffer_pool, 0, 1000000),
+       .default_text = "1024",
+       .runtime = Runtime::kLive,
+       .help = "small output buffers (up to 1 KiB each) kept once written for the next "
+               "request of any client to reuse; 0 = free each once written",
+       .details = "Answering then allocates nothing per request; this bounds that memory to "
+                  "N KiB."},
+
+      // --- Backends ---------------------------------------------------------
+      {.name = "backend-connections",
+       .group = kBackends,
+       .codec = count(&C::backend_connections, 1, 64),
+       .default_text = "1",
+       .twemproxy = "server_connections",
+       .help = "persistent connections to each backend; a client always uses the same one"},
+      {.name = "connect-timeout-ms",
+       .group = kBackends,
+       .codec = millis(&C::connect_timeout_ms, 1, 3600000),
+       .default_text = "1000",
+       .runtime = Runtime::kLive,
+       .twemproxy = "timeout",
+       .help = "backend connect timeout",
+       .details = "A twemproxy pool's positive `timeout` sets this too."},
+      {.name = "timeout-ms",
+       .group = kBackends,
+       .codec = millis(&C::timeout_ms, 0, 3600000),
+       .default_text = "5000",
+       .runtime = Runtime::kLive,
+       .twemproxy = "timeout",
+       .help = "timeout of each forwarded request; 0 = none",
+       .details = "A request past it fails with -ERR and its connection is closed, so a "
+                  "SIGSTOPped backend cannot hang clients."},
+      {.name = "preconnect",
+       .group = kBackends,
+       .codec = boolean(&C::preconnect),
+       .default_text = "true",
+       .twemproxy = "preconnect",
+       .help = "connect to every backend at start-up rather than on first use"},
+      {.name = "backend-password",
+       .group = kBackends,
+       .codec = text(&C::backend_password, "PASS"),
+       .runtime = Runtime::kLive,
+       .env = "RINGPROXY_BACKEND_PASSWORD",
+       .twemproxy = "redis_auth",
+       .example = "secret",
+       .secret = true,
+       .help = "sent as AUTH on every new backend connection and health probe"},
+      {.name = "backend-db",
+       .group = kBackends,
+       .codec = count(&C::backend_db, 0, 1000000),
+       .default_text = "0",
+       .twemproxy = "redis_db",
+       .help = "sent as SELECT on every new backend connection"},
+      {.name = "client-password",
+       .group = kBackends,
+       .codec = text(&C::client_password, "PASS"),
+       .runtime = Runtime::kLive,
+       .env = "RINGPROXY_CLIENT_PASSWORD",
+       .twemproxy = "redis_auth",
+       .example = "secret",
+       .secret = true,
+       .help = "clients must AUTH with this password (twemproxy's redis_auth); none by default"},
+
+      // --- Health checks and failover ----------------------------------------
+      {.name = "health-interval-ms",
+       .group = kHealth,
+       .codec = millis(&C::health_interval_ms, 10, 3600000),
+       .default_text = "1000",
+       .runtime = Runtime::kLive,
+       .twemproxy = "server_retry_timeout",
+       .help = "time between health checks (PING) of a backend"},
+      {.name = "health-timeout-ms",
+       .group = kHealth,
+       .codec = millis(&C::health_timeout_ms, 1, 3600000),
+       .default_text = "1000",
+       .runtime = Runtime::kLive,
+       .help = "a health check slower than this fails"},
+      {.name = "failure-limit",
+       .group = kHealth,
+       .codec = count(&C::failure_limit, 1, 1000),
+       .default_text = "3",
+       .runtime = Runtime::kLive,
+       .twemproxy = "server_failure_limit",
+       .help = "consecutive failures that mark a backend down (ejected)"},
+      {.name = "rise",
+       .group = kHealth,
+       .codec = count(&C::rise, 1, 1000),
+       .default_text = "2",
+       .runtime = Runtime::kLive,
+       .help = "consecutive good probes that bring a down backend back"},
+      {.name = "auto-eject",
+       .group = kHealth,
+       .codec = boolean(&C::auto_eject),
+       .default_text = "true",
+       .runtime = Runtime::kLive,
+       .twemproxy = "auto_eject_hosts",
+       .help = "take down backends out of placement (their keys go to the next live backend); "
+               "false: keep them, their requests get errors"},
+      {.name = "on-unavailable",
+       .group = kHealth,
+       .codec = choice(&C::on_unavailable,
+                       {{"error", OnUnavailable::kError}, {"miss", OnUnavailable::kMiss}}),
+       .default_text = "error",
+       .runtime = Runtime::kLive,
+       .help = "what requests for an unavailable backend get: error (-ERR), or miss (reads "
+               "answer as a cache miss: nil, 0, empty; writes still get -ERR)"},
+      {.name = "rejoin",
+       .group = kHealth,
+       .codec =
+           choice(&C::rejoin, {{"flush", RejoinPolicy::kFlush}, {"keep", RejoinPolicy::kKeep}}),
+       .default_text = "flush",
+       .runtime = Runtime::kLive,
+       .help = "a returning backend is flushed before it takes traffic (no stale reads), or "
+               "keeps what it held before its outage"},
+      {.name = "failover-key-log",
+       .group = kHealth,
+       .codec = count(&C::failover_key_log, 0, 100000000),
+       .default_text = "100000",
+       .runtime = Runtime::kLive,
+       .help = "keys remembered per down backend whose copies on successors are deleted when "
+               "it rejoins",
+       .details = "Past this, copies are only counted (INFO `failover_keys_untracked`)."},
+
+      // --- Logging ----------------------------------------------------------
+      {.name = "log-level",
+       .group = kLogging,
+       .codec = log_level_codec(),
+       .default_text = "info",
+       .runtime = Runtime::kLive,
+       .help = "least severe messages logged: error, warn, info or debug (debug logs every "
+               "backend connection event)"},
+  };
+}
+
+}  // namespace
+
+std::span<const OptionSpec> option_table() {
+  static const std::vector<OptionSpec> table = build_table();
+  return table;
+}
+
+Config::Config() : ConfigFields{} {
+  apply_defaults(option_table(), *this);
+}
+
+}  // namespace ringproxy
