@@ -5,7 +5,6 @@
 // loading:0, node-redis needs CLIENT SETINFO to not close the connection,
 // redis-benchmark asks CONFIG GET save/appendonly, redis-cli --pipe waits for
 // the echo of its random marker.
-#include <fnmatch.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -15,6 +14,7 @@
 #include <string>
 
 #include "ringproxy/common/text.hpp"
+#include "ringproxy/options/config_get.hpp"
 #include "ringproxy/proxy/proxy.hpp"
 #include "ringproxy/resp/resp_writer.hpp"
 
@@ -257,30 +257,11 @@ void Proxy::local_command(ClientConnection& c, const CommandInfo& cmd) {
     write_info(out, argc > 1 ? argv[1] : std::string_view("default"));
   } else if (name == "config") {
     if (iequals(sub, "get") && argc >= 3) {
-      const std::pair<std::string_view, std::string> params[] = {
-          {"save", ""},
-          {"appendonly", "no"},
-          {"databases", "1"},
-          {"maxclients", std::to_string(config_.max_clients)},
-          {"proto-max-bulk-len", std::to_string(config_.max_bulk_len)},
-          {"client-query-buffer-limit", std::to_string(config_.query_buffer_limit)},
-          {"timeout", "0"},
-      };
-      std::vector<const std::pair<std::string_view, std::string>*> hits;
-      for (size_t i = 2; i < argc; ++i) {
-        std::string pattern = lower(argv[i]);
-        for (const auto& p : params) {
-          std::string n(p.first);
-          if (fnmatch(pattern.c_str(), n.c_str(), 0) == 0 &&
-              std::find(hits.begin(), hits.end(), &p) == hits.end()) {
-            hits.push_back(&p);
-          }
-        }
-      }
+      const auto hits = config_get(config_, std::span(argv).subspan(2));
       resp::array_header(out, static_cast<int64_t>(hits.size() * 2));
-      for (const auto* p : hits) {
-        resp::bulk(out, p->first);
-        resp::bulk(out, p->second);
+      for (const auto& [param, value] : hits) {
+        resp::bulk(out, param);
+        resp::bulk(out, value);
       }
     } else {
       error("ERR ringproxy: CONFIG " + lower(sub) +
