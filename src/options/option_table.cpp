@@ -218,6 +218,11 @@ std::vector<OptionSpec> build_table() {
                "`-ERR max number of clients reached`",
        .details = "The descriptor limit (`ulimit -n`) must allow them too: past that, new "
                   "connections are closed at once and counted in INFO `rejected_connections`."},
+      // The loop-tuning options below are to be measured on a dedicated core
+      // and removed unless they win there. A removed one keeps a row like
+      //   {.name = "busy-poll-us", .group = kNetwork, .codec = removed("US"),
+      //    .fields = 0, .removed = "why, and what to do instead", .help = "..."}
+      // so that files and command lines giving it still start (with a warning).
       {.name = "yield-after-flush",
        .group = kNetwork,
        .codec = boolean(&C::yield_after_flush),

@@ -16,6 +16,7 @@
 
 #include "parse_args.hpp"
 #include "ringproxy/options/option_parser.hpp"
+#include "temp_file.hpp"
 
 namespace ringproxy {
 namespace {
@@ -169,6 +170,49 @@ TEST(OptionTable, ChangedOptionsSaysWhatAReloadWouldChange) {
   EXPECT_EQ(changed[0]->runtime, Runtime::kRestart);
   EXPECT_EQ(changed[1]->name, "timeout-ms");
   EXPECT_EQ(changed[1]->runtime, Runtime::kLive);
+}
+
+// The table's twemproxy column is true: a pool that sets the key changes the
+// option.
+TEST(OptionTable, TwemproxyKeysSetTheirOptions) {
+  const std::map<std::string_view, std::string> samples = {
+      {"listen", "127.0.0.1:22999"},
+      {"backlog", "7"},
+      {"hash", "md5"},
+      {"hash_tag", "\"[]\""},
+      {"distribution", "modula"},
+      {"timeout", "123"},
+      {"redis_auth", "pw"},
+      {"redis_db", "2"},
+      {"preconnect", "true"},
+      {"auto_eject_hosts", "true"},
+      {"server_connections", "3"},
+      {"server_retry_timeout", "150"},
+      {"server_failure_limit", "9"},
+  };
+  auto load = [](const std::string& extra, const std::string& servers) {
+    const bool own_listen = extra.starts_with("  listen:");
+    TempFile f("p:\n" + std::string(own_listen ? "" : "  listen: 127.0.0.1:22121\n") +
+                   "  redis: true\n" + extra + "  servers:\n" + servers,
+               ".yml");
+    Config c;
+    load_twemproxy_config(f.path(), "", c);
+    return c;
+  };
+  const std::string one = "   - 127.0.0.1:22101:1\n";
+  const Config base = load("", one);
+  for (const OptionSpec& spec : option_table()) {
+    if (spec.twemproxy.empty()) continue;
+    Config c;
+    if (spec.twemproxy == "servers") {
+      c = load("", one + "   - 127.0.0.1:22102:1\n");
+    } else {
+      const auto sample = samples.find(spec.twemproxy);
+      ASSERT_NE(sample, samples.end()) << "add a sample value for " << spec.twemproxy;
+      c = load("  " + std::string(spec.twemproxy) + ": " + sample->second + "\n", one);
+    }
+    EXPECT_NE(spec.codec.get(c), spec.codec.get(base)) << spec.name << " <- " << spec.twemproxy;
+  }
 }
 
 TEST(OptionTable, HelpListsEveryOptionWithItsDefault) {
