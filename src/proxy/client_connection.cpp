@@ -7,7 +7,6 @@
 
 #include <algorithm>
 
-#include "ringproxy/placement/hash_ring.hpp"
 #include "ringproxy/proxy/proxy.hpp"
 #include "ringproxy/resp/resp_writer.hpp"
 
@@ -18,10 +17,6 @@ namespace {
 // a buffer sized for it at once (Buffer::tail_for_read).
 constexpr size_t kReadChunk = 16 * 1024;
 }  // namespace
-
-std::vector<std::string_view>& ClientConnection::argv() {
-  return proxy_.argv_scratch();
-}
 
 ClientConnection::Partial& ClientConnection::partial() {
   if (!partial_) partial_ = std::make_unique<Partial>(proxy_.parser_limits());
@@ -94,9 +89,8 @@ void ClientConnection::on_read(ssize_t nread, const uv_buf_t* buf) {
   if (partial_ && partial_->in.size() > proxy_.config().query_buffer_limit && !quitting_ &&
       !closing()) {
     proxy_.stats().protocol_errors++;
-    Request* req = nullptr;
-    resp::error(local_reply_buffer(req), "ERR Protocol error: query buffer limit exceeded");
-    finish_local(req);
+    resp::error(begin_reply(), "ERR Protocol error: query buffer limit exceeded");
+    end_reply();
     close_after_replies();
   }
   drop_partial_if_empty();
@@ -114,15 +108,14 @@ size_t ClientConnection::process(const char* data, size_t len, RequestParser& pa
     if (st == RequestParser::Status::kNeedMore) break;
     if (st == RequestParser::Status::kError) {
       proxy_.stats().protocol_errors++;
-      Request* req = nullptr;
-      resp::error(local_reply_buffer(req), parser.error());
-      finish_local(req);
+      resp::error(begin_reply(), parser.error());
+      end_reply();
       parser.reset();
       close_after_replies();
       return len;
     }
     size_t used = parser.consumed();
-    if (parser.argc() > 0) proxy_.dispatch(*this, parser);
+    if (parser.argc() > 0) proxy_.dispatcher().dispatch(*this, parser);
     parser.reset();
     off += used;
   }
@@ -153,7 +146,7 @@ void ClientConnection::write_head_reply(std::string_view bytes) {
 }
 
 void ClientConnection::finish_head() {
-  proxy_.release_request(pending_.front());
+  proxy_.requests().release(pending_.front());
   pending_.pop_front();
   drain_ready();
 }
@@ -168,29 +161,69 @@ void ClientConnection::drain_ready() {
       out().append(r->reply.view());
     }
     pending_.pop_front();
-    proxy_.release_request(r);
+    proxy_.requests().release(r);
   }
   schedule_flush();
   if (paused_ && !over_limits()) proxy_.resume_later(this);
   if (quitting_) maybe_finish_close();
 }
 
-Buffer& ClientConnection::local_reply_buffer(Request*& req) {
-  if (pending_.empty()) {
-    req = nullptr;
-    return out();
+void ClientConnection::deliver(Request* req, std::string_view bytes) {
+  if (is_head(req)) {
+    write_head_reply(bytes);
+  } else {
+    req->reply.append(bytes);
+    req->ready = true;
   }
-  req = proxy_.new_request(*this);
+}
+
+void ClientConnection::complete(Request* req) {
+  req->ready = true;
+  if (is_head(req)) drain_ready();
+}
+
+Buffer* ClientConnection::reply_sink(Request* req) {
+  // Into a buffer holding nothing else: the output if the request is next in
+  // line and nothing is waiting to be written, else the request's own reply.
+  if (is_head(req)) return out().empty() ? &out() : nullptr;
+  return req->reply.empty() ? &req->reply : nullptr;
+}
+
+void ClientConnection::reply_moved(Request* req) {
+  if (is_head(req)) {
+    finish_head();
+  } else {
+    req->ready = true;
+  }
+}
+
+Buffer& ClientConnection::begin_reply() {
+  // Nothing pending: straight to the output. Else in a slot of its own, ready
+  // at end_reply() (nothing is queued in between, so it is the last slot).
+  if (pending_.empty()) return out();
+  Request* req = proxy_.requests().acquire();
+  req->session = this;
+  pending_.push_back(req);
   return req->reply;
 }
 
-void ClientConnection::finish_local(Request* req) {
-  if (req != nullptr) {
-    req->ready = true;
-    if (is_head(req)) drain_ready();
-  } else {
+void ClientConnection::end_reply() {
+  if (pending_.empty()) {
     schedule_flush();
+    return;
   }
+  Request* req = pending_[pending_.size() - 1];
+  req->ready = true;
+  if (is_head(req)) drain_ready();
+}
+
+void ClientConnection::describe(ClientInfo& info) const {
+  info.id = id_;
+  info.name = name();
+  info.created_ms = created_ms_;
+  info.multi = transaction_ ? static_cast<int64_t>(transaction_->count) : -1;
+  info.output_bytes = pending_output();
+  info.pending = pending_.size();
 }
 
 void ClientConnection::close_after_replies() {
@@ -237,9 +270,9 @@ void ClientConnection::on_close() {
     Request* r = pending_.front();
     pending_.pop_front();
     if (r->pending > 0) {
-      r->client = nullptr;  // the backend reply releases it
+      r->session = nullptr;  // the backend reply releases it
     } else {
-      proxy_.release_request(r);
+      proxy_.requests().release(r);
     }
   }
   proxy_.client_closed(*this);

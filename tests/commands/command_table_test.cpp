@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "ringproxy/commands/handlers.hpp"
+
 namespace ringproxy {
 namespace {
 
@@ -50,9 +52,8 @@ std::string error_of(std::initializer_list<std::string_view> args) {
   return e.error;
 }
 
-bool takes_keys(CommandKind kind) {
-  return kind == CommandKind::kForward || kind == CommandKind::kMGet ||
-         kind == CommandKind::kMSet || kind == CommandKind::kSumKeys;
+bool takes_keys(const CommandInfo& c) {
+  return c.handler->traits().keyed;
 }
 
 // ---------------------------------------------------------------------------
@@ -98,9 +99,9 @@ TEST(CommandTable, EntryInvariants) {
     if (c.write) {
       EXPECT_EQ(c.miss, MissReply::kNone);
     }
-    if (takes_keys(c.kind)) {
+    if (takes_keys(c)) {
       EXPECT_TRUE(c.first_key > 0 || c.numkeys_index > 0) << "forwarded without a key spec";
-    } else if (c.kind != CommandKind::kUnsupported) {
+    } else if (c.handler != &handlers::unsupported) {
       EXPECT_EQ(c.first_key, 0);
       EXPECT_EQ(c.numkeys_index, 0);
     }
@@ -147,7 +148,7 @@ TEST(CommandTable, EveryCommandExtractsKeysInRangeFromMinimalArgv) {
         EXPECT_LT(keys[i - 1], keys[i]) << "keys must come in argument order";
       }
     }
-    if (takes_keys(c.kind)) {
+    if (takes_keys(c)) {
       EXPECT_FALSE(keys.empty());
     }
     if (c.first_key > 0 && c.first_key < static_cast<int>(argv.size())) {
@@ -163,86 +164,86 @@ TEST(CommandTable, EveryCommandExtractsKeysInRangeFromMinimalArgv) {
 struct Expected {
   std::string_view name;
   int arity, first, last, step, numkeys;
-  CommandKind kind;
+  const CommandHandler* handler;
   bool write;
   MissReply miss;
 };
 
 TEST(CommandTable, SpotChecks) {
-  using K = CommandKind;
+  namespace H = handlers;
   using M = MissReply;
   const Expected expected[] = {
-      {"get", 2, 1, 1, 1, 0, K::kForward, false, M::kNil},
-      {"set", -3, 1, 1, 1, 0, K::kForward, true, M::kNone},
-      {"getrange", 4, 1, 1, 1, 0, K::kForward, false, M::kEmptyBulk},
-      {"strlen", 2, 1, 1, 1, 0, K::kForward, false, M::kZero},
-      {"mget", -2, 1, -1, 1, 0, K::kMGet, false, M::kNil},
-      {"mset", -3, 1, -1, 2, 0, K::kMSet, true, M::kNone},
-      {"msetnx", -3, 1, -1, 2, 0, K::kForward, true, M::kNone},
-      {"del", -2, 1, -1, 1, 0, K::kSumKeys, true, M::kNone},
-      {"exists", -2, 1, -1, 1, 0, K::kSumKeys, false, M::kZero},
-      {"touch", -2, 1, -1, 1, 0, K::kSumKeys, false, M::kZero},
-      {"hget", 3, 1, 1, 1, 0, K::kForward, false, M::kNil},
-      {"hmget", -3, 1, 1, 1, 0, K::kForward, false, M::kNilPerField},
-      {"hgetall", 2, 1, 1, 1, 0, K::kForward, false, M::kEmptyArray},
-      {"hset", -4, 1, 1, 1, 0, K::kForward, true, M::kNone},
-      {"lpop", -2, 1, 1, 1, 0, K::kForward, true, M::kNone},
-      {"lrange", 4, 1, 1, 1, 0, K::kForward, false, M::kEmptyArray},
-      {"lmove", 5, 1, 2, 1, 0, K::kForward, true, M::kNone},
-      {"rpoplpush", 3, 1, 2, 1, 0, K::kForward, true, M::kNone},
-      {"lmpop", -4, 0, 0, 0, 1, K::kForward, true, M::kNone},
-      {"smove", 4, 1, 2, 1, 0, K::kForward, true, M::kNone},
-      {"sinterstore", -3, 1, -1, 1, 0, K::kForward, true, M::kNone},
-      {"sintercard", -3, 0, 0, 0, 1, K::kForward, false, M::kZero},
-      {"zscore", 3, 1, 1, 1, 0, K::kForward, false, M::kNil},
-      {"zunionstore", -4, 1, 1, 1, 2, K::kForward, true, M::kNone},
-      {"zunion", -3, 0, 0, 0, 1, K::kForward, false, M::kEmptyArray},
-      {"zrangestore", -5, 1, 2, 1, 0, K::kForward, true, M::kNone},
-      {"pfcount", -2, 1, -1, 1, 0, K::kForward, false, M::kZero},
-      {"pfmerge", -2, 1, -1, 1, 0, K::kForward, true, M::kNone},
-      {"bitop", -4, 2, -1, 1, 0, K::kForward, true, M::kNone},
-      {"bitfield_ro", -2, 1, 1, 1, 0, K::kForward, false, M::kNone},
-      {"geopos", -2, 1, 1, 1, 0, K::kForward, false, M::kNilPerField},
-      {"georadius", -6, 1, 1, 1, 0, K::kForward, true, M::kNone},
-      {"geosearchstore", -8, 1, 2, 1, 0, K::kForward, true, M::kNone},
-      {"xadd", -5, 1, 1, 1, 0, K::kForward, true, M::kNone},
-      {"xlen", 2, 1, 1, 1, 0, K::kForward, false, M::kZero},
-      {"xgroup", -2, 2, 2, 1, 0, K::kForward, true, M::kNone},
-      {"xinfo", -2, 2, 2, 1, 0, K::kForward, false, M::kNone},
-      {"object", -2, 2, 2, 1, 0, K::kForward, false, M::kNil},
-      {"memory", -2, 2, 2, 1, 0, K::kForward, false, M::kNil},
-      {"ttl", 2, 1, 1, 1, 0, K::kForward, false, M::kMinusTwo},
-      {"pttl", 2, 1, 1, 1, 0, K::kForward, false, M::kMinusTwo},
-      {"type", 2, 1, 1, 1, 0, K::kForward, false, M::kNoneType},
-      {"sort", -2, 1, 1, 1, 0, K::kForward, true, M::kNone},
-      {"restore", -4, 1, 1, 1, 0, K::kForward, true, M::kNone},
-      {"copy", -3, 1, 2, 1, 0, K::kForward, true, M::kNone},
-      {"lcs", -3, 1, 2, 1, 0, K::kForward, false, M::kNone},
-      {"eval", -3, 0, 0, 0, 2, K::kForward, true, M::kNone},
-      {"evalsha_ro", -3, 0, 0, 0, 2, K::kForward, false, M::kNone},
-      {"fcall", -3, 0, 0, 0, 2, K::kForward, true, M::kNone},
-      {"dbsize", 1, 0, 0, 0, 0, K::kFanoutSum, false, M::kZero},
-      {"keys", 2, 0, 0, 0, 0, K::kFanoutConcat, false, M::kEmptyArray},
-      {"flushall", -1, 0, 0, 0, 0, K::kFanoutOk, true, M::kNone},
-      {"script", -2, 0, 0, 0, 0, K::kFanoutSame, false, M::kNone},
-      {"scan", -2, 0, 0, 0, 0, K::kScan, false, M::kNone},
-      {"randomkey", 1, 0, 0, 0, 0, K::kRandomKey, false, M::kNil},
-      {"ping", -1, 0, 0, 0, 0, K::kLocal, false, M::kNone},
-      {"hello", -1, 0, 0, 0, 0, K::kLocal, false, M::kNone},
-      {"client", -2, 0, 0, 0, 0, K::kLocal, false, M::kNone},
-      {"select", 2, 0, 0, 0, 0, K::kLocal, false, M::kNone},
-      {"multi", 1, 0, 0, 0, 0, K::kMulti, false, M::kNone},
-      {"exec", 1, 0, 0, 0, 0, K::kExec, false, M::kNone},
-      {"discard", 1, 0, 0, 0, 0, K::kDiscard, false, M::kNone},
-      {"watch", -2, 1, -1, 1, 0, K::kUnsupported, false, M::kNone},
-      {"blpop", -3, 1, -2, 1, 0, K::kUnsupported, true, M::kNone},
-      {"blmpop", -5, 0, 0, 0, 2, K::kUnsupported, true, M::kNone},
-      {"xread", -4, 0, 0, 0, 0, K::kUnsupported, false, M::kNone},
-      {"migrate", -6, 3, 3, 1, 0, K::kUnsupported, true, M::kNone},
-      {"subscribe", -2, 0, 0, 0, 0, K::kUnsupported, false, M::kNone},
-      {"lolwut", -1, 0, 0, 0, 0, K::kUnsupported, false, M::kNone},
-      {"reset", 1, 0, 0, 0, 0, K::kUnsupported, false, M::kNone},
-      {"restore-asking", -4, 1, 1, 1, 0, K::kUnsupported, true, M::kNone},
+      {"get", 2, 1, 1, 1, 0, &H::single_key, false, M::kNil},
+      {"set", -3, 1, 1, 1, 0, &H::single_key, true, M::kNone},
+      {"getrange", 4, 1, 1, 1, 0, &H::single_key, false, M::kEmptyBulk},
+      {"strlen", 2, 1, 1, 1, 0, &H::single_key, false, M::kZero},
+      {"mget", -2, 1, -1, 1, 0, &H::mget, false, M::kNil},
+      {"mset", -3, 1, -1, 2, 0, &H::mset, true, M::kNone},
+      {"msetnx", -3, 1, -1, 2, 0, &H::single_key, true, M::kNone},
+      {"del", -2, 1, -1, 1, 0, &H::sum_keys, true, M::kNone},
+      {"exists", -2, 1, -1, 1, 0, &H::sum_keys, false, M::kZero},
+      {"touch", -2, 1, -1, 1, 0, &H::sum_keys, false, M::kZero},
+      {"hget", 3, 1, 1, 1, 0, &H::single_key, false, M::kNil},
+      {"hmget", -3, 1, 1, 1, 0, &H::single_key, false, M::kNilPerField},
+      {"hgetall", 2, 1, 1, 1, 0, &H::single_key, false, M::kEmptyArray},
+      {"hset", -4, 1, 1, 1, 0, &H::single_key, true, M::kNone},
+      {"lpop", -2, 1, 1, 1, 0, &H::single_key, true, M::kNone},
+      {"lrange", 4, 1, 1, 1, 0, &H::single_key, false, M::kEmptyArray},
+      {"lmove", 5, 1, 2, 1, 0, &H::single_key, true, M::kNone},
+      {"rpoplpush", 3, 1, 2, 1, 0, &H::single_key, true, M::kNone},
+      {"lmpop", -4, 0, 0, 0, 1, &H::single_key, true, M::kNone},
+      {"smove", 4, 1, 2, 1, 0, &H::single_key, true, M::kNone},
+      {"sinterstore", -3, 1, -1, 1, 0, &H::single_key, true, M::kNone},
+      {"sintercard", -3, 0, 0, 0, 1, &H::single_key, false, M::kZero},
+      {"zscore", 3, 1, 1, 1, 0, &H::single_key, false, M::kNil},
+      {"zunionstore", -4, 1, 1, 1, 2, &H::single_key, true, M::kNone},
+      {"zunion", -3, 0, 0, 0, 1, &H::single_key, false, M::kEmptyArray},
+      {"zrangestore", -5, 1, 2, 1, 0, &H::single_key, true, M::kNone},
+      {"pfcount", -2, 1, -1, 1, 0, &H::single_key, false, M::kZero},
+      {"pfmerge", -2, 1, -1, 1, 0, &H::single_key, true, M::kNone},
+      {"bitop", -4, 2, -1, 1, 0, &H::single_key, true, M::kNone},
+      {"bitfield_ro", -2, 1, 1, 1, 0, &H::single_key, false, M::kNone},
+      {"geopos", -2, 1, 1, 1, 0, &H::single_key, false, M::kNilPerField},
+      {"georadius", -6, 1, 1, 1, 0, &H::single_key, true, M::kNone},
+      {"geosearchstore", -8, 1, 2, 1, 0, &H::single_key, true, M::kNone},
+      {"xadd", -5, 1, 1, 1, 0, &H::single_key, true, M::kNone},
+      {"xlen", 2, 1, 1, 1, 0, &H::single_key, false, M::kZero},
+      {"xgroup", -2, 2, 2, 1, 0, &H::single_key, true, M::kNone},
+      {"xinfo", -2, 2, 2, 1, 0, &H::single_key, false, M::kNone},
+      {"object", -2, 2, 2, 1, 0, &H::single_key, false, M::kNil},
+      {"memory", -2, 2, 2, 1, 0, &H::single_key, false, M::kNil},
+      {"ttl", 2, 1, 1, 1, 0, &H::single_key, false, M::kMinusTwo},
+      {"pttl", 2, 1, 1, 1, 0, &H::single_key, false, M::kMinusTwo},
+      {"type", 2, 1, 1, 1, 0, &H::single_key, false, M::kNoneType},
+      {"sort", -2, 1, 1, 1, 0, &H::single_key, true, M::kNone},
+      {"restore", -4, 1, 1, 1, 0, &H::single_key, true, M::kNone},
+      {"copy", -3, 1, 2, 1, 0, &H::single_key, true, M::kNone},
+      {"lcs", -3, 1, 2, 1, 0, &H::single_key, false, M::kNone},
+      {"eval", -3, 0, 0, 0, 2, &H::single_key, true, M::kNone},
+      {"evalsha_ro", -3, 0, 0, 0, 2, &H::single_key, false, M::kNone},
+      {"fcall", -3, 0, 0, 0, 2, &H::single_key, true, M::kNone},
+      {"dbsize", 1, 0, 0, 0, 0, &H::fanout_sum, false, M::kZero},
+      {"keys", 2, 0, 0, 0, 0, &H::fanout_concat, false, M::kEmptyArray},
+      {"flushall", -1, 0, 0, 0, 0, &H::fanout_all_ok, true, M::kNone},
+      {"script", -2, 0, 0, 0, 0, &H::script, false, M::kNone},
+      {"scan", -2, 0, 0, 0, 0, &H::scan, false, M::kNone},
+      {"randomkey", 1, 0, 0, 0, 0, &H::random_key, false, M::kNil},
+      {"ping", -1, 0, 0, 0, 0, &H::ping, false, M::kNone},
+      {"hello", -1, 0, 0, 0, 0, &H::hello, false, M::kNone},
+      {"client", -2, 0, 0, 0, 0, &H::client, false, M::kNone},
+      {"select", 2, 0, 0, 0, 0, &H::select, false, M::kNone},
+      {"multi", 1, 0, 0, 0, 0, &H::multi, false, M::kNone},
+      {"exec", 1, 0, 0, 0, 0, &H::exec, false, M::kNone},
+      {"discard", 1, 0, 0, 0, 0, &H::discard, false, M::kNone},
+      {"watch", -2, 1, -1, 1, 0, &H::unsupported, false, M::kNone},
+      {"blpop", -3, 1, -2, 1, 0, &H::unsupported, true, M::kNone},
+      {"blmpop", -5, 0, 0, 0, 2, &H::unsupported, true, M::kNone},
+      {"xread", -4, 0, 0, 0, 0, &H::unsupported, false, M::kNone},
+      {"migrate", -6, 3, 3, 1, 0, &H::unsupported, true, M::kNone},
+      {"subscribe", -2, 0, 0, 0, 0, &H::unsupported, false, M::kNone},
+      {"lolwut", -1, 0, 0, 0, 0, &H::unsupported, false, M::kNone},
+      {"reset", 1, 0, 0, 0, 0, &H::unsupported, false, M::kNone},
+      {"restore-asking", -4, 1, 1, 1, 0, &H::unsupported, true, M::kNone},
   };
   for (const Expected& e : expected) {
     SCOPED_TRACE(std::string(e.name));
@@ -254,7 +255,7 @@ TEST(CommandTable, SpotChecks) {
     EXPECT_EQ(c->last_key, e.last);
     EXPECT_EQ(c->step, e.step);
     EXPECT_EQ(c->numkeys_index, e.numkeys);
-    EXPECT_EQ(c->kind, e.kind);
+    EXPECT_EQ(c->handler, e.handler);
     EXPECT_EQ(c->write, e.write);
     EXPECT_EQ(c->miss, e.miss);
   }

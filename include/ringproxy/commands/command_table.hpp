@@ -1,5 +1,7 @@
 // The Redis 7 command table as the proxy sees it: for every command, its arity
-// (Redis convention), where its keys are, and how the proxy handles it.
+// (Redis convention), where its keys are, and the handler of its kind
+// (handler.hpp), which routes it, answers it when a backend is unavailable
+// and merges its replies.
 //
 // Lookup is case-insensitive on the raw argument bytes and allocates nothing.
 #pragma once
@@ -7,29 +9,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
 namespace ringproxy {
-
-enum class CommandKind : uint8_t {
-  kForward,       // keys (0, 1 or more) must all live on one backend; forwarded as is.
-                  // Commands with no key at all (e.g. none left here) are rejected by the router.
-  kMGet,          // MGET: split per backend, values merged back in key order
-  kMSet,          // MSET: split per backend by key/value pairs, +OK when all parts are +OK
-  kSumKeys,       // DEL, UNLINK, EXISTS, TOUCH: split per backend, integers summed
-  kFanoutSum,     // DBSIZE: sent to every live backend, integers summed
-  kFanoutConcat,  // KEYS: sent to every live backend, arrays concatenated
-  kFanoutOk,      // FLUSHDB, FLUSHALL, SCRIPT FLUSH: every backend, +OK when all are
-  kFanoutSame,    // SCRIPT LOAD: every backend, the first reply (all are identical)
-  kScan,          // SCAN: walks backends one after another, cursor encodes the backend
-  kRandomKey,     // RANDOMKEY
-  kLocal,         // answered by the proxy (PING, ECHO, INFO, CLIENT, COMMAND, ...)
-  kMulti,         // MULTI
-  kExec,          // EXEC
-  kDiscard,       // DISCARD
-  kUnsupported,   // known to Redis but not served through the proxy (pub/sub, blocking, WATCH, ...)
-};
 
 // How a read command answers when its backend is unavailable and the operator
 // asked for cache-miss semantics (--on-unavailable miss). Writes are never
@@ -47,10 +31,12 @@ enum class MissReply : uint8_t {
                  // ZMSCORE, GEOPOS, GEOHASH members): *N of $-1, N = argc - 2
 };
 
+class CommandHandler;
+
 struct CommandInfo {
-  std::string_view name;  // lower case
-  int arity;              // > 0: exactly arity args (name included); < 0: at least -arity
-  CommandKind kind;
+  std::string_view name;          // lower case
+  int arity;                      // > 0: exactly arity args (name included); < 0: at least -arity
+  const CommandHandler* handler;  // its kind: routes it, answers it, merges its replies
   // Key positions, Redis style: first key index, last key index (negative: from
   // the end, -1 = last argument), step. first == 0 means no key by position.
   int first_key;
@@ -82,5 +68,9 @@ bool arity_ok(const CommandInfo& cmd, size_t argc);
 // `key_indexes` is cleared first; its capacity is reused.
 bool extract_keys(const CommandInfo& cmd, std::span<const std::string_view> argv,
                   std::vector<uint32_t>& key_indexes, std::string_view& error);
+
+// Redis's error texts for a wrong argument count and an unknown command.
+std::string wrong_arity_error(const CommandInfo& cmd);
+std::string unknown_command_error(std::span<const std::string_view> argv);
 
 }  // namespace ringproxy

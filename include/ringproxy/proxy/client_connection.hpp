@@ -1,5 +1,6 @@
-// One application connection: read -> parse -> hand each request to the proxy
-// -> write replies back strictly in request order.
+// One application connection: read -> parse -> hand each request to the
+// command dispatcher -> write replies back strictly in request order. It is
+// the commands' Session: the reply slots, AUTH, name and MULTI state.
 //
 // Reads land in a loop-wide scratch buffer while the connection has no partial
 // request, so an idle client holds no input memory; only a partial request is
@@ -17,75 +18,61 @@
 #include <vector>
 
 #include "ringproxy/commands/request.hpp"
+#include "ringproxy/commands/session.hpp"
+#include "ringproxy/commands/transaction.hpp"
 #include "ringproxy/common/buffer.hpp"
 #include "ringproxy/common/ring_queue.hpp"
 #include "ringproxy/net/socket_connection.hpp"
-#include "ringproxy/placement/hash_ring.hpp"
 #include "ringproxy/resp/request_parser.hpp"
 
 namespace ringproxy {
 
 class Proxy;
 
-// Per-client MULTI state: queued commands are kept as bytes and sent to the
-// owning backend as one block at EXEC.
-struct Transaction {
-  bool active = false;
-  bool dirty = false;          // a queued command was rejected: EXEC aborts
-  bool cross = false;          // keys on more than one backend: EXEC aborts
-  uint32_t backend = kNoNode;  // until the first key is seen
-  uint32_t count = 0;
-  Buffer commands;
-};
-
-class ClientConnection final : public SocketConnection {
+class ClientConnection final : public Session, public SocketConnection {
  public:
   ClientConnection(Proxy& proxy, uint64_t id, uint64_t now_ms, SocketPoller& poller,
                    FlushScheduler& flusher);
 
-  uint64_t id() const { return id_; }
-  uint64_t created_ms() const { return created_ms_; }
-  std::string_view name() const { return name_ ? std::string_view(*name_) : std::string_view(); }
-  void set_name(std::string_view name) {
+  // Session.
+  uint64_t id() const override { return id_; }
+  bool authenticated() const override { return authenticated_; }
+  void set_authenticated() override { authenticated_ = true; }
+  std::string_view name() const override {
+    return name_ ? std::string_view(*name_) : std::string_view();
+  }
+  void set_name(std::string_view name) override {
     if (name.empty()) {
       name_.reset();
     } else {
       name_ = std::make_unique<std::string>(name);
     }
   }
-  bool& authenticated() { return authenticated_; }
-  bool in_transaction() const { return transaction_ && transaction_->active; }
-  // Allocated on first use: most clients never send MULTI.
-  Transaction& transaction() {
-    if (!transaction_) transaction_ = std::make_unique<Transaction>();
+  void describe(ClientInfo& out) const override;
+  void open(Request* req) override { pending_.push_back(req); }
+  void deliver(Request* req, std::string_view bytes) override;
+  void complete(Request* req) override;
+  Buffer* reply_sink(Request* req) override;
+  void reply_moved(Request* req) override;
+  Buffer& begin_reply() override;
+  void end_reply() override;
+  // Replies already queued go out, then the connection closes (QUIT, protocol
+  // errors).
+  void close_after_replies() override;
+  // Allocated at MULTI: most clients never send it.
+  Transaction* transaction() override { return transaction_.get(); }
+  Transaction& begin_transaction() override {
+    transaction_ = std::make_unique<Transaction>();
     return *transaction_;
   }
-  void end_transaction() { transaction_.reset(); }
-  // The current request's arguments (the proxy's scratch vector: one request
-  // is dispatched at a time).
-  std::vector<std::string_view>& argv();
+  void end_transaction() override { transaction_.reset(); }
+
+  uint64_t created_ms() const { return created_ms_; }
   size_t pending_requests() const { return pending_.size(); }
   uint32_t registry_index = 0;  // position in the proxy's client list
 
   // Starts reading; called once after accept.
   void start();
-
-  // Request bookkeeping for the proxy.
-  void push_request(Request* req) { pending_.push_back(req); }
-  bool is_head(const Request* req) { return !pending_.empty() && pending_.front() == req; }
-  // Appends a reply for the head request and pops it.
-  void write_head_reply(std::string_view bytes);
-  // The head request's reply is already in out() (moved there): pops it.
-  void finish_head();
-  // Writes every completed request at the head of the queue.
-  void drain_ready();
-  // A reply that needs no backend, in order with everything before it.
-  Buffer& local_reply_buffer(Request*& req);
-  void finish_local(Request* req);
-
-  // Replies already queued go out, then the connection closes (QUIT, protocol
-  // errors).
-  void close_after_replies();
   // Parses and dispatches buffered input if the limits allow (after a pause).
   void resume();
   bool paused() const { return paused_; }
@@ -115,6 +102,13 @@ class ClientConnection final : public SocketConnection {
   void drop_partial_if_empty();
   bool over_limits() const;
   void maybe_finish_close();
+  bool is_head(const Request* req) const { return !pending_.empty() && pending_.front() == req; }
+  // Appends a reply for the head request and pops it.
+  void write_head_reply(std::string_view bytes);
+  // The head request's reply is already in out() (moved there): pops it.
+  void finish_head();
+  // Writes every completed request at the head of the queue.
+  void drain_ready();
 
   // Every idle client costs this object (see bench/README.md, memory per
   // connection): small fields first, so they share one word with

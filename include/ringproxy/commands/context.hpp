@@ -1,0 +1,113 @@
+// The state the command handlers share within one loop, and the request
+// lifecycle every kind uses: open a request, send its parts, take each part's
+// reply or failure, and complete it (merging when it was split) in the
+// client's reply order.
+//
+// The handlers themselves are stateless; what they need beyond the request
+// (the ring, the backends, the proxy's introspection, counters, scratch space
+// reused from request to request) is here. One CommandContext per loop.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ringproxy/commands/backend_port.hpp"
+#include "ringproxy/commands/introspection.hpp"
+#include "ringproxy/commands/request.hpp"
+#include "ringproxy/commands/ring_view.hpp"
+#include "ringproxy/commands/session.hpp"
+#include "ringproxy/common/buffer.hpp"
+
+namespace ringproxy {
+
+class CommandHandler;
+
+// What the handlers take from the configuration.
+struct CommandOptions {
+  bool miss_on_unavailable = false;  // --on-unavailable miss
+  std::string client_password;       // --client-password; empty: none
+  size_t max_transaction_bytes = 0;  // queued MULTI commands (--query-buffer-limit)
+};
+
+// Plain per-loop counters (INFO).
+struct CommandStats {
+  uint64_t commands = 0;
+  uint64_t forwarded = 0;  // requests sent to one backend as they came
+  uint64_t split = 0;      // requests split across backends (MGET/MSET/DEL...)
+  uint64_t fanout = 0;     // requests sent to every backend (DBSIZE/KEYS/SCAN...)
+  uint64_t local = 0;      // answered by the proxy
+  uint64_t errors = 0;     // error replies produced by the proxy
+  uint64_t cross_backend_rejected = 0;
+  uint64_t failover_writes = 0;  // writes that landed on a successor
+  uint64_t replies_moved = 0;    // big replies handed over with their storage, not copied
+};
+
+class CommandContext {
+ public:
+  CommandContext(RingView& ring, BackendPort& backends, ProxyIntrospection& proxy,
+                 CommandOptions options);
+
+  RingView& ring;
+  BackendPort& backends;
+  ProxyIntrospection& proxy;
+  const CommandOptions options;
+  CommandStats stats;
+  RequestPool requests;
+  std::mt19937_64 rng;
+
+  // Scratch reused across requests (one request is handled at a time).
+  std::vector<uint32_t> key_indexes;
+  std::vector<BackendId> key_backends;
+  std::vector<uint32_t> fragment_of;  // by backend id; UINT32_MAX when unused
+  std::vector<uint32_t> failed_parts;
+  std::vector<std::vector<std::string_view>> elements;  // merge: each part's array elements
+  std::vector<uint32_t> merge_next;
+
+  // --- Requests answered by backends.
+  // Takes a request from the pool and queues it in `session`'s reply order.
+  [[gnu::always_inline]] Request* open_request(Session& session, const CommandHandler& handler) {
+    Request* req = requests.acquire();
+    req->session = &session;
+    req->handler = &handler;
+    session.open(req);
+    return req;
+  }
+  // Sends `bytes` whole to `backend` as the request's only part; answers it
+  // as unavailable when the backend cannot take it.
+  void send_whole(Request* req, uint64_t client_id, BackendId backend, std::string_view bytes,
+                  uint32_t swallow = 0);
+  // Answers part `fragment` with the backend's unavailable error (or its miss).
+  void fail_unavailable(Request* req, uint32_t fragment);
+
+  // --- The reply path (from the backends).
+  void part_replied(Request* req, uint32_t fragment, std::string_view reply) {
+    if (req->merge) {
+      part_merged(req, fragment, reply);
+      return;
+    }
+    // The one reply passes through as it came.
+    req->pending = 0;
+    if (req->session == nullptr) {
+      requests.release(req);
+    } else {
+      req->session->deliver(req, reply);
+    }
+  }
+  void part_failed(Request* req, uint32_t fragment, std::string_view error);
+  Buffer* reply_sink(Request* req, uint32_t fragment);
+  void reply_moved(Request* req, uint32_t fragment);
+
+  // --- Answers of the proxy's own.
+  void reply_error(Session& session, std::string_view message);
+  // Records a write of `key` that went to `owner`, if that is not its home.
+  void note_write(std::string_view key, BackendId owner);
+
+ private:
+  void part_merged(Request* req, uint32_t fragment, std::string_view reply);
+  void complete(Request* req);
+};
+
+}  // namespace ringproxy

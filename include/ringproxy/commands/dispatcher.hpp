@@ -1,0 +1,42 @@
+// The front door of command handling: a parsed request from a client goes
+// through the AUTH and MULTI gates, the command table (name, arity) and on to
+// the handler its table row points at. The reply path (backend replies and
+// failures) goes to the same CommandContext the handlers use.
+//
+//   Session (client) --dispatch--> handler --BackendPort--> backend
+//   backend reply --part_replied/part_failed--> handler's merge --> Session
+//
+// Nothing here touches a socket: the client is a Session, the backends a
+// BackendPort, placement a RingView, the rest of the proxy a
+// ProxyIntrospection, all implemented by the proxy (and by fakes in tests).
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "ringproxy/commands/context.hpp"
+#include "ringproxy/resp/request_parser.hpp"
+
+namespace ringproxy {
+
+class Session;
+
+class Dispatcher {
+ public:
+  Dispatcher(RingView& ring, BackendPort& backends, ProxyIntrospection& proxy,
+             CommandOptions options);
+
+  // Handles one complete request (argc > 0).
+  void dispatch(Session& session, const RequestParser& parsed);
+
+  CommandContext& context() { return ctx_; }
+  const CommandContext& context() const { return ctx_; }
+  RequestPool& requests() { return ctx_.requests; }
+  const CommandStats& stats() const { return ctx_.stats; }
+
+ private:
+  CommandContext ctx_;
+  std::vector<std::string_view> argv_;
+};
+
+}  // namespace ringproxy

@@ -1,0 +1,80 @@
+// What the local commands INFO, CLIENT LIST, CONFIG GET and PROXY NODES need
+// to know of the whole proxy (clients, backends, health, counters), which the
+// command handlers do not own. The proxy implements it; the commands format
+// what it reports.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "ringproxy/commands/ring_view.hpp"
+
+namespace ringproxy {
+
+class Session;
+
+// Process-wide facts and counters for INFO (the command counters are the
+// commands' own: CommandStats).
+struct ProxyFacts {
+  uint16_t tcp_port = 0;
+  uint64_t uptime_s = 0;
+  uint64_t connected_clients = 0;
+  uint64_t max_clients = 0;
+  uint64_t connections_received = 0;
+  uint64_t connections_rejected = 0;
+  uint64_t protocol_errors = 0;
+  bool coalescing_sleeping = false;
+  uint64_t coalesced_passes = 0;
+  uint64_t coalescing_probes_won = 0;
+  uint64_t coalescing_probes_lost = 0;
+  std::string_view hash;
+  std::string_view hash_tag;
+  std::string_view distribution;
+  uint64_t output_pool_buffers = 0;
+  uint64_t output_pool_bytes = 0;
+  uint64_t output_pool_reuses = 0;
+  uint64_t failover_copies_deleted = 0;
+  uint64_t failover_keys_untracked = 0;
+};
+
+// One backend as PROXY NODES and INFO's backendN lines show it.
+struct BackendReport {
+  BackendId id = kNoBackend;
+  std::string address;  // host:port
+  std::string name;     // empty when it has none
+  std::string_view state;
+  uint32_t weight = 0;
+  uint32_t points = 0;
+  uint64_t connections = 0;
+  uint64_t requests = 0;
+  uint64_t errors = 0;
+  uint64_t timeouts = 0;
+  uint64_t ejections = 0;
+  uint64_t inflight = 0;
+  uint64_t failover_keys = 0;
+  uint64_t since_change_ms = 0;
+  std::string last_error;
+};
+
+class ProxyIntrospection {
+ public:
+  virtual ~ProxyIntrospection() = default;
+
+  virtual uint64_t now_ms() const = 0;
+  virtual void facts(ProxyFacts& out) const = 0;
+  // Every backend, in ascending id order.
+  virtual void backends(std::vector<BackendReport>& out) const = 0;
+  // Every connected client.
+  virtual void for_each_session(const std::function<void(const Session&)>& fn) const = 0;
+  // CONFIG GET: the parameters matching any of the glob `patterns`, each
+  // once, as (name, value) pairs.
+  virtual void config_get(std::span<const std::string_view> patterns,
+                          std::vector<std::pair<std::string, std::string>>& out) const = 0;
+};
+
+}  // namespace ringproxy

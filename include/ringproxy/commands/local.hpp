@@ -1,0 +1,51 @@
+// Commands the proxy answers itself, one small function each: connection
+// handshakes (PING, ECHO, HELLO, AUTH, SELECT 0, QUIT, CLIENT), what clients
+// and tools ask on connect (INFO, COMMAND, CONFIG GET), TIME, and PROXY NODES.
+// Each command table row of a local command points at its LocalCommand.
+#pragma once
+
+#include <string_view>
+
+#include "ringproxy/commands/handler.hpp"
+
+namespace ringproxy {
+
+// Writes the reply of one local command into `out` (between the session's
+// begin_reply() and end_reply()).
+using LocalFn = void (*)(CommandContext& ctx, const Call& call, Buffer& out);
+
+class LocalCommand final : public CommandHandler {
+ public:
+  constexpr LocalCommand(LocalFn fn, HandlerTraits traits = {}, bool close_after = false)
+      : CommandHandler(traits), fn_(fn), close_after_(close_after) {}
+  void handle(CommandContext& ctx, const Call& call) const override;
+
+ private:
+  LocalFn fn_;
+  bool close_after_;  // QUIT: the connection closes once its replies are out
+};
+
+// An error reply of a local command, counted.
+void local_error(CommandContext& ctx, Buffer& out, std::string_view message);
+// Whether CLIENT SETNAME and HELLO SETNAME accept `name` (printable ASCII
+// without spaces, like Redis: a name shows in CLIENT LIST lines).
+bool valid_client_name(std::string_view name);
+inline constexpr std::string_view kInvalidClientName =
+    "ERR Client names cannot contain spaces, newlines or special characters.";
+// The server version INFO and HELLO report: clients gate features on it, and
+// the backends are expected to be Redis 7.
+inline constexpr std::string_view kCompatVersion = "7.0.15";
+
+namespace handlers {
+// local_connection.cpp
+extern const LocalCommand ping, echo, quit, select, auth, hello, readonly, readwrite;
+// local_client.cpp
+extern const LocalCommand client;
+// local_server.cpp
+extern const LocalCommand command, config, time;
+// local_info.cpp: INFO, and PROXY (not in the Redis table: the dispatcher
+// answers an unknown command named PROXY with it).
+extern const LocalCommand info, proxy;
+}  // namespace handlers
+
+}  // namespace ringproxy

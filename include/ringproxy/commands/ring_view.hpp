@@ -1,0 +1,38 @@
+// What the command handlers know of placement: which backend owns a key now,
+// which one owns it when every backend is up, and which backends are live.
+//
+// Backends are named by an opaque BackendId. Today it is the backend's
+// position in the configuration; a live ring will give backends stable slot
+// ids instead, so handlers never treat an id as an index into anything but
+// tables of their own sized by id_limit().
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace ringproxy {
+
+using BackendId = uint32_t;
+inline constexpr BackendId kNoBackend = UINT32_MAX;
+
+class RingView {
+ public:
+  virtual ~RingView() = default;
+
+  // The live backend that serves `key`: its home, or the successor standing
+  // in while the home is down. kNoBackend when no backend is live.
+  virtual BackendId owner(std::string_view key) const = 0;
+  // The backend that owns `key` when every backend is up.
+  virtual BackendId home(std::string_view key) const = 0;
+  // Whether `backend` takes part in placement (not ejected).
+  virtual bool live(BackendId backend) const = 0;
+  // Whether any backend is ejected: only then can a write land on a successor.
+  virtual bool any_down() const = 0;
+  // Every backend, live or not, in ascending id order.
+  virtual std::span<const BackendId> members() const = 0;
+  // Every id is below this.
+  virtual uint32_t id_limit() const = 0;
+};
+
+}  // namespace ringproxy

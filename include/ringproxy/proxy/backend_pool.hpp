@@ -1,0 +1,86 @@
+// The backends as the command handlers reach them (BackendPort), over the
+// pipelined Backend connections, their health checker, the failover log, and
+// the liveness the ring routes by:
+//
+//   - a request goes to a backend only while it is up (a failing backend's
+//     requests fail at once, an ejected one is skipped by the ring);
+//   - a health state change fails the in-flight requests of a backend that
+//     stops being up, and takes it out of placement or back in (LiveRing);
+//   - a backend that rejoins first gets the failover-era copies of its keys
+//     deleted from the successors that took its writes (FailoverLog).
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "ringproxy/backend/backend.hpp"
+#include "ringproxy/commands/backend_port.hpp"
+#include "ringproxy/commands/introspection.hpp"
+#include "ringproxy/health/failover_log.hpp"
+#include "ringproxy/health/health_checker.hpp"
+#include "ringproxy/options/config.hpp"
+#include "ringproxy/proxy/live_ring.hpp"
+
+namespace ringproxy {
+
+class BackendPool final : public BackendPort {
+ public:
+  // Backend replies and failures are reported to `events`.
+  BackendPool(const Config& config, uv_loop_t* loop, FlushScheduler& flusher, LiveRing& ring,
+              BackendEvents& events);
+  ~BackendPool() override;
+  BackendPool(const BackendPool&) = delete;
+  BackendPool& operator=(const BackendPool&) = delete;
+
+  // Starts health checks, and connects at once with `preconnect`.
+  void start(bool preconnect);
+  // Stops health checks and fails every request in flight (shutdown).
+  void stop();
+  // Releases the health checker's handles (after stop(), before the loop closes).
+  void close_health() { health_.reset(); }
+
+  // BackendPort.
+  bool send(BackendId backend, uint64_t client_id, Request* req, uint32_t fragment,
+            std::string_view bytes, uint32_t swallow) override;
+  Buffer* begin(BackendId backend, uint64_t client_id) override;
+  void commit(Request* req, uint32_t fragment, uint32_t swallow) override;
+  void unavailable_error(BackendId backend, Buffer& out) override;
+  void failover_write(std::string_view key, BackendId home, BackendId successor) override;
+
+  // A connection of `backend` broke: a passive health signal.
+  void report_failure(Backend& backend, std::string_view reason);
+  // Fails requests and connects that took too long.
+  void check_timeouts();
+
+  size_t size() const { return backends_.size(); }
+  void reports(std::vector<BackendReport>& out) const;
+  uint64_t failover_copies_deleted() const { return failover_copies_deleted_; }
+  uint64_t failover_keys_untracked() const { return failover_.untracked_total(); }
+
+ private:
+  // The connection a request of `client_id` to `backend` goes on; nullptr
+  // when the backend cannot take it now.
+  BackendConnection* connection(BackendId backend, uint64_t client_id, uint64_t now_ms) {
+    if (health_->state(backend) != BackendState::kUp) return nullptr;
+    return backends_[backend]->connection_for(client_id, now_ms);
+  }
+  void on_state(BackendId b, BackendState from, BackendState to, std::string_view reason);
+  void delete_failover_copies(BackendId home);
+  uint64_t now() const { return uv_now(loop_); }
+
+  uv_loop_t* loop_;
+  LiveRing& ring_;
+  std::vector<std::unique_ptr<Backend>> backends_;
+  std::unique_ptr<HealthChecker> health_;
+  FailoverLog failover_;
+  uint64_t failover_copies_deleted_ = 0;
+  // Between begin() and commit(): the connection the request is written to.
+  BackendConnection* open_ = nullptr;
+  Backend* open_backend_ = nullptr;
+};
+
+}  // namespace ringproxy

@@ -1,0 +1,93 @@
+// The request lifecycle shared by every command kind. See context.hpp.
+#include "ringproxy/commands/context.hpp"
+
+#include "ringproxy/commands/handler.hpp"
+#include "ringproxy/commands/session.hpp"
+#include "ringproxy/common/assert.hpp"
+#include "ringproxy/resp/resp_writer.hpp"
+
+namespace ringproxy {
+
+CommandContext::CommandContext(RingView& ring_view, BackendPort& backend_port,
+                               ProxyIntrospection& introspection, CommandOptions opts)
+    : ring(ring_view),
+      backends(backend_port),
+      proxy(introspection),
+      options(std::move(opts)),
+      rng(std::random_device{}()) {}
+
+void CommandContext::send_whole(Request* req, uint64_t client_id, BackendId backend,
+                                std::string_view bytes, uint32_t swallow) {
+  // emplace_back, not resize(1): a pooled request's vector has the room, and
+  // resize() always takes its out-of-line path.
+  req->fragments.emplace_back().backend = backend;
+  req->pending = 1;
+  if (!backends.send(backend, client_id, req, 0, bytes, swallow)) fail_unavailable(req, 0);
+}
+
+void CommandContext::fail_unavailable(Request* req, uint32_t fragment) {
+  Buffer error;
+  backends.unavailable_error(req->fragments[fragment].backend, error);
+  part_failed(req, fragment, error.view());
+}
+
+void CommandContext::part_merged(Request* req, uint32_t fragment, std::string_view reply) {
+  Fragment& part = req->fragments[fragment];
+  RP_ASSERT(!part.done && req->pending > 0);
+  part.reply.assign(reply);
+  part.done = true;
+  if (--req->pending == 0) complete(req);
+}
+
+void CommandContext::part_failed(Request* req, uint32_t fragment, std::string_view error) {
+  stats.errors++;
+  if (options.miss_on_unavailable && req->miss != MissReply::kNone) {
+    // A read of an unreachable backend answers as a cache miss; for a split
+    // read, only that backend's part does.
+    Buffer miss;
+    if (req->handler->miss_answer(*req, fragment, miss)) {
+      part_replied(req, fragment, miss.view());
+      return;
+    }
+  }
+  part_replied(req, fragment, error);
+}
+
+Buffer* CommandContext::reply_sink(Request* req, uint32_t) {
+  // Only a reply that passes through as it came.
+  if (req->merge || req->session == nullptr) return nullptr;
+  return req->session->reply_sink(req);
+}
+
+void CommandContext::reply_moved(Request* req, uint32_t) {
+  RP_ASSERT(!req->merge && req->session != nullptr);
+  stats.replies_moved++;
+  req->pending = 0;
+  req->session->reply_moved(req);
+}
+
+void CommandContext::complete(Request* req) {
+  Session* session = req->session;
+  if (session == nullptr) {
+    requests.release(req);
+    return;
+  }
+  req->reply.clear();
+  req->handler->merge(*this, *req);
+  session->complete(req);
+}
+
+void CommandContext::reply_error(Session& session, std::string_view message) {
+  stats.errors++;
+  resp::error(session.begin_reply(), message);
+  session.end_reply();
+}
+
+void CommandContext::note_write(std::string_view key, BackendId owner) {
+  BackendId home = ring.home(key);
+  if (home == owner || home == kNoBackend) return;
+  stats.failover_writes++;
+  backends.failover_write(key, home, owner);
+}
+
+}  // namespace ringproxy

@@ -1,0 +1,54 @@
+// The front door of command handling. See dispatcher.hpp.
+#include "ringproxy/commands/dispatcher.hpp"
+
+#include "ringproxy/commands/handler.hpp"
+#include "ringproxy/commands/local.hpp"
+#include "ringproxy/commands/session.hpp"
+#include "ringproxy/commands/transaction.hpp"
+#include "ringproxy/common/text.hpp"
+
+namespace ringproxy {
+
+namespace {
+
+// PROXY NODES / PROXY HELP: the proxy's own command, outside the Redis table
+// (COMMAND COUNT stays Redis's), answered when no table row matches.
+constexpr CommandInfo kProxyCommand{"proxy", -1,    &handlers::proxy, 0, 0, 0,
+                                    0,       false, MissReply::kNone};
+
+}  // namespace
+
+Dispatcher::Dispatcher(RingView& ring, BackendPort& backends, ProxyIntrospection& proxy,
+                       CommandOptions options)
+    : ctx_(ring, backends, proxy, std::move(options)) {}
+
+void Dispatcher::dispatch(Session& session, const RequestParser& parsed) {
+  ctx_.stats.commands++;
+  argv_.clear();
+  for (size_t i = 0; i < parsed.argc(); ++i) argv_.push_back(parsed.arg(i));
+  const CommandInfo* cmd = lookup_command(argv_[0]);
+
+  if (!session.authenticated() && !(cmd && cmd->handler->traits().before_auth)) {
+    ctx_.reply_error(session, "NOAUTH Authentication required.");
+    return;
+  }
+  if (session.transaction() != nullptr && !(cmd && cmd->handler->traits().during_multi)) {
+    TransactionHandler::queue(ctx_, session, cmd, argv_, parsed.raw());
+    return;
+  }
+  if (cmd == nullptr) {
+    if (iequals(argv_[0], "proxy")) {
+      cmd = &kProxyCommand;
+    } else {
+      ctx_.reply_error(session, unknown_command_error(argv_));
+      return;
+    }
+  }
+  if (!arity_ok(*cmd, argv_.size())) {
+    ctx_.reply_error(session, wrong_arity_error(*cmd));
+    return;
+  }
+  cmd->handler->handle(ctx_, Call{session, *cmd, argv_, parsed.raw()});
+}
+
+}  // namespace ringproxy

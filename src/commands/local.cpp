@@ -1,0 +1,28 @@
+// What every local command shares. See local.hpp.
+#include "ringproxy/commands/local.hpp"
+
+#include <algorithm>
+
+#include "ringproxy/commands/context.hpp"
+#include "ringproxy/commands/session.hpp"
+#include "ringproxy/resp/resp_writer.hpp"
+
+namespace ringproxy {
+
+void LocalCommand::handle(CommandContext& ctx, const Call& call) const {
+  ctx.stats.local++;
+  fn_(ctx, call, call.session.begin_reply());
+  call.session.end_reply();
+  if (close_after_) call.session.close_after_replies();
+}
+
+void local_error(CommandContext& ctx, Buffer& out, std::string_view message) {
+  ctx.stats.errors++;
+  resp::error(out, message);
+}
+
+bool valid_client_name(std::string_view name) {
+  return std::all_of(name.begin(), name.end(), [](char ch) { return ch > ' ' && ch <= '~'; });
+}
+
+}  // namespace ringproxy

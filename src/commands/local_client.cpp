@@ -1,0 +1,116 @@
+// CLIENT and its subcommands, answered by the proxy for the client's own
+// connection to it (a name, an id, the client list). node-redis closes the
+// connection if CLIENT SETINFO fails, so SETINFO is accepted and ignored.
+#include <string>
+
+#include "ringproxy/commands/context.hpp"
+#include "ringproxy/commands/local.hpp"
+#include "ringproxy/commands/session.hpp"
+#include "ringproxy/common/text.hpp"
+#include "ringproxy/resp/resp_writer.hpp"
+
+namespace ringproxy {
+
+namespace {
+
+using SubFn = void (*)(CommandContext& ctx, const Call& call, Buffer& out);
+
+struct Subcommand {
+  std::string_view name;
+  int arity;  // Redis convention, the whole argv: > 0 exactly, < 0 at least -arity
+  SubFn fn;
+};
+
+void not_supported(CommandContext& ctx, const Call& call, Buffer& out) {
+  std::string_view sub = call.argv.size() > 1 ? call.argv[1] : std::string_view();
+  local_error(ctx, out,
+              "ERR ringproxy: CLIENT " + lower(sub) + " is not supported through the proxy");
+}
+
+void setname(CommandContext& ctx, const Call& call, Buffer& out) {
+  if (!valid_client_name(call.argv[2])) {
+    local_error(ctx, out, kInvalidClientName);
+    return;
+  }
+  call.session.set_name(call.argv[2]);
+  resp::ok(out);
+}
+
+void getname(CommandContext&, const Call& call, Buffer& out) {
+  if (call.session.name().empty()) {
+    resp::nil(out);
+  } else {
+    resp::bulk(out, call.session.name());
+  }
+}
+
+void id(CommandContext&, const Call& call, Buffer& out) {
+  resp::integer(out, static_cast<int64_t>(call.session.id()));
+}
+
+void ok(CommandContext&, const Call&, Buffer& out) {
+  resp::ok(out);
+}
+
+void reply(CommandContext& ctx, const Call& call, Buffer& out) {
+  // Only ON: OFF and SKIP would need replies the proxy drops on purpose.
+  if (iequals(call.argv[2], "on")) {
+    resp::ok(out);
+  } else {
+    not_supported(ctx, call, out);
+  }
+}
+
+// One CLIENT LIST line, as Redis formats the fields the proxy knows.
+void append_line(std::string& text, const Session& s, uint64_t now_ms) {
+  ClientInfo c;
+  s.describe(c);
+  text += "id=" + std::to_string(c.id) + " name=" + std::string(c.name) +
+          " age=" + std::to_string((now_ms - c.created_ms) / 1000) +
+          " db=0 multi=" + std::to_string(c.multi) +
+          " qbuf=0 obl=" + std::to_string(c.output_bytes) +
+          " pending=" + std::to_string(c.pending) + "\n";
+}
+
+void info(CommandContext& ctx, const Call& call, Buffer& out) {
+  std::string text;
+  append_line(text, call.session, ctx.proxy.now_ms());
+  resp::bulk(out, text);
+}
+
+void list(CommandContext& ctx, const Call&, Buffer& out) {
+  std::string text;
+  const uint64_t now = ctx.proxy.now_ms();
+  ctx.proxy.for_each_session([&](const Session& s) { append_line(text, s, now); });
+  resp::bulk(out, text);
+}
+
+constexpr Subcommand kSubcommands[] = {
+    {"getname", 2, &getname}, {"id", 2, &id},        {"info", 2, &info},
+    {"list", -2, &list},      {"no-evict", -2, &ok}, {"no-touch", -2, &ok},
+    {"reply", 3, &reply},     {"setinfo", 4, &ok},   {"setname", 3, &setname},
+};
+
+void client_command(CommandContext& ctx, const Call& call, Buffer& out) {
+  const std::string_view sub = call.argv[1];
+  const size_t argc = call.argv.size();
+  for (const Subcommand& s : kSubcommands) {
+    if (!iequals(sub, s.name)) continue;
+    const bool arity_ok =
+        s.arity > 0 ? argc == static_cast<size_t>(s.arity) : argc >= static_cast<size_t>(-s.arity);
+    if (arity_ok) {
+      s.fn(ctx, call, out);
+      return;
+    }
+    break;
+  }
+  not_supported(ctx, call, out);
+}
+
+}  // namespace
+
+namespace handlers {
+constinit const LocalCommand client(&client_command);
+}
+
+}  // namespace ringproxy

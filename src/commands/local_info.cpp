@@ -1,0 +1,202 @@
+// INFO and PROXY NODES: the proxy's state as Redis clients and operators read
+// it. The facts come from the proxy (ProxyIntrospection), the command
+// counters from the commands' own CommandStats; this file only formats them.
+// ioredis waits for INFO's loading:0 before it sends anything.
+#include <unistd.h>
+
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "ringproxy/commands/context.hpp"
+#include "ringproxy/commands/local.hpp"
+#include "ringproxy/common/text.hpp"
+#include "ringproxy/resp/resp_writer.hpp"
+
+namespace ringproxy {
+
+namespace {
+
+// INFO values are `key:value` lines with comma-separated fields: keep error
+// texts from breaking that shape.
+std::string sanitize(std::string_view s) {
+  std::string r(s);
+  for (char& ch : r) {
+    if (ch == ',' || ch == '\r' || ch == '\n' || ch == ':') ch = ' ';
+  }
+  return r;
+}
+
+// One backend as key=value fields separated by `sep`: the same fields, in the
+// same order, for PROXY NODES (' ') and INFO's backendN lines (',').
+std::string backend_line(const BackendReport& b, char sep) {
+  std::string line;
+  auto field = [&](std::string_view key, std::string_view value) {
+    if (!line.empty()) line.push_back(sep);
+    line.append(key).append("=").append(value.empty() ? std::string_view("-") : value);
+  };
+  auto num = [&](std::string_view key, uint64_t v) { field(key, std::to_string(v)); };
+  field("addr", b.address);
+  field("name", sanitize(b.name));
+  field("state", b.state);
+  num("weight", b.weight);
+  num("points", b.points);
+  num("connections", b.connections);
+  num("requests", b.requests);
+  num("errors", b.errors);
+  num("timeouts", b.timeouts);
+  num("ejections", b.ejections);
+  num("inflight", b.inflight);
+  num("failover_keys", b.failover_keys);
+  num("last_change_ms", b.since_change_ms);
+  field("last_error", sanitize(b.last_error));  // last: may contain spaces
+  return line;
+}
+
+class InfoText {
+ public:
+  void section(std::string_view title) { text_.append("# ").append(title).append("\r\n"); }
+  void end_section() { text_.append("\r\n"); }
+  template <typename V>
+  void kv(std::string_view key, const V& value) {
+    text_.append(key).append(":");
+    if constexpr (std::is_convertible_v<V, std::string_view>) {
+      text_.append(std::string_view(value));
+    } else {
+      text_.append(std::to_string(value));
+    }
+    text_.append("\r\n");
+  }
+  const std::string& text() const { return text_; }
+
+ private:
+  std::string text_;
+};
+
+void info_command(CommandContext& ctx, const Call& call, Buffer& out) {
+  const std::string s = lower(call.argv.size() > 1 ? call.argv[1] : "default");
+  const bool all = s == "all" || s == "everything" || s == "default";
+  auto want = [&](std::string_view name) { return all || s == name; };
+  ProxyFacts f;
+  ctx.proxy.facts(f);
+  const CommandStats& st = ctx.stats;
+  InfoText t;
+  if (want("server")) {
+    t.section("Server");
+    t.kv("redis_version", kCompatVersion);
+    t.kv("redis_mode", "standalone");
+    t.kv("ringproxy_version", RINGPROXY_VERSION);
+    t.kv("arch_bits", 64);
+    t.kv("multiplexing_api", "libuv");
+    t.kv("process_id", static_cast<int64_t>(getpid()));
+    t.kv("tcp_port", f.tcp_port);
+    t.kv("uptime_in_seconds", f.uptime_s);
+    t.kv("uptime_in_days", f.uptime_s / 86400);
+    t.end_section();
+  }
+  if (want("clients")) {
+    t.section("Clients");
+    t.kv("connected_clients", f.connected_clients);
+    t.kv("maxclients", f.max_clients);
+    t.end_section();
+  }
+  if (want("persistence")) {
+    t.section("Persistence");
+    t.kv("loading", 0);
+    t.end_section();
+  }
+  if (want("stats")) {
+    t.section("Stats");
+    t.kv("total_connections_received", f.connections_received);
+    t.kv("total_commands_processed", st.commands);
+    t.kv("rejected_connections", f.connections_rejected);
+    t.kv("coalescing", f.coalescing_sleeping ? "sleeping" : "awake");
+    t.kv("coalesced_passes", f.coalesced_passes);
+    t.kv("coalescing_probes_won", f.coalescing_probes_won);
+    t.kv("coalescing_probes_lost", f.coalescing_probes_lost);
+    t.end_section();
+  }
+  if (want("replication")) {
+    t.section("Replication");
+    t.kv("role", "master");
+    t.kv("connected_slaves", 0);
+    t.end_section();
+  }
+  if (want("ringproxy") || want("proxy")) {
+    std::vector<BackendReport> backends;
+    ctx.proxy.backends(backends);
+    size_t live = 0;
+    for (BackendId id : ctx.ring.members()) live += ctx.ring.live(id) ? 1 : 0;
+    t.section("Ringproxy");
+    t.kv("hash", f.hash);
+    t.kv("hash_tag", f.hash_tag);
+    t.kv("distribution", f.distribution);
+    t.kv("backends", backends.size());
+    t.kv("live_backends", live);
+    t.kv("requests_forwarded", st.forwarded);
+    t.kv("requests_split", st.split);
+    t.kv("requests_fanout", st.fanout);
+    t.kv("requests_local", st.local);
+    t.kv("requests_in_flight", ctx.requests.in_use());
+    t.kv("replies_moved", st.replies_moved);
+    t.kv("output_pool_buffers", f.output_pool_buffers);
+    t.kv("output_pool_bytes", f.output_pool_bytes);
+    t.kv("output_pool_reuses", f.output_pool_reuses);
+    t.kv("proxy_errors", st.errors);
+    t.kv("protocol_errors", f.protocol_errors);
+    t.kv("cross_backend_rejected", st.cross_backend_rejected);
+    t.kv("failover_writes", st.failover_writes);
+    t.kv("failover_copies_deleted", f.failover_copies_deleted);
+    t.kv("failover_keys_untracked", f.failover_keys_untracked);
+    for (const BackendReport& b : backends) {
+      t.kv("backend" + std::to_string(b.id), backend_line(b, ','));
+    }
+    t.end_section();
+  }
+  resp::bulk(out, t.text());
+}
+
+// PROXY NODES: the proxy's view of its backends. The reply is an array with
+// one bulk string per backend, in id order, of space-separated key=value
+// fields, e.g.
+//
+//   addr=127.0.0.1:7001 name=cache-a state=down weight=1 points=160
+//   connections=0 requests=1234 errors=17 timeouts=0 ejections=1 inflight=0
+//   failover_keys=0 last_change_ms=5320 last_error=connection refused
+//
+// (one line per backend). `name` is "-" when the backend has none; `state` is
+// up, failing, down or probing; `points` are its ring points (a down backend
+// keeps them, they are skipped); `ejections` counts transitions to down from
+// up/failing; `last_change_ms` is the time since the last state change;
+// `last_error` is always the last field and runs to the end of the line (it
+// may contain spaces; "-" when there was none). PROXY HELP lists this.
+void proxy_command(CommandContext& ctx, const Call& call, Buffer& out) {
+  const std::span<const std::string_view> argv = call.argv;
+  const std::string_view sub = argv.size() > 1 ? argv[1] : std::string_view();
+  if (iequals(sub, "nodes") && argv.size() == 2) {
+    std::vector<BackendReport> backends;
+    ctx.proxy.backends(backends);
+    resp::array_header(out, static_cast<int64_t>(backends.size()));
+    for (const BackendReport& b : backends) resp::bulk(out, backend_line(b, ' '));
+  } else if (iequals(sub, "help") && argv.size() == 2) {
+    resp::array_header(out, 2);
+    resp::bulk(out,
+               "PROXY NODES -- one line per backend: addr name state weight points connections "
+               "requests errors timeouts ejections inflight failover_keys last_change_ms "
+               "last_error");
+    resp::bulk(out, "PROXY HELP -- this text");
+  } else {
+    local_error(ctx, out,
+                "ERR unknown subcommand or wrong number of arguments for 'proxy|" + lower(sub) +
+                    "'. Try PROXY HELP.");
+  }
+}
+
+}  // namespace
+
+namespace handlers {
+constinit const LocalCommand info(&info_command);
+constinit const LocalCommand proxy(&proxy_command);
+}  // namespace handlers
+
+}  // namespace ringproxy

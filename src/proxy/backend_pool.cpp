@@ -1,0 +1,189 @@
+// See backend_pool.hpp.
+#include "ringproxy/proxy/backend_pool.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "ringproxy/common/assert.hpp"
+#include "ringproxy/common/log.hpp"
+#include "ringproxy/resp/resp_writer.hpp"
+
+namespace ringproxy {
+
+BackendPool::BackendPool(const Config& config, uv_loop_t* loop, FlushScheduler& flusher,
+                         LiveRing& ring, BackendEvents& events)
+    : loop_(loop), ring_(ring), failover_(config.backends.size(), config.failover_key_log) {
+  BackendOptions options;
+  options.connect_timeout_ms = config.connect_timeout_ms;
+  options.timeout_ms = config.timeout_ms;
+  options.password = config.backend_password;
+  options.db = config.backend_db;
+  for (size_t i = 0; i < config.backends.size(); ++i) {
+    backends_.push_back(std::make_unique<Backend>(static_cast<uint32_t>(i), config.backends[i],
+                                                  options, config.backend_connections, loop,
+                                                  flusher, events));
+    backends_.back()->resolve();
+  }
+  std::vector<HealthTarget> targets;
+  for (const auto& b : backends_) targets.push_back({b->spec().host, b->spec().port, b->address()});
+  HealthOptions ho;
+  ho.interval_ms = config.health_interval_ms;
+  ho.timeout_ms = config.health_timeout_ms;
+  ho.failure_limit = config.failure_limit;
+  ho.rise = config.rise;
+  ho.auto_eject = config.auto_eject;
+  ho.flush_on_rejoin = config.rejoin == RejoinPolicy::kFlush;
+  ho.password = config.backend_password;
+  ho.db = config.backend_db;
+  health_ = std::make_unique<HealthChecker>(
+      loop, std::move(targets), ho,
+      [this](uint32_t b, BackendState from, BackendState to, std::string_view reason) {
+        on_state(b, from, to, reason);
+      });
+}
+
+BackendPool::~BackendPool() = default;
+
+void BackendPool::start(bool preconnect) {
+  health_->start();
+  if (preconnect) {
+    for (auto& b : backends_) b->connect_all(now());
+  }
+}
+
+void BackendPool::stop() {
+  if (health_) health_->stop();
+  for (auto& b : backends_) b->fail_all("proxy shutting down");
+}
+
+bool BackendPool::send(BackendId backend, uint64_t client_id, Request* req, uint32_t fragment,
+                       std::string_view bytes, uint32_t swallow) {
+  RP_ASSERT(open_ == nullptr);
+  const uint64_t t = now();
+  BackendConnection* conn = connection(backend, client_id, t);
+  if (conn == nullptr) return false;
+  conn->out().append(bytes);
+  conn->expect_reply(req, fragment, swallow, t);
+  backends_[backend]->stats().requests++;
+  return true;
+}
+
+Buffer* BackendPool::begin(BackendId backend, uint64_t client_id) {
+  RP_ASSERT(open_ == nullptr);
+  open_ = connection(backend, client_id, now());
+  if (open_ == nullptr) return nullptr;
+  open_backend_ = backends_[backend].get();
+  return &open_->out();
+}
+
+void BackendPool::commit(Request* req, uint32_t fragment, uint32_t swallow) {
+  RP_ASSERT(open_ != nullptr);
+  open_->expect_reply(req, fragment, swallow, now());
+  open_backend_->stats().requests++;
+  open_ = nullptr;
+  open_backend_ = nullptr;
+}
+
+void BackendPool::unavailable_error(BackendId backend, Buffer& out) {
+  Backend& b = *backends_[backend];
+  b.stats().errors++;
+  std::string msg = "ERR ringproxy: backend " + b.address() + " is unavailable";
+  if (!b.stats().last_error.empty()) msg += " (" + b.stats().last_error + ")";
+  resp::error(out, msg);
+}
+
+void BackendPool::failover_write(std::string_view key, BackendId home, BackendId successor) {
+  failover_.record(home, successor, key);
+}
+
+void BackendPool::report_failure(Backend& backend, std::string_view reason) {
+  health_->report_failure(backend.index(), reason);
+}
+
+void BackendPool::check_timeouts() {
+  const uint64_t t = now();
+  for (auto& b : backends_) b->check_timeouts(t);
+}
+
+void BackendPool::reports(std::vector<BackendReport>& out) const {
+  const std::vector<uint32_t> points = ring_.router().distribution().points_per_node();
+  const uint64_t t = now();
+  out.clear();
+  for (uint32_t i = 0; i < backends_.size(); ++i) {
+    const Backend& b = *backends_[i];
+    const BackendStats& st = b.stats();
+    BackendReport& r = out.emplace_back();
+    r.id = i;
+    r.address = b.spec().host + ":" + std::to_string(b.spec().port);
+    r.name = b.spec().name;
+    r.state = backend_state_name(health_->state(i));
+    r.weight = b.spec().weight;
+    r.points = i < points.size() ? points[i] : 0;
+    r.connections = b.open_connections();
+    r.requests = st.requests;
+    r.errors = st.errors;
+    r.timeouts = st.timeouts;
+    r.ejections = st.ejections;
+    r.inflight = b.inflight();
+    r.failover_keys = failover_.tracked(i);
+    r.since_change_ms = t - health_->last_change_ms(i);
+    r.last_error = health_->last_error(i);
+  }
+}
+
+void BackendPool::on_state(BackendId b, BackendState from, BackendState to,
+                           std::string_view reason) {
+  Backend& backend = *backends_[b];
+  LogLevel level = to == BackendState::kUp ? LogLevel::kInfo : LogLevel::kWarn;
+  log(level, "backend ", backend.address(), ": ", backend_state_name(from), " -> ",
+      backend_state_name(to), reason.empty() ? "" : " (", reason, reason.empty() ? "" : ")");
+  const bool now_live = to == BackendState::kUp || to == BackendState::kFailing;
+  if (to == BackendState::kDown && from != BackendState::kProbing) {
+    backend.stats().ejections++;
+  }
+  if (to == BackendState::kFailing || to == BackendState::kDown) {
+    // In-flight requests get their error now, not after a timeout.
+    backend.fail_all(to == BackendState::kDown ? "ejected" : "failing");
+  }
+  // Probes just saw it answer: connect at once, not after the back-off of
+  // the connection that failed before (requests would get fast errors).
+  if (to == BackendState::kUp) backend.reset_backoff();
+  if (ring_.live(b) == now_live) return;
+  // Its successors' copies go before it takes its keys back.
+  if (now_live) delete_failover_copies(b);
+  ring_.set_live(b, now_live);
+}
+
+void BackendPool::delete_failover_copies(BackendId home) {
+  uint64_t untracked = failover_.untracked(home);
+  std::vector<FailoverLog::Copy> copies = failover_.take(home);
+  if (copies.empty() && untracked == 0) return;
+  // One DEL per successor and batch of keys, in order with client traffic.
+  constexpr size_t kBatch = 512;
+  std::sort(copies.begin(), copies.end(),
+            [](const auto& x, const auto& y) { return x.successor < y.successor; });
+  size_t lost = 0;
+  Buffer cmd;
+  for (size_t i = 0; i < copies.size();) {
+    uint32_t succ = copies[i].successor;
+    size_t j = i;
+    while (j < copies.size() && copies[j].successor == succ && j - i < kBatch) ++j;
+    cmd.clear();
+    resp::array_header(cmd, static_cast<int64_t>(j - i + 1));
+    resp::bulk(cmd, "DEL");
+    for (size_t k = i; k < j; ++k) resp::bulk(cmd, copies[k].key);
+    if (ring_.live(succ) && backends_[succ]->send_internal(cmd.view(), now())) {
+      failover_copies_deleted_ += j - i;
+    } else {
+      lost += j - i;
+    }
+    i = j;
+  }
+  log(LogLevel::kInfo, "backend ", backends_[home]->address(), ": deleting ", copies.size() - lost,
+      " failover-era copies from successors", lost ? " (" : "", lost ? std::to_string(lost) : "",
+      lost ? " could not be deleted: successor unavailable)" : "",
+      untracked ? "; untracked beyond failover-key-log: " : "",
+      untracked ? std::to_string(untracked) : "");
+}
+
+}  // namespace ringproxy

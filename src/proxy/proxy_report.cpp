@@ -1,0 +1,53 @@
+// See proxy_report.hpp.
+#include "ringproxy/proxy/proxy_report.hpp"
+
+#include <string>
+
+#include "ringproxy/options/config_get.hpp"
+#include "ringproxy/proxy/proxy.hpp"
+
+namespace ringproxy {
+
+uint64_t ProxyReport::now_ms() const {
+  return proxy_.now_ms();
+}
+
+void ProxyReport::facts(ProxyFacts& out) const {
+  const Config& config = proxy_.config();
+  const ProxyStats& stats = proxy_.stats();
+  const EventCoalescer& co = proxy_.flusher().coalescer();
+  out.tcp_port = config.listen_port;
+  out.uptime_s = (proxy_.now_ms() - proxy_.start_ms()) / 1000;
+  out.connected_clients = proxy_.clients().size();
+  out.max_clients = config.max_clients;
+  out.connections_received = stats.connections_received;
+  out.connections_rejected = stats.connections_rejected;
+  out.protocol_errors = stats.protocol_errors;
+  out.coalescing_sleeping = co.sleeping();
+  out.coalesced_passes = co.naps();
+  out.coalescing_probes_won = co.probes_won();
+  out.coalescing_probes_lost = co.probes_lost();
+  out.hash = hash_name(config.hash);
+  out.hash_tag = config.hash_tag;
+  out.distribution = distribution_name(config.distribution);
+  out.output_pool_buffers = proxy_.output_pool().blocks();
+  out.output_pool_bytes = proxy_.output_pool().bytes();
+  out.output_pool_reuses = proxy_.output_pool().lends();
+  out.failover_copies_deleted = proxy_.backends().failover_copies_deleted();
+  out.failover_keys_untracked = proxy_.backends().failover_keys_untracked();
+}
+
+void ProxyReport::backends(std::vector<BackendReport>& out) const {
+  proxy_.backends().reports(out);
+}
+
+void ProxyReport::for_each_session(const std::function<void(const Session&)>& fn) const {
+  for (const ClientConnection* c : proxy_.clients()) fn(*c);
+}
+
+void ProxyReport::config_get(std::span<const std::string_view> patterns,
+                             std::vector<std::pair<std::string, std::string>>& out) const {
+  out = ringproxy::config_get(proxy_.config(), patterns);
+}
+
+}  // namespace ringproxy
