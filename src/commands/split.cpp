@@ -104,11 +104,12 @@ void SplitHandler::handle(CommandContext& ctx, const Call& call) const {
 }
 
 bool SplitHandler::miss_answer(const Request& req, uint32_t fragment, Buffer& out) const {
-  if (!req.merge) return write_miss_answer(req.miss, 0, out);
   if (shape_ == Shape::kValues) {
     // The unavailable backend's keys are missing: one nil each, in its part.
-    const uint32_t keys = static_cast<uint32_t>(
-        std::count(req.key_fragment.begin(), req.key_fragment.end(), fragment));
+    const uint32_t keys = req.merge
+                              ? static_cast<uint32_t>(std::count(req.key_fragment.begin(),
+                                                                 req.key_fragment.end(), fragment))
+                              : req.miss_count;
     return write_miss_answer(MissReply::kNilPerField, keys, out);
   }
   // EXISTS, TOUCH: none of the part's keys exists (writes have no miss).

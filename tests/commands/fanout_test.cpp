@@ -75,5 +75,32 @@ TEST_F(CommandsTest, FanoutPartUnavailableIsAnErrorByDefault) {
   EXPECT_EQ(client.reply(), error("ERR ringproxy: backend fake2 is unavailable"));
 }
 
+class FanoutMissTest : public CommandsTest {
+ protected:
+  static CommandOptions miss() {
+    CommandOptions o = defaults();
+    o.miss_on_unavailable = true;
+    return o;
+  }
+  FanoutMissTest() : CommandsTest(miss()) {}
+};
+
+TEST_F(FanoutMissTest, AnUnavailablePartOfAReadCountsAsAnEmptyBackend) {
+  port.refuse(2);
+  send({"DBSIZE"});
+  port.answer(0, integer(4));
+  port.answer(1, integer(1));
+  EXPECT_EQ(client.reply(), integer(5));
+  send({"KEYS", "*"});
+  port.answer(0, array({bulk("a")}));
+  port.answer(1, array({}));
+  EXPECT_EQ(client.reply(), array({bulk("a")}));
+  // FLUSHDB is a write: never faked.
+  send({"FLUSHDB"});
+  port.answer(0, status("OK"));
+  port.answer(1, status("OK"));
+  EXPECT_EQ(client.reply(), error("ERR ringproxy: backend fake2 is unavailable"));
+}
+
 }  // namespace
 }  // namespace ringproxy::fakes

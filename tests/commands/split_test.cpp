@@ -126,5 +126,12 @@ TEST_F(SplitMissTest, OnlyTheUnavailablePartOfAReadAnswersAsMissing) {
   EXPECT_EQ(client.reply(), error("ERR ringproxy: backend fake1 is unavailable"));
 }
 
+TEST_F(SplitMissTest, AnMgetForwardedWholeAnswersOneNilPerKey) {
+  // All keys on the unavailable backend: an array of nils, not a lone nil.
+  port.refuse(1);
+  EXPECT_EQ(call({"MGET", "1:a", "1:b", "1:c"}), array({nil(), nil(), nil()}));
+  EXPECT_EQ(call({"EXISTS", "1:a", "1:b"}), integer(0));
+}
+
 }  // namespace
 }  // namespace ringproxy::fakes
