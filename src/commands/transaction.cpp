@@ -68,17 +68,12 @@ void TransactionHandler::queue(CommandContext& ctx, Session& session, const Comm
     return;
   }
   if (traits.keyed) {
+    // Only checked now: the keys are routed when EXEC runs the command.
     std::string_view error;
     if (!extract_keys(*cmd, argv, ctx.key_indexes, error)) {
       tx.dirty = true;
       ctx.reply_error(session, error);
       return;
-    }
-    for (uint32_t k : ctx.key_indexes) {
-      BackendId b = ctx.ring.owner(argv[k]);
-      if (tx.backend == kNoBackend) tx.backend = b;
-      if (b != tx.backend) tx.cross = true;
-      if (cmd->write && ctx.ring.any_down() && b != kNoBackend) ctx.note_write(argv[k], b);
     }
   }
   if (tx.commands.size() + raw.size() > ctx.options.max_transaction_bytes) {
@@ -88,6 +83,12 @@ void TransactionHandler::queue(CommandContext& ctx, Session& session, const Comm
   }
   tx.commands.append(raw);
   tx.count++;
+  if (traits.keyed) {
+    for (uint32_t k : ctx.key_indexes) {
+      tx.keys.push_back({tx.key_bytes.size(), argv[k].size(), cmd->write});
+      tx.key_bytes.append(argv[k]);
+    }
+  }
   resp::simple(session.begin_reply(), "QUEUED");
   session.end_reply();
 }
@@ -99,21 +100,30 @@ void TransactionHandler::exec(CommandContext& ctx, Session& session) const {
     ctx.reply_error(session, "EXECABORT Transaction discarded because of previous errors.");
     return;
   }
-  if (tx.cross) {
-    ctx.stats.cross_backend_rejected++;
-    ctx.reply_error(session,
-                    "EXECABORT Transaction discarded because its keys live on different "
-                    "backends; give them a common hash tag (e.g. {user1}:a and {user1}:b) so "
-                    "they share one backend");
-    return;
-  }
   if (tx.count == 0) {
     resp::array_header(session.begin_reply(), 0);
     session.end_reply();
     return;
   }
-  BackendId backend = tx.backend;
-  if (backend == kNoBackend) {
+  // Routed now, against the ring as it is when the commands run.
+  BackendId backend = kNoBackend;
+  for (const Transaction::Key& k : tx.keys) {
+    const BackendId owner = ctx.ring.owner(tx.key(k));
+    if (owner == kNoBackend) {
+      ctx.reply_error(session, "ERR ringproxy: no backend is available");
+      return;
+    }
+    if (backend != kNoBackend && owner != backend) {
+      ctx.stats.cross_backend_rejected++;
+      ctx.reply_error(session,
+                      "EXECABORT Transaction discarded because its keys live on different "
+                      "backends; give them a common hash tag (e.g. {user1}:a and {user1}:b) so "
+                      "they share one backend");
+      return;
+    }
+    backend = owner;
+  }
+  if (backend == kNoBackend) {  // only keyless commands (PING, ECHO)
     for (BackendId b : ctx.ring.members()) {
       if (ctx.ring.live(b)) {
         backend = b;
@@ -123,6 +133,11 @@ void TransactionHandler::exec(CommandContext& ctx, Session& session) const {
     if (backend == kNoBackend) {
       ctx.reply_error(session, "ERR ringproxy: no backend is available");
       return;
+    }
+  }
+  if (ctx.ring.any_down()) {
+    for (const Transaction::Key& k : tx.keys) {
+      if (k.write) ctx.note_write(tx.key(k), backend);
     }
   }
   // One uninterrupted block on the shared connection: nothing of another

@@ -126,5 +126,31 @@ TEST_F(CommandsTest, KeylessTransactionGoesToALiveBackend) {
   EXPECT_EQ(port.requests_to(1), (std::vector<Args>{{"MULTI"}, {"PING"}, {"EXEC"}}));
 }
 
+// Issue 15, defect 2: queued commands are routed when EXEC runs them, against
+// the ring as it is then.
+TEST_F(CommandsTest, QueuedCommandsAreRoutedAtExecTime) {
+  ring.eject(1);
+  send({"MULTI"});
+  send({"SET", "1:k", "v1"});  // queued while its home is ejected
+  ring.revive(1);
+  send({"EXEC"});
+  EXPECT_EQ(port.requests_to(1), (std::vector<Args>{{"MULTI"}, {"SET", "1:k", "v1"}, {"EXEC"}}))
+      << "EXEC must run where GET reads now";
+  EXPECT_TRUE(port.requests_to(2).empty());
+  EXPECT_TRUE(port.failover_writes.empty()) << "the write landed at home";
+}
+
+TEST_F(CommandsTest, ATransactionWriteOnASuccessorIsRecordedAtExec) {
+  send({"MULTI"});
+  send({"SET", "1:k", "v1"});  // queued while its home is up
+  send({"GET", "1:other"});
+  ring.eject(1);
+  send({"EXEC"});
+  EXPECT_EQ(port.requests_to(2),
+            (std::vector<Args>{{"MULTI"}, {"SET", "1:k", "v1"}, {"GET", "1:other"}, {"EXEC"}}));
+  EXPECT_EQ(port.failover_writes, (std::vector<FakePort::FailoverWrite>{{"1:k", 1, 2}}))
+      << "only the write, and only once it ran";
+}
+
 }  // namespace
 }  // namespace ringproxy::fakes

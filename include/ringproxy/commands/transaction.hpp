@@ -1,28 +1,44 @@
 // MULTI / EXEC / DISCARD. Between MULTI and EXEC the proxy queues the
-// client's commands (+QUEUED) as the bytes it sent; at EXEC, if all their
-// keys live on one backend, they go to it as one uninterrupted MULTI ... EXEC
-// block on the shared connection (nothing of another client can land inside
-// it), else EXEC answers -EXECABORT and nothing runs. Commands that cannot
-// run inside a transaction through the proxy (fan-out, SCAN, most local ones)
-// are refused when queued, which makes EXEC abort as in Redis.
+// client's commands (+QUEUED) as the bytes it sent, with their keys. EXEC
+// routes them against the ring as it is then (a backend may have left or
+// rejoined since they were queued): if all their keys live on one backend,
+// they go to it as one uninterrupted MULTI ... EXEC block on the shared
+// connection (nothing of another client can land inside it), and their
+// writes on a successor are in the failover log like any other write; else
+// EXEC answers -EXECABORT and nothing runs. Commands that cannot run inside a
+// transaction through the proxy (fan-out, SCAN, most local ones) are refused
+// when queued, which makes EXEC abort as in Redis.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "ringproxy/commands/handler.hpp"
-#include "ringproxy/commands/ring_view.hpp"
 #include "ringproxy/common/buffer.hpp"
 
 namespace ringproxy {
 
 // One client's MULTI state (Session::transaction()).
 struct Transaction {
-  bool dirty = false;              // a queued command was refused: EXEC aborts
-  bool cross = false;              // keys on more than one backend: EXEC aborts
-  BackendId backend = kNoBackend;  // until the first key is seen
+  struct Key {
+    size_t offset;  // in key_bytes
+    size_t size;
+    bool write;  // of a command that writes
+  };
+  bool dirty = false;  // a queued command was refused: EXEC aborts
   uint32_t count = 0;
   Buffer commands;  // the queued requests as the client sent them
+  // The queued commands' keys, routed at EXEC: their bytes back to back.
+  std::string key_bytes;
+  std::vector<Key> keys;
+
+  std::string_view key(const Key& k) const {
+    return std::string_view(key_bytes).substr(k.offset, k.size);
+  }
 };
 
 class TransactionHandler final : public CommandHandler {
