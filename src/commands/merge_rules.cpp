@@ -36,7 +36,12 @@ void sum(std::span<const Fragment> parts, Buffer& out) {
       unexpected(out, "a counting command");
       return;
     }
-    total += v.integer;
+    // An error, not a saturated or wrapped count: no count is right here.
+    if (__builtin_add_overflow(total, v.integer, &total)) {
+      resp::error(out,
+                  "ERR ringproxy: the sum of the backends' replies overflows a 64-bit integer");
+      return;
+    }
   }
   resp::integer(out, total);
 }

@@ -97,6 +97,26 @@ TEST_F(CommandsTest, DelAndExistsSumTheParts) {
             error("ERR ringproxy: unexpected reply from a backend to a counting command"));
 }
 
+// Issue 15, defect 5: summing integer replies must not overflow.
+TEST_F(CommandsTest, ASumThatOverflowsIsAnErrorNotAWrongNumber) {
+  const std::string overflow =
+      error("ERR ringproxy: the sum of the backends' replies overflows a 64-bit integer");
+  send({"DEL", "0:a", "1:b"});
+  port.answer(0, integer(9223372036854775807LL));
+  port.answer(1, integer(1));
+  EXPECT_EQ(client.reply(), overflow);
+  send({"EXISTS", "0:a", "1:b", "2:c"});
+  port.answer(0, integer(9223372036854775807LL));
+  port.answer(1, integer(0));
+  port.answer(2, integer(0));
+  EXPECT_EQ(client.reply(), integer(9223372036854775807LL)) << "the largest sum that fits";
+  send({"DBSIZE"});
+  port.answer(0, integer(-9223372036854775807LL - 1));
+  port.answer(1, integer(-1));
+  port.answer(2, integer(0));
+  EXPECT_EQ(client.reply(), overflow);
+}
+
 TEST_F(CommandsTest, NoLiveBackendForSplitKeysIsAnError) {
   for (BackendId b : {0u, 1u, 2u}) ring.eject(b);
   EXPECT_EQ(call({"MGET", "0:a", "1:b"}), error("ERR ringproxy: no backend is available"));

@@ -16,7 +16,7 @@ namespace ringproxy::merge_rules {
 bool first_error(std::span<const Fragment> parts, Buffer& out);
 // +OK when every part is +OK, else the first part that is not.
 void all_ok(std::span<const Fragment> parts, Buffer& out);
-// The parts' integers summed.
+// The parts' integers summed; an error when the sum does not fit in 64 bits.
 void sum(std::span<const Fragment> parts, Buffer& out);
 // The proxy's error for a reply it cannot merge.
 void unexpected(Buffer& out, std::string_view command);
