@@ -21,8 +21,15 @@ void local_error(CommandContext& ctx, Buffer& out, std::string_view message) {
   resp::error(out, message);
 }
 
-bool valid_client_name(std::string_view name) {
-  return std::all_of(name.begin(), name.end(), [](char ch) { return ch > ' ' && ch <= '~'; });
+bool set_client_name(CommandContext& ctx, Session& session, std::string_view name, Buffer& out) {
+  const bool printable =
+      std::all_of(name.begin(), name.end(), [](char ch) { return ch > ' ' && ch <= '~'; });
+  if (!printable) {
+    local_error(ctx, out, kInvalidClientName);
+    return false;
+  }
+  session.set_name(name);
+  return true;
 }
 
 }  // namespace ringproxy

@@ -28,12 +28,7 @@ void not_supported(CommandContext& ctx, const Call& call, Buffer& out) {
 }
 
 void setname(CommandContext& ctx, const Call& call, Buffer& out) {
-  if (!valid_client_name(call.argv[2])) {
-    local_error(ctx, out, kInvalidClientName);
-    return;
-  }
-  call.session.set_name(call.argv[2]);
-  resp::ok(out);
+  if (set_client_name(ctx, call.session, call.argv[2], out)) resp::ok(out);
 }
 
 void getname(CommandContext&, const Call& call, Buffer& out) {

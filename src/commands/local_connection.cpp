@@ -2,6 +2,7 @@
 // HELLO, READONLY/READWRITE. What real clients send and what breaks them:
 // ioredis and node-redis send HELLO and fall back to RESP2 on NOPROTO,
 // redis-cli --pipe waits for the echo of its random marker.
+#include <optional>
 #include <string>
 
 #include "ringproxy/commands/context.hpp"
@@ -94,6 +95,7 @@ void hello_command(CommandContext& ctx, const Call& call, Buffer& out) {
     i = 2;
   }
   Session& session = call.session;
+  std::optional<std::string_view> name;
   for (; i < argv.size(); ++i) {
     if (iequals(argv[i], "AUTH") && i + 2 < argv.size()) {
       if (!password_ok(ctx, argv[i + 1], argv[i + 2])) {
@@ -103,7 +105,7 @@ void hello_command(CommandContext& ctx, const Call& call, Buffer& out) {
       session.set_authenticated();
       i += 2;
     } else if (iequals(argv[i], "SETNAME") && i + 1 < argv.size()) {
-      session.set_name(argv[++i]);
+      name = argv[++i];
     } else {
       local_error(ctx, out, "ERR Syntax error in HELLO option '" + std::string(argv[i]) + "'");
       return;
@@ -116,6 +118,7 @@ void hello_command(CommandContext& ctx, const Call& call, Buffer& out) {
                 "select the RESP protocol version at the same time");
     return;
   }
+  if (name && !set_client_name(ctx, session, *name, out)) return;
   resp::array_header(out, 14);
   resp::bulk(out, "server");
   resp::bulk(out, "redis");

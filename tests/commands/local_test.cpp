@@ -84,6 +84,15 @@ TEST_F(PasswordTest, NothingButAuthHelloAndQuitBeforeAuth) {
   EXPECT_EQ(port.sent.size(), 1u);
 }
 
+TEST_F(PasswordTest, HelloSetsTheNameOnlyOnceAuthenticated) {
+  send(stranger, {"HELLO", "2", "SETNAME", "early"});
+  EXPECT_TRUE(stranger.reply().starts_with("-NOAUTH HELLO must be called"));
+  EXPECT_EQ(stranger.name(), "");
+  send(stranger, {"HELLO", "2", "AUTH", "default", "s3cret", "SETNAME", "late"});
+  EXPECT_TRUE(stranger.reply().starts_with("*14\r\n"));
+  EXPECT_EQ(stranger.name(), "late");
+}
+
 TEST_F(PasswordTest, HelloCanAuthenticate) {
   send(stranger, {"HELLO", "2", "AUTH", "default", "nope"});
   EXPECT_EQ(stranger.reply(),
@@ -104,6 +113,20 @@ TEST_F(CommandsTest, HelloSpeaksResp2Only) {
   EXPECT_EQ(call({"HELLO", "2", "BOGUS"}), error("ERR Syntax error in HELLO option 'BOGUS'"));
   EXPECT_TRUE(call({"HELLO", "2", "SETNAME", "app"}).starts_with("*14\r\n"));
   EXPECT_EQ(client.name(), "app");
+}
+
+// Issue 15, defect 8: HELLO's SETNAME checks the name as CLIENT SETNAME does;
+// a newline in it would forge CLIENT LIST lines.
+TEST_F(CommandsTest, HelloSetnameRefusesWhatClientSetnameRefuses) {
+  EXPECT_EQ(call({"CLIENT", "SETNAME", "good"}), status("OK"));
+  EXPECT_EQ(call({"HELLO", "2", "SETNAME", "x y\nid=1 name=admin"}), error(kInvalidClientName));
+  EXPECT_EQ(call({"HELLO", "2", "SETNAME", "bad name"}), error(kInvalidClientName));
+  EXPECT_EQ(client.name(), "good") << "a refused name changes nothing";
+  proxy.sessions = {&client};
+  EXPECT_EQ(call({"CLIENT", "LIST"}),
+            bulk("id=7 name=good age=0 db=0 multi=-1 qbuf=0 obl=0 pending=1\n"));
+  EXPECT_TRUE(call({"HELLO", "2", "SETNAME", ""}).starts_with("*14\r\n"));
+  EXPECT_EQ(client.name(), "");
 }
 
 TEST_F(CommandsTest, ClientNameIdAndInfo) {

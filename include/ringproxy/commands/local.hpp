@@ -27,9 +27,11 @@ class LocalCommand final : public CommandHandler {
 
 // An error reply of a local command, counted.
 void local_error(CommandContext& ctx, Buffer& out, std::string_view message);
-// Whether CLIENT SETNAME and HELLO SETNAME accept `name` (printable ASCII
-// without spaces, like Redis: a name shows in CLIENT LIST lines).
-bool valid_client_name(std::string_view name);
+// Sets the client's name for CLIENT SETNAME and HELLO SETNAME alike, if it
+// is printable ASCII without spaces (as Redis checks it: a name shows in
+// CLIENT LIST lines, and a newline would forge one); else writes Redis's
+// error to `out` and returns false. An empty name clears it.
+bool set_client_name(CommandContext& ctx, Session& session, std::string_view name, Buffer& out);
 inline constexpr std::string_view kInvalidClientName =
     "ERR Client names cannot contain spaces, newlines or special characters.";
 // The server version INFO and HELLO report: clients gate features on it, and

@@ -37,7 +37,7 @@ class Session {
   virtual bool authenticated() const = 0;
   virtual void set_authenticated() = 0;
   virtual std::string_view name() const = 0;
-  // An empty name clears it. The caller checked it (valid_client_name).
+  // An empty name clears it. The caller checked it (set_client_name).
   virtual void set_name(std::string_view name) = 0;
   virtual void describe(ClientInfo& out) const = 0;
 
