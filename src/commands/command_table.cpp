@@ -14,9 +14,10 @@
 //   command table rows point at their proc: routing, the answer when a
 //   backend is unavailable and the merge are the handler's.
 // - Key extraction is the Redis range (first/last/step) plus an optional
-//   numkeys argument, and a few per-command parsers (SORT, GEORADIUS*, XREAD*,
-//   MIGRATE, the containers). Which parser applies is kept in a compile-time
-//   side array indexed like kCommands, so CommandInfo stays plain data.
+//   numkeys argument, and a few per-command parsers (key_parsers.cpp: SORT,
+//   GEORADIUS*, XREAD*, MIGRATE, the containers). Which parser applies is kept
+//   in a compile-time side array indexed like kCommands, so CommandInfo stays
+//   plain data.
 //
 // Judgement calls on kind:
 // - Blocking commands, WATCH, pub/sub, replication/persistence/admin commands,
@@ -41,10 +42,11 @@
 #include <array>
 #include <cstring>
 #include <functional>
-#include <limits>
 #include <string>
 
 #include "ringproxy/commands/handlers.hpp"
+#include "ringproxy/commands/key_parsers.hpp"
+#include "ringproxy/common/text.hpp"
 
 namespace ringproxy {
 namespace {
@@ -452,46 +454,6 @@ constexpr std::string_view kErrTooManyKeys =
     "ERR Number of keys can't be greater than number of args";
 constexpr std::string_view kErrSyntax = "ERR syntax error";
 
-bool equals_nocase(std::string_view arg, std::string_view lower) {
-  if (arg.size() != lower.size()) return false;
-  for (size_t i = 0; i < arg.size(); ++i) {
-    if (fold(static_cast<unsigned char>(arg[i])) != static_cast<unsigned char>(lower[i])) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// Strict decimal like Redis: optional '-', no '+', no spaces, no leading
-// zeros, no "-0", must fit in int64.
-bool parse_int64(std::string_view s, int64_t& out) {
-  if (s.empty() || s.size() > 20) return false;
-  if (s == "0") {
-    out = 0;
-    return true;
-  }
-  size_t i = 0;
-  const bool negative = s[0] == '-';
-  if (negative) ++i;
-  if (i >= s.size() || s[i] < '1' || s[i] > '9') return false;
-  uint64_t v = 0;
-  for (; i < s.size(); ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    const uint64_t d = static_cast<uint64_t>(s[i] - '0');
-    if (v > (std::numeric_limits<uint64_t>::max() - d) / 10) return false;
-    v = v * 10 + d;
-  }
-  constexpr uint64_t kMaxPositive = std::numeric_limits<int64_t>::max();
-  if (negative) {
-    if (v > kMaxPositive + 1) return false;
-    out = v == kMaxPositive + 1 ? std::numeric_limits<int64_t>::min() : -static_cast<int64_t>(v);
-  } else {
-    if (v > kMaxPositive) return false;
-    out = static_cast<int64_t>(v);
-  }
-  return true;
-}
-
 using Argv = std::span<const std::string_view>;
 using Keys = std::vector<uint32_t>;
 
@@ -512,7 +474,7 @@ bool push_numkeys(const CommandInfo& cmd, const Extra& extra, Argv argv, Keys& k
     return false;
   }
   int64_t numkeys = 0;
-  if (!parse_int64(argv[at], numkeys)) {
+  if (!parse_int64(argv[at].data(), argv[at].size(), &numkeys)) {
     error = kErrNotInteger;
     return false;
   }
@@ -532,123 +494,6 @@ bool push_numkeys(const CommandInfo& cmd, const Extra& extra, Argv argv, Keys& k
     keys.push_back(static_cast<uint32_t>(i));
   }
   return true;
-}
-
-// SORT key [BY p] [LIMIT o c] [GET p ...] [ASC|DESC] [ALPHA] [STORE dst]:
-// only the last STORE counts, as in Redis. BY/GET patterns may name other
-// keys; those are not routed (the backend resolves them locally).
-void sort_keys(Argv argv, Keys& keys) {
-  keys.push_back(1);
-  size_t store = 0;
-  for (size_t i = 2; i < argv.size();) {
-    size_t skip = 0;
-    if (equals_nocase(argv[i], "limit")) {
-      skip = 2;
-    } else if (equals_nocase(argv[i], "by") || equals_nocase(argv[i], "get")) {
-      skip = 1;
-    } else if (equals_nocase(argv[i], "store")) {
-      skip = 1;
-      if (i + 1 < argv.size()) store = i + 1;
-    }
-    if (i + skip >= argv.size()) break;  // truncated option: the backend reports it
-    i += skip + 1;
-  }
-  if (store != 0) keys.push_back(static_cast<uint32_t>(store));
-}
-
-// GEORADIUS* ... [STORE dst] [STOREDIST dst]: every destination is a key
-// (Redis itself uses the last one, but all must co-locate to be safe).
-void georadius_keys(Argv argv, size_t options_from, Keys& keys) {
-  keys.push_back(1);
-  for (size_t i = options_from; i < argv.size(); ++i) {
-    if (i + 1 >= argv.size()) break;
-    if (equals_nocase(argv[i], "store") || equals_nocase(argv[i], "storedist")) {
-      keys.push_back(static_cast<uint32_t>(++i));
-    } else if (equals_nocase(argv[i], "count")) {
-      ++i;  // its value is not an option name
-    }
-  }
-}
-
-// XREAD [COUNT n] [BLOCK ms] STREAMS k... id...
-// XREADGROUP GROUP g c [COUNT n] [BLOCK ms] [NOACK] STREAMS k... id...
-bool xread_keys(Argv argv, bool group, Keys& keys, std::string_view& error) {
-  size_t i = 1;
-  while (i < argv.size() && !equals_nocase(argv[i], "streams")) {
-    if (equals_nocase(argv[i], "count") || equals_nocase(argv[i], "block")) {
-      i += 2;
-    } else if (group && equals_nocase(argv[i], "group")) {
-      i += 3;
-    } else if (group && equals_nocase(argv[i], "noack")) {
-      i += 1;
-    } else {
-      break;
-    }
-  }
-  if (i >= argv.size() || !equals_nocase(argv[i], "streams")) {
-    error = kErrSyntax;
-    return false;
-  }
-  const size_t rest = argv.size() - i - 1;
-  if (rest == 0 || rest % 2 != 0) {
-    error = group ? "ERR Unbalanced XREADGROUP list of streams: for each stream key an ID or "
-                    "'$' must be specified."
-                  : "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' "
-                    "must be specified.";
-    return false;
-  }
-  for (size_t k = i + 1; k <= i + rest / 2; ++k) keys.push_back(static_cast<uint32_t>(k));
-  return true;
-}
-
-// MIGRATE host port key|"" db timeout [COPY] [REPLACE] [AUTH pw]
-//         [AUTH2 user pw] [KEYS k...]
-void migrate_keys(Argv argv, Keys& keys) {
-  if (argv.size() <= 3) return;
-  if (!argv[3].empty()) {
-    keys.push_back(3);
-    return;
-  }
-  for (size_t i = 6; i < argv.size(); ++i) {
-    if (equals_nocase(argv[i], "auth")) {
-      i += 1;
-    } else if (equals_nocase(argv[i], "auth2")) {
-      i += 2;
-    } else if (equals_nocase(argv[i], "keys")) {
-      for (size_t k = i + 1; k < argv.size(); ++k) keys.push_back(static_cast<uint32_t>(k));
-      return;
-    }
-  }
-}
-
-// OBJECT/MEMORY/XINFO/XGROUP: only these subcommands take a key (at argv[2]);
-// HELP, MEMORY STATS/DOCTOR/... have none.
-void subcommand_keys(const CommandInfo& cmd, Argv argv, Keys& keys) {
-  if (argv.size() <= 2) return;
-  const std::string_view sub = argv[1];
-  bool has_key = false;
-  switch (cmd.name[0]) {
-    case 'o':  // object
-      has_key = equals_nocase(sub, "encoding") || equals_nocase(sub, "freq") ||
-                equals_nocase(sub, "idletime") || equals_nocase(sub, "refcount");
-      break;
-    case 'm':  // memory
-      has_key = equals_nocase(sub, "usage");
-      break;
-    case 'x':
-      if (cmd.name == "xinfo") {
-        has_key = equals_nocase(sub, "stream") || equals_nocase(sub, "groups") ||
-                  equals_nocase(sub, "consumers");
-      } else {  // xgroup
-        has_key = equals_nocase(sub, "create") || equals_nocase(sub, "createconsumer") ||
-                  equals_nocase(sub, "delconsumer") || equals_nocase(sub, "destroy") ||
-                  equals_nocase(sub, "setid");
-      }
-      break;
-    default:
-      break;
-  }
-  if (has_key) keys.push_back(2);
 }
 
 }  // namespace
@@ -687,23 +532,23 @@ bool extract_keys(const CommandInfo& cmd, std::span<const std::string_view> argv
   const Extra& extra = extra_of(cmd);
   switch (extra.special) {
     case Special::kSort:
-      sort_keys(argv, key_indexes);
+      key_parsers::sort(argv, key_indexes);
       return true;
     case Special::kGeoRadius:
-      georadius_keys(argv, 6, key_indexes);
+      key_parsers::georadius(argv, 6, key_indexes);
       return true;
     case Special::kGeoRadiusByMember:
-      georadius_keys(argv, 5, key_indexes);
+      key_parsers::georadius(argv, 5, key_indexes);
       return true;
     case Special::kXRead:
-      return xread_keys(argv, false, key_indexes, error);
+      return key_parsers::xread(argv, false, key_indexes, error);
     case Special::kXReadGroup:
-      return xread_keys(argv, true, key_indexes, error);
+      return key_parsers::xread(argv, true, key_indexes, error);
     case Special::kMigrate:
-      migrate_keys(argv, key_indexes);
+      key_parsers::migrate(argv, key_indexes);
       return true;
     case Special::kSubcommandKey:
-      subcommand_keys(cmd, argv, key_indexes);
+      key_parsers::subcommand(cmd, argv, key_indexes);
       return true;
     case Special::kNone:
       break;
