@@ -40,7 +40,7 @@ void CommandContext::part_merged(Request* req, uint32_t fragment, std::string_vi
 }
 
 void CommandContext::part_failed(Request* req, uint32_t fragment, std::string_view error) {
-  stats.errors++;
+  counters.errors++;
   if (options.miss_on_unavailable && req->miss != MissReply::kNone) {
     // A read of an unreachable backend answers as a cache miss; for a split
     // read, only that backend's part does.
@@ -61,7 +61,7 @@ Buffer* CommandContext::reply_sink(Request* req, uint32_t) {
 
 void CommandContext::reply_moved(Request* req, uint32_t) {
   RP_ASSERT(!req->merge && req->session != nullptr);
-  stats.replies_moved++;
+  counters.replies_moved++;
   req->pending = 0;
   req->session->reply_moved(req);
 }
@@ -78,7 +78,7 @@ void CommandContext::complete(Request* req) {
 }
 
 void CommandContext::reply_error(Session& session, std::string_view message) {
-  stats.errors++;
+  counters.errors++;
   resp::error(session.begin_reply(), message);
   session.end_reply();
 }
@@ -86,7 +86,7 @@ void CommandContext::reply_error(Session& session, std::string_view message) {
 void CommandContext::note_write(std::string_view key, BackendId owner) {
   BackendId home = ring.home(key);
   if (home == owner || home == kNoBackend) return;
-  stats.failover_writes++;
+  counters.failover_writes++;
   backends.failover_write(key, home, owner);
 }
 

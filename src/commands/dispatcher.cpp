@@ -23,7 +23,7 @@ Dispatcher::Dispatcher(RingView& ring, BackendPort& backends, ProxyIntrospection
     : ctx_(ring, backends, proxy, std::move(options)) {}
 
 void Dispatcher::dispatch(Session& session, const RequestParser& parsed) {
-  ctx_.stats.commands++;
+  ctx_.counters.commands++;
   argv_.clear();
   for (size_t i = 0; i < parsed.argc(); ++i) argv_.push_back(parsed.arg(i));
   const CommandInfo* cmd = lookup_command(argv_[0]);

@@ -42,7 +42,7 @@ void FanoutHandler::handle(CommandContext& ctx, const Call& call) const {
   Request* req = ctx.open_request(call.session, *merger);
   req->merge = true;
   req->miss = call.cmd.miss;
-  ctx.stats.fanout++;
+  ctx.counters.fanout++;
   const uint32_t nparts = static_cast<uint32_t>(targets.size());
   req->fragments.resize(nparts);
   req->pending = nparts;

@@ -10,14 +10,14 @@
 namespace ringproxy {
 
 void LocalCommand::handle(CommandContext& ctx, const Call& call) const {
-  ctx.stats.local++;
+  ctx.counters.local++;
   fn_(ctx, call, call.session.begin_reply());
   call.session.end_reply();
   if (close_after_) call.session.close_after_replies();
 }
 
 void local_error(CommandContext& ctx, Buffer& out, std::string_view message) {
-  ctx.stats.errors++;
+  ctx.counters.errors++;
   resp::error(out, message);
 }
 

@@ -1,6 +1,6 @@
 // INFO and PROXY NODES: the proxy's state as Redis clients and operators read
 // it. The facts come from the proxy (ProxyIntrospection), the command
-// counters from the commands' own CommandStats; this file only formats them.
+// counters from the commands' own RequestCounters; this file only formats them.
 // ioredis waits for INFO's loading:0 before it sends anything.
 #include <unistd.h>
 
@@ -79,7 +79,7 @@ void info_command(CommandContext& ctx, const Call& call, Buffer& out) {
   auto want = [&](std::string_view name) { return all || s == name; };
   ProxyFacts f;
   ctx.proxy.facts(f);
-  const CommandStats& st = ctx.stats;
+  const RequestCounters& st = ctx.counters;
   InfoText t;
   if (want("server")) {
     t.section("Server");

@@ -63,7 +63,7 @@ void ScanHandler::handle(CommandContext& ctx, const Call& call) const {
     return;
   }
   const BackendId backend = members[live];
-  ctx.stats.fanout++;
+  ctx.counters.fanout++;
   Request* req = ctx.open_request(call.session, *this);
   req->merge = true;
   req->fragments.emplace_back().backend = backend;

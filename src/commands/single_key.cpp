@@ -63,7 +63,7 @@ void SingleKeyHandler::handle(CommandContext& ctx, const Call& call) const {
   const BackendId backend = ctx.ring.owner(call.argv[keys[0]]);
   for (size_t i = 1; i < keys.size(); ++i) {
     if (ctx.ring.owner(call.argv[keys[i]]) != backend) {
-      ctx.stats.cross_backend_rejected++;
+      ctx.counters.cross_backend_rejected++;
       ctx.reply_error(call.session,
                       "ERR ringproxy: the keys of this '" + lower(call.argv[0]) +
                           "' live on different backends; give them a common hash tag (e.g. "
@@ -82,7 +82,7 @@ void SingleKeyHandler::handle(CommandContext& ctx, const Call& call) const {
   req->miss = cmd.miss;
   // HMGET's fields (ZMSCORE's, GEOPOS's members): one nil each.
   req->miss_count = static_cast<uint32_t>(call.argv.size() - 2);
-  ctx.stats.forwarded++;
+  ctx.counters.forwarded++;
   ctx.send_whole(req, call.session.id(), backend, call.raw);
 }
 

@@ -53,11 +53,11 @@ void SplitHandler::handle(CommandContext& ctx, const Call& call) const {
   req->miss_count = static_cast<uint32_t>(owners.size());
   if (same) {
     // Every key on one backend: the request goes as it came.
-    ctx.stats.forwarded++;
+    ctx.counters.forwarded++;
     ctx.send_whole(req, call.session.id(), owners[0], call.raw);
     return;
   }
-  ctx.stats.split++;
+  ctx.counters.split++;
   req->merge = true;
   // One fragment per backend, in the order of each backend's first key.
   std::vector<uint32_t>& fragment_of = ctx.fragment_of;

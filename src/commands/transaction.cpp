@@ -114,7 +114,7 @@ void TransactionHandler::exec(CommandContext& ctx, Session& session) const {
       return;
     }
     if (backend != kNoBackend && owner != backend) {
-      ctx.stats.cross_backend_rejected++;
+      ctx.counters.cross_backend_rejected++;
       ctx.reply_error(session,
                       "EXECABORT Transaction discarded because its keys live on different "
                       "backends; give them a common hash tag (e.g. {user1}:a and {user1}:b) so "
@@ -143,7 +143,7 @@ void TransactionHandler::exec(CommandContext& ctx, Session& session) const {
   // One uninterrupted block on the shared connection: nothing of another
   // client can land between MULTI and EXEC.
   Request* req = ctx.open_request(session, *this);
-  ctx.stats.forwarded++;
+  ctx.counters.forwarded++;
   req->fragments.emplace_back().backend = backend;
   req->pending = 1;
   Buffer* out = ctx.backends.begin(backend, session.id());

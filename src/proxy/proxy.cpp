@@ -48,7 +48,7 @@ Proxy::Proxy(Config config)
   flusher_->set_busy_poll_us(static_cast<uint64_t>(config_.busy_poll_us));
   flusher_->set_coalescing(static_cast<uint64_t>(config_.coalesce_us),
                            static_cast<uint32_t>(config_.coalesce_min_clients),
-                           [this] { return dispatcher_->stats().commands; });
+                           [this] { return dispatcher_->counters().commands; });
   flusher_->set_before_flush([this] {
     if (to_resume_.empty()) return;
     std::vector<ClientConnection*> batch;

@@ -34,8 +34,8 @@ TEST(CommandTableHandlers, EveryRowPointsAtAHandlerOfItsKind) {
 TEST_F(CommandsTest, UnknownCommandGetsRedisText) {
   EXPECT_EQ(call({"NOSUCH", "a", "b"}),
             error("ERR unknown command 'NOSUCH', with args beginning with: 'a' 'b' "));
-  EXPECT_EQ(ctx().stats.commands, 1u);
-  EXPECT_EQ(ctx().stats.errors, 1u);
+  EXPECT_EQ(ctx().counters.commands, 1u);
+  EXPECT_EQ(ctx().counters.errors, 1u);
 }
 
 TEST_F(CommandsTest, WrongArityGetsRedisText) {
@@ -67,7 +67,7 @@ TEST_F(CommandsTest, StatsCountWhatTheProxyDid) {
   send({"MGET", "0:a", "1:b"});
   send({"DBSIZE"});
   send({"PING"});
-  const CommandStats& st = ctx().stats;
+  const RequestCounters& st = ctx().counters;
   EXPECT_EQ(st.commands, 4u);
   EXPECT_EQ(st.forwarded, 1u);
   EXPECT_EQ(st.split, 1u);

@@ -15,7 +15,7 @@ TEST_F(CommandsTest, DbsizeGoesToEveryLiveBackendAndSums) {
   port.answer(2, integer(5));
   port.answer(0, integer(7));
   EXPECT_EQ(client.reply(), integer(12));
-  EXPECT_EQ(ctx().stats.fanout, 1u);
+  EXPECT_EQ(ctx().counters.fanout, 1u);
 }
 
 TEST_F(CommandsTest, KeysConcatenatesTheArrays) {

@@ -21,7 +21,7 @@ TEST_F(CommandsTest, PingEchoSelectAndFriends) {
   std::string t = call({"TIME"});
   EXPECT_TRUE(t.starts_with("*2\r\n$")) << t;
   EXPECT_TRUE(port.sent.empty());
-  EXPECT_EQ(ctx().stats.local, 10u);
+  EXPECT_EQ(ctx().counters.local, 10u);
 }
 
 TEST_F(CommandsTest, QuitAnswersOkAndClosesAfterTheRepliesDue) {

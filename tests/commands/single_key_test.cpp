@@ -16,7 +16,7 @@ TEST_F(CommandsTest, SingleKeyGoesToItsOwnerByteForByteAndTheReplyComesBackAsIs)
   EXPECT_TRUE(client.replies().empty()) << "nothing before the backend answers";
   port.answer(1, bulk("value"));
   EXPECT_EQ(client.reply(), bulk("value"));
-  EXPECT_EQ(ctx().stats.forwarded, 1u);
+  EXPECT_EQ(ctx().counters.forwarded, 1u);
   EXPECT_EQ(ctx().requests.in_use(), 0u);
 }
 
@@ -48,7 +48,7 @@ TEST_F(CommandsTest, KeysOnDifferentBackendsGetAnErrorNamingTheFix) {
       << r;
   EXPECT_NE(r.find("hash tag"), std::string::npos);
   EXPECT_TRUE(port.sent.empty());
-  EXPECT_EQ(ctx().stats.cross_backend_rejected, 1u);
+  EXPECT_EQ(ctx().counters.cross_backend_rejected, 1u);
 }
 
 TEST_F(CommandsTest, EvalRoutesByItsNumkeysKeysAndRejectsKeylessOnes) {
@@ -72,7 +72,7 @@ TEST_F(CommandsTest, UnavailableBackendIsAnErrorByDefault) {
   port.refuse(1);
   EXPECT_EQ(call({"GET", "1:k"}), error("ERR ringproxy: backend fake1 is unavailable"));
   EXPECT_EQ(port.unavailable_errors, 1);
-  EXPECT_EQ(ctx().stats.errors, 1u);
+  EXPECT_EQ(ctx().counters.errors, 1u);
   EXPECT_EQ(ctx().requests.in_use(), 0u);
 }
 
@@ -87,7 +87,7 @@ TEST_F(CommandsTest, AWriteOnASuccessorIsRecordedForTheFailoverLog) {
   send({"SET", "1:k", "v"});
   EXPECT_EQ(port.requests_to(2), (std::vector<Args>{{"SET", "1:k", "v"}}));
   EXPECT_EQ(port.failover_writes, (std::vector<FakePort::FailoverWrite>{{"1:k", 1, 2}}));
-  EXPECT_EQ(ctx().stats.failover_writes, 1u);
+  EXPECT_EQ(ctx().counters.failover_writes, 1u);
   // Reads, and writes that land at home, are not.
   send({"GET", "1:k"});
   send({"SET", "0:k", "v"});

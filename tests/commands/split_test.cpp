@@ -13,7 +13,7 @@ TEST_F(CommandsTest, MgetSendsOneRequestPerBackendWithItsKeysInOrder) {
   EXPECT_EQ(port.requests_to(0), (std::vector<Args>{{"MGET", "0:a", "0:c"}}));
   EXPECT_EQ(port.requests_to(1), (std::vector<Args>{{"MGET", "1:b", "1:e"}}));
   EXPECT_EQ(port.requests_to(2), (std::vector<Args>{{"MGET", "2:d"}}));
-  EXPECT_EQ(ctx().stats.split, 1u);
+  EXPECT_EQ(ctx().counters.split, 1u);
 }
 
 TEST_F(CommandsTest, MgetMergesValuesBackInKeyOrderWhateverOrderPartsAnswer) {
@@ -32,8 +32,8 @@ TEST_F(CommandsTest, MgetOfKeysOnOneBackendIsForwardedAsItCame) {
   EXPECT_EQ(port.sent[0].bytes, command({"MGET", "1:a", "1:b"}));
   port.answer(1, array({bulk("x"), nil()}));
   EXPECT_EQ(client.reply(), array({bulk("x"), nil()}));
-  EXPECT_EQ(ctx().stats.forwarded, 1u);
-  EXPECT_EQ(ctx().stats.split, 0u);
+  EXPECT_EQ(ctx().counters.forwarded, 1u);
+  EXPECT_EQ(ctx().counters.split, 0u);
 }
 
 TEST_F(CommandsTest, AnyFailedPartMakesTheWholeReplyThatError) {

@@ -36,7 +36,7 @@ TEST_F(CommandsTest, ExecOfKeysOnDifferentBackendsAbortsAndRunsNothing) {
                     "backends"))
       << r;
   EXPECT_TRUE(port.sent.empty());
-  EXPECT_EQ(ctx().stats.cross_backend_rejected, 1u);
+  EXPECT_EQ(ctx().counters.cross_backend_rejected, 1u);
   EXPECT_EQ(call({"EXEC"}), error("ERR EXEC without MULTI"));
 }
 

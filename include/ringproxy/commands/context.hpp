@@ -32,8 +32,9 @@ struct CommandOptions {
   size_t max_transaction_bytes = 0;  // queued MULTI commands (--query-buffer-limit)
 };
 
-// Plain per-loop counters (INFO).
-struct CommandStats {
+// What the proxy did with the requests it handled: plain per-loop counters
+// (INFO; per-command figures are stats/'s).
+struct RequestCounters {
   uint64_t commands = 0;
   uint64_t forwarded = 0;  // requests sent to one backend as they came
   uint64_t split = 0;      // requests split across backends (MGET/MSET/DEL...)
@@ -54,7 +55,7 @@ class CommandContext {
   BackendPort& backends;
   ProxyIntrospection& proxy;
   const CommandOptions options;
-  CommandStats stats;
+  RequestCounters counters;
   RequestPool requests;
   std::mt19937_64 rng;
 

@@ -32,7 +32,7 @@ class Dispatcher {
   CommandContext& context() { return ctx_; }
   const CommandContext& context() const { return ctx_; }
   RequestPool& requests() { return ctx_.requests; }
-  const CommandStats& stats() const { return ctx_.stats; }
+  const RequestCounters& counters() const { return ctx_.counters; }
 
  private:
   CommandContext ctx_;

@@ -19,7 +19,7 @@ namespace ringproxy {
 class Session;
 
 // Process-wide facts and counters for INFO (the command counters are the
-// commands' own: CommandStats).
+// commands' own: RequestCounters).
 struct ProxyFacts {
   uint16_t tcp_port = 0;
   uint64_t uptime_s = 0;

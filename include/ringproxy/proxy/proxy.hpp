@@ -34,7 +34,7 @@
 
 namespace ringproxy {
 
-// Counters of the proxy's own (the command counters are CommandStats).
+// Counters of the proxy's own (the command counters are RequestCounters).
 struct ProxyStats {
   uint64_t connections_received = 0;
   uint64_t connections_rejected = 0;
