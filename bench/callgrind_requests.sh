@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# User-space instructions per request of the whole proxy, counted by
+# callgrind: ringproxy runs under valgrind in front of 3 redis-servers while
+# redis-benchmark sends 200,000 requests (GET and SET, 50 clients); the
+# proxy's total instructions, start-up and shutdown included, divided by the
+# requests. Exact where requests per second on a shared machine are noise:
+# compare two binaries with the same arguments.
+#   bench/callgrind_requests.sh BINARY [PIPELINE...]     (default: 1 16)
+# Health timeouts are raised: under callgrind the proxy runs about 50 times
+# slower, and a probe or request timing out would add work to one run only.
+set -euo pipefail
+bin=$(realpath "$1")
+shift
+if (($# > 0)); then pipelines=("$@"); else pipelines=(1 16); fi
+out=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$out"
+}
+trap cleanup EXIT
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+wait_ping() {
+  for _ in $(seq 200); do
+    redis-cli -p "$1" ping >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "nothing answers on port $1" >&2
+  return 1
+}
+
+backends=()
+for i in 0 1 2; do
+  port=$(free_port)
+  redis-server --port "$port" --save '' --appendonly no --dir "$out" >"$out/redis$i.log" 2>&1 &
+  pids+=($!)
+  wait_ping "$port"
+  backends+=(--backend "127.0.0.1:$port:1")
+done
+
+printf '%-10s %16s %14s\n' pipeline instructions per_request
+for p in "${pipelines[@]}"; do
+  port=$(free_port)
+  valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.$p" "$bin" \
+    --listen "127.0.0.1:$port" --health-timeout-ms 30000 --connect-timeout-ms 30000 \
+    --timeout-ms 0 "${backends[@]}" >"$out/proxy.$p.log" 2>&1 &
+  proxy=$!
+  wait_ping "$port"
+  redis-benchmark -p "$port" -t get,set -n 100000 -c 50 -P "$p" -q >"$out/bench.$p" 2>&1
+  kill -TERM "$proxy"
+  wait "$proxy" || true
+  total=$(awk '/^(summary|totals):/ { print $2; exit }' "$out/callgrind.$p")
+  awk -v t="$total" -v p="$p" 'BEGIN { printf "%-10s %16d %14.0f\n", "-P " p, t, t / 200000 }'
+done
