@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "ringproxy/common/assert.hpp"
 #include "ringproxy/net/uv_handle.hpp"
 
 namespace ringproxy {
@@ -35,8 +36,23 @@ void FlushScheduler::remove(Connection* c) {
   std::replace(flushing_.begin(), flushing_.end(), c, static_cast<Connection*>(nullptr));
 }
 
+void FlushScheduler::run_deferred() {
+  if (deferred_.empty()) return;
+  IntrusiveList<Connection, DeferredTag> batch;
+  batch.splice_back(deferred_);
+  // A connection closed by another's work leaves `batch` as it closes.
+  while (Connection* c = batch.pop_front()) {
+    RP_ASSERT(!c->closing_);
+    if (c->close_soon_) {
+      c->close();
+    } else {
+      c->on_resume();
+    }
+  }
+}
+
 void FlushScheduler::flush_all() {
-  if (before_flush_) before_flush_();
+  run_deferred();
   coalescer_.tick(uv_now(loop_));
   bool wrote = false;
   // Flushing can make more connections dirty (a write error fails requests,

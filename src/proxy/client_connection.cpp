@@ -164,7 +164,7 @@ void ClientConnection::drain_ready() {
     proxy_.requests().release(r);
   }
   schedule_flush();
-  if (paused_ && !over_limits()) proxy_.resume_later(this);
+  if (paused_ && !over_limits()) resume_soon();
   if (quitting_) maybe_finish_close();
 }
 
@@ -248,7 +248,8 @@ void ClientConnection::on_drained() {
   // periodic sweep.
   if (out().capacity() <= BufferPool::kMaxBlock) proxy_.output_pool().give_back(out());
   if (quitting_) maybe_finish_close();
-  if (paused_ && !over_limits()) proxy_.resume_later(this);
+  // A no-op once the line above closed it: a closed connection is never queued.
+  if (paused_ && !over_limits()) resume_soon();
 }
 
 size_t ClientConnection::release_idle_buffers() {

@@ -49,14 +49,6 @@ Proxy::Proxy(Config config)
   flusher_->set_coalescing(static_cast<uint64_t>(config_.coalesce_us),
                            static_cast<uint32_t>(config_.coalesce_min_clients),
                            [this] { return dispatcher_->counters().commands; });
-  flusher_->set_before_flush([this] {
-    if (to_resume_.empty()) return;
-    std::vector<ClientConnection*> batch;
-    batch.swap(to_resume_);
-    for (ClientConnection* c : batch) {
-      if (c != nullptr) c->resume();
-    }
-  });
   ring_ = std::make_unique<LiveRing>(
       Router(config_.hash, config_.hash_tag, config_.distribution, ring_nodes(config_)));
   pool_ = std::make_unique<BackendPool>(config_, loop_, *flusher_, *ring_, *this);
@@ -165,7 +157,6 @@ void Proxy::client_closed(ClientConnection& c) {
     clients_[i]->registry_index = static_cast<uint32_t>(i);
     clients_.pop_back();
   }
-  std::replace(to_resume_.begin(), to_resume_.end(), &c, static_cast<ClientConnection*>(nullptr));
 }
 
 void Proxy::sweep() {

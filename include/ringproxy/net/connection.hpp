@@ -33,6 +33,13 @@
 // before the next poll while many clients are active and that measurably
 // pays; a pass followed by such a sleep does not yield as well.
 //
+// Deferred work: resume_soon() asks for on_resume() at the start of the next
+// flush pass, before any write (a paused client's parsed requests then join
+// that pass's batch), and close_soon() closes there, for code deep inside
+// callbacks whose callers still use the connection's state. The queue is an
+// intrusive list: closing a connection takes it out, and a closing connection
+// is never put in, so the pass can never reach a closed (or freed) one.
+//
 // Lifetime follows libuv: a connection is created, handed to its transport
 // with Connection::adopt(), and deleted by it after close() (in the handle's
 // close callback, or the SocketPoller's next check phase); close() is
@@ -47,12 +54,15 @@
 #include <vector>
 
 #include "ringproxy/common/buffer.hpp"
+#include "ringproxy/common/intrusive_list.hpp"
 #include "ringproxy/net/busy_poller.hpp"
 #include "ringproxy/net/event_coalescer.hpp"
 
 namespace ringproxy {
 
 class Connection;
+// Tag of the deferred-work membership (FlushScheduler's queue).
+struct DeferredTag {};
 
 class FlushScheduler {
  public:
@@ -62,9 +72,6 @@ class FlushScheduler {
   FlushScheduler& operator=(const FlushScheduler&) = delete;
 
   void add(Connection* c);
-  // Runs at the start of every flush pass, before any write (the proxy resumes
-  // paused clients there, so their parsed requests join the same batch).
-  void set_before_flush(std::function<void()> fn) { before_flush_ = std::move(fn); }
   // Whether to sched_yield() after a pass that wrote something.
   void set_yield(bool on) { yield_ = on; }
   // Busy-poll window in microseconds; 0 turns busy polling off.
@@ -80,20 +87,27 @@ class FlushScheduler {
   const EventCoalescer& coalescer() const { return coalescer_; }
   void remove(Connection* c);
   void flush_all();
+  // Connections waiting for their deferred work (resume_soon, close_soon).
+  bool deferred_empty() const { return deferred_.empty(); }
 
  private:
+  friend class Connection;
+  // Runs the deferred work queued before this pass (work queued meanwhile
+  // waits for the next pass).
+  void run_deferred();
+
   uv_loop_t* loop_;
   std::unique_ptr<uv_check_t> check_;
   std::vector<Connection*> dirty_;       // client side, written first
   std::vector<Connection*> dirty_last_;  // backend side, written after
   std::vector<Connection*> flushing_;
-  std::function<void()> before_flush_;
+  IntrusiveList<Connection, DeferredTag> deferred_;
   BusyPoller poller_;
   EventCoalescer coalescer_;
   bool yield_ = false;
 };
 
-class Connection {
+class Connection : private ListHook<DeferredTag> {
  public:
   virtual ~Connection();
   Connection(const Connection&) = delete;
@@ -103,7 +117,21 @@ class Connection {
   const Buffer& out() const { return out_; }
   // Output accepted but not yet written to the socket.
   virtual size_t pending_output() const { return out_.size(); }
-  bool closing() const { return closing_; }
+  // True once close() began or close_soon() was asked: no more work for it.
+  bool closing() const { return closing_ || close_soon_; }
+
+  // on_resume() at the start of the next flush pass; no-op while closing.
+  void resume_soon() {
+    if (closing()) return;
+    if (!ListHook<DeferredTag>::linked()) flusher_.deferred_.push_back(*this);
+  }
+  // close() at the start of the next flush pass; reading stops now.
+  void close_soon() {
+    if (closing()) return;
+    stop_reading();
+    close_soon_ = true;
+    if (!ListHook<DeferredTag>::linked()) flusher_.deferred_.push_back(*this);
+  }
 
   void schedule_flush() {
     if (!dirty_ && !closing_) {
@@ -143,12 +171,16 @@ class Connection {
   virtual void on_drained() {}
   // Called once when close() starts, before the socket closes.
   virtual void on_close() {}
+  // The work resume_soon() asked for.
+  virtual void on_resume() {}
 
   // Marks the connection closing and runs on_close(); false if it already was.
   bool begin_close() {
     if (closing_) return false;
     closing_ = true;
     reading_ = false;
+    // Whatever it was queued for will not happen: it leaves the queue now.
+    ListHook<DeferredTag>::unlink();
     on_close();
     return true;
   }
@@ -158,11 +190,13 @@ class Connection {
 
  private:
   friend class FlushScheduler;
+  friend class IntrusiveList<Connection, DeferredTag>;
 
   FlushScheduler& flusher_;
   Buffer out_;  // being filled
   bool dirty_ = false;
   bool closing_ = false;
+  bool close_soon_ = false;
   bool flush_last_ = false;
 };
 

@@ -86,6 +86,7 @@ class ClientConnection final : public Session, public SocketConnection {
   void on_write_error(int status) override;
   void on_drained() override;
   void on_close() override;
+  void on_resume() override { resume(); }
 
   // Parses and dispatches requests from [data, data+len); returns bytes used.
   size_t process(const char* data, size_t len, RequestParser& parser);

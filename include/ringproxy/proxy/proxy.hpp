@@ -61,7 +61,6 @@ class Proxy final : public BackendEvents {
   const Config& config() const { return config_; }
   uint64_t now_ms() const { return uv_now(loop_); }
   ProxyStats& stats() { return stats_; }
-  void resume_later(ClientConnection* client) { to_resume_.push_back(client); }
   // The parser shared by clients without a partial request (one request is
   // parsed at a time).
   RequestParser& shared_parser() { return shared_parser_; }
@@ -115,7 +114,6 @@ class Proxy final : public BackendEvents {
   std::unique_ptr<uv_timer_t> sweep_timer_;
   std::unique_ptr<uv_signal_t> sigint_, sigterm_;
   std::vector<ClientConnection*> clients_;
-  std::vector<ClientConnection*> to_resume_;
   BufferPool output_pool_;
   ProxyStats stats_;
   uint64_t next_client_id_ = 1;
