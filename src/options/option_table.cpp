@@ -393,7 +393,11 @@ std::vector<OptionSpec> build_table() {
        .twemproxy = "redis_auth",
        .example = "secret",
        .secret = true,
-       .help = "clients must AUTH with this password (twemproxy's redis_auth); none by default"},
+       .help = "clients must AUTH with this password (twemproxy's redis_auth); none by default",
+       .details = "Until a client has, Redis's own limits apply: a request of more than 10 "
+                  "arguments or with a bulk over 16 KB gets -ERR Protocol error: "
+                  "unauthenticated multibulk length (or bulk length) and is closed, so an "
+                  "unauthenticated client cannot make the proxy buffer much."},
 
       // --- Health checks and failover ----------------------------------------
       {.name = "health-interval-ms",

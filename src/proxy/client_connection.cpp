@@ -104,6 +104,7 @@ size_t ClientConnection::process(const char* data, size_t len, RequestParser& pa
       stop_reading();
       break;
     }
+    parser.set_unauthenticated(!authenticated_);
     RequestParser::Status st = parser.parse(data + off, len - off);
     if (st == RequestParser::Status::kNeedMore) break;
     if (st == RequestParser::Status::kError) {

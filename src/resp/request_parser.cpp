@@ -33,6 +33,9 @@ constexpr std::string_view kTooBigMbulk = "ERR Protocol error: too big mbulk cou
 constexpr std::string_view kTooBigBulk = "ERR Protocol error: too big bulk count string";
 constexpr std::string_view kTooBigInline = "ERR Protocol error: too big inline request";
 constexpr std::string_view kUnbalanced = "ERR Protocol error: unbalanced quotes in request";
+constexpr std::string_view kUnauthMultibulk =
+    "ERR Protocol error: unauthenticated multibulk length";
+constexpr std::string_view kUnauthBulk = "ERR Protocol error: unauthenticated bulk length";
 
 // A huge multibulk count must not make us allocate before the arguments
 // arrive; beyond this the vector grows as they do.
@@ -290,6 +293,7 @@ RequestParser::Status RequestParser::parse(const char* data, size_t len) {
             (n > 0 && static_cast<uint64_t>(n) > limits_.max_args)) {
           return fail(kInvalidMultibulk);
         }
+        if (unauthenticated_ && n > kUnauthenticatedMaxArgs) return fail(kUnauthMultibulk);
         pos_ = cr + 2;
         if (n <= 0) {  // "*0" / "*-1": Redis ignores it; so does the caller (argc 0)
           args_.clear();
@@ -318,6 +322,7 @@ RequestParser::Status RequestParser::parse(const char* data, size_t len) {
             static_cast<uint64_t>(n) > limits_.max_bulk_len) {
           return fail(kInvalidBulk);
         }
+        if (unauthenticated_ && n > kUnauthenticatedMaxBulk) return fail(kUnauthBulk);
         bulk_len_ = n;
         pos_ = cr + 2;
         state_ = State::kBulkBody;

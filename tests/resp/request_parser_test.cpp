@@ -719,3 +719,48 @@ TEST(RequestParser, WantedIsTheAnnouncedBulkOnceItsHeaderIsIn) {
 
 }  // namespace
 }  // namespace ringproxy
+
+namespace ringproxy {
+namespace {
+
+// Issue 15, defect 4: before AUTH, Redis's own limits (10 arguments, 16 KB
+// bulks), checked on the headers, before any payload is buffered.
+RequestParser::Status parse_unauthenticated(RequestParser& p, std::string_view in) {
+  p.set_unauthenticated(true);
+  return p.parse(in.data(), in.size());
+}
+
+TEST(RequestParserUnauthenticated, RefusesMoreThanTenArguments) {
+  RequestParser p;
+  EXPECT_EQ(parse_unauthenticated(p, "*11\r\n"), RequestParser::Status::kError);
+  EXPECT_EQ(p.error(), "ERR Protocol error: unauthenticated multibulk length");
+  RequestParser ok;
+  std::string ten = "*10\r\n";
+  for (int i = 0; i < 10; ++i) ten += "$1\r\nx\r\n";
+  EXPECT_EQ(parse_unauthenticated(ok, ten), RequestParser::Status::kComplete);
+}
+
+TEST(RequestParserUnauthenticated, RefusesABulkOver16KbFromItsHeader) {
+  RequestParser p;
+  EXPECT_EQ(parse_unauthenticated(p, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$16385\r\n"),
+            RequestParser::Status::kError);
+  EXPECT_EQ(p.error(), "ERR Protocol error: unauthenticated bulk length");
+  RequestParser ok;
+  std::string at_limit = "*2\r\n$4\r\nAUTH\r\n$16384\r\n" + std::string(16384, 'p') + "\r\n";
+  EXPECT_EQ(parse_unauthenticated(ok, at_limit), RequestParser::Status::kComplete);
+}
+
+TEST(RequestParserUnauthenticated, RedisOwnErrorsComeFirstAndAuthLiftsTheLimits) {
+  RequestParser p;
+  EXPECT_EQ(parse_unauthenticated(p, "*-5\r\n"), RequestParser::Status::kComplete);  // ignored
+  p.reset();
+  EXPECT_EQ(parse_unauthenticated(p, "*1\r\n$x\r\n"), RequestParser::Status::kError);
+  EXPECT_EQ(p.error(), "ERR Protocol error: invalid bulk length");
+  RequestParser authed;
+  authed.set_unauthenticated(false);
+  std::string big = "*2\r\n$3\r\nGET\r\n$20000\r\n" + std::string(20000, 'k') + "\r\n";
+  EXPECT_EQ(authed.parse(big.data(), big.size()), RequestParser::Status::kComplete);
+}
+
+}  // namespace
+}  // namespace ringproxy

@@ -55,6 +55,15 @@ class RequestParser {
   // Ready for the next request (keeps allocated capacity).
   void reset();
 
+  // Before AUTH, Redis refuses a multibulk of more than 10 arguments or a
+  // bulk over 16 KB ("Protocol error: unauthenticated multibulk length" /
+  // "... bulk length"), so a client that has not proven it may use the server
+  // cannot make it buffer much. The caller sets this before every parse()
+  // from the client's state; reset() leaves it alone.
+  void set_unauthenticated(bool on) { unauthenticated_ = on; }
+  static constexpr int64_t kUnauthenticatedMaxArgs = 10;
+  static constexpr int64_t kUnauthenticatedMaxBulk = 16 * 1024;
+
   // While a bulk argument's payload is awaited: the bytes from data[0] the
   // request needs at least, so the caller can size its buffer once instead of
   // growing it read by read. 0 when not known.
@@ -84,6 +93,7 @@ class RequestParser {
   const char* base_ = nullptr;  // data of the last parse() call
   State state_ = State::kStart;
   bool inline_ = false;
+  bool unauthenticated_ = false;
   size_t consumed_ = 0;
   size_t pos_ = 0;           // start of the line or bulk payload being parsed
   size_t scan_ = 0;          // where the search for the current line's end resumes
