@@ -42,14 +42,14 @@ void BackendConnection::send_prelude() {
   if (!o.password.empty()) {
     std::string_view args[] = {"AUTH", o.password};
     resp::command(out(), args);
-    inflight_.push_back({nullptr, 0, 0, connect_started_ms_});
+    inflight_.push_back({nullptr, 0, 0, connect_started_ms_, resp::kStatus});
     prelude_left_++;
   }
   if (o.db != 0) {
     std::string db = std::to_string(o.db);
     std::string_view args[] = {"SELECT", db};
     resp::command(out(), args);
-    inflight_.push_back({nullptr, 0, 0, connect_started_ms_});
+    inflight_.push_back({nullptr, 0, 0, connect_started_ms_, resp::kStatus});
     prelude_left_++;
   }
 }
@@ -91,7 +91,15 @@ void BackendConnection::on_read(ssize_t nread, const uv_buf_t*) {
     }
     size_t len = scanner_.length();
     if (inflight_.empty()) {
-      fail("reply without a request (stream out of sync)");
+      out_of_step("a reply with no request outstanding");
+      return;
+    }
+    const InFlight& front = inflight_.front();
+    const resp::ReplyTypes expected = front.swallow > 0 ? resp::kStatus : front.expect;
+    const resp::ReplyTypes got = resp::reply_type_of(in_.data(), len);
+    if (!resp::reply_type_allowed(expected, got)) {
+      out_of_step("a " + resp::reply_types_name(got) + " reply where " +
+                  resp::reply_types_name(expected | resp::kError) + " was expected");
       return;
     }
     InFlight& head = inflight_.front();
@@ -141,6 +149,18 @@ bool BackendConnection::move_front_reply(const InFlight& e, size_t len) {
   in_.swap(next);
   backend_.events().on_reply_moved(e.req, e.fragment);
   return true;
+}
+
+void BackendConnection::out_of_step(std::string_view what) {
+  backend_.stats().out_of_step++;
+  uint64_t suppressed = 0;
+  if (backend_.warnings().allow(uv_now(loop()), &suppressed)) {
+    log(LogLevel::kWarn, "backend ", backend_.address(), ": connection out of step (", what,
+        "); closing it and failing its ", inflight_.size(), " requests in flight",
+        suppressed ? " (" : "", suppressed ? std::to_string(suppressed) : "",
+        suppressed ? " similar warnings suppressed)" : "");
+  }
+  fail("connection out of step with its requests");
 }
 
 void BackendConnection::on_write_error(int status) {

@@ -1,6 +1,7 @@
 // The front door of command handling. See dispatcher.hpp.
 #include "ringproxy/commands/dispatcher.hpp"
 
+#include "ringproxy/commands/expected_reply.hpp"
 #include "ringproxy/commands/handler.hpp"
 #include "ringproxy/commands/local.hpp"
 #include "ringproxy/commands/session.hpp"
@@ -27,6 +28,7 @@ void Dispatcher::dispatch(Session& session, const RequestParser& parsed) {
   argv_.clear();
   for (size_t i = 0; i < parsed.argc(); ++i) argv_.push_back(parsed.arg(i));
   const CommandInfo* cmd = lookup_command(argv_[0]);
+  ctx_.expect = cmd != nullptr ? expected_reply_types(*cmd, argv_) : resp::kAnyReply;
 
   if (!session.authenticated() && !(cmd && cmd->handler->traits().before_auth)) {
     ctx_.reply_error(session, "NOAUTH Authentication required.");

@@ -45,6 +45,7 @@ std::string backend_line(const BackendReport& b, char sep) {
   num("requests", b.requests);
   num("errors", b.errors);
   num("timeouts", b.timeouts);
+  num("out_of_step", b.out_of_step);
   num("ejections", b.ejections);
   num("inflight", b.inflight);
   num("failover_keys", b.failover_keys);
@@ -144,6 +145,9 @@ void info_command(CommandContext& ctx, const Call& call, Buffer& out) {
     t.kv("output_pool_reuses", f.output_pool_reuses);
     t.kv("proxy_errors", st.errors);
     t.kv("protocol_errors", f.protocol_errors);
+    uint64_t out_of_step = 0;
+    for (const BackendReport& b : backends) out_of_step += b.out_of_step;
+    t.kv("backend_out_of_step", out_of_step);
     t.kv("cross_backend_rejected", st.cross_backend_rejected);
     t.kv("failover_writes", st.failover_writes);
     t.kv("failover_copies_deleted", f.failover_copies_deleted);
@@ -161,12 +165,13 @@ void info_command(CommandContext& ctx, const Call& call, Buffer& out) {
 // fields, e.g.
 //
 //   addr=127.0.0.1:7001 name=cache-a state=down weight=1 points=160
-//   connections=0 requests=1234 errors=17 timeouts=0 ejections=1 inflight=0
-//   failover_keys=0 last_change_ms=5320 last_error=connection refused
+//   connections=0 requests=1234 errors=17 timeouts=0 out_of_step=0 ejections=1
+//   inflight=0 failover_keys=0 last_change_ms=5320 last_error=connection refused
 //
 // (one line per backend). `name` is "-" when the backend has none; `state` is
 // up, failing, down or probing; `points` are its ring points (a down backend
-// keeps them, they are skipped); `ejections` counts transitions to down from
+// keeps them, they are skipped); `out_of_step` counts connections closed for
+// a reply that could not answer their request; `ejections` counts transitions to down from
 // up/failing; `last_change_ms` is the time since the last state change;
 // `last_error` is always the last field and runs to the end of the line (it
 // may contain spaces; "-" when there was none). PROXY HELP lists this.
@@ -182,8 +187,8 @@ void proxy_command(CommandContext& ctx, const Call& call, Buffer& out) {
     resp::array_header(out, 2);
     resp::bulk(out,
                "PROXY NODES -- one line per backend: addr name state weight points connections "
-               "requests errors timeouts ejections inflight failover_keys last_change_ms "
-               "last_error");
+               "requests errors timeouts out_of_step ejections inflight failover_keys "
+               "last_change_ms last_error");
     resp::bulk(out, "PROXY HELP -- this text");
   } else {
     local_error(ctx, out,

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <string>
 
+#include "ringproxy/commands/request.hpp"
 #include "ringproxy/common/assert.hpp"
 #include "ringproxy/common/log.hpp"
 #include "ringproxy/resp/resp_writer.hpp"
@@ -63,7 +64,7 @@ bool BackendPool::send(BackendId backend, uint64_t client_id, Request* req, uint
   BackendConnection* conn = connection(backend, client_id, t);
   if (conn == nullptr) return false;
   conn->out().append(bytes);
-  conn->expect_reply(req, fragment, swallow, t);
+  conn->expect_reply(req, fragment, swallow, t, req->expect);
   backends_[backend]->stats().requests++;
   return true;
 }
@@ -78,7 +79,7 @@ Buffer* BackendPool::begin(BackendId backend, uint64_t client_id) {
 
 void BackendPool::commit(Request* req, uint32_t fragment, uint32_t swallow) {
   RP_ASSERT(open_ != nullptr);
-  open_->expect_reply(req, fragment, swallow, now());
+  open_->expect_reply(req, fragment, swallow, now(), req->expect);
   open_backend_->stats().requests++;
   open_ = nullptr;
   open_backend_ = nullptr;
@@ -123,6 +124,7 @@ void BackendPool::reports(std::vector<BackendReport>& out) const {
     r.requests = st.requests;
     r.errors = st.errors;
     r.timeouts = st.timeouts;
+    r.out_of_step = st.out_of_step;
     r.ejections = st.ejections;
     r.inflight = b.inflight();
     r.failover_keys = failover_.tracked(i);
@@ -172,7 +174,7 @@ void BackendPool::delete_failover_copies(BackendId home) {
     resp::array_header(cmd, static_cast<int64_t>(j - i + 1));
     resp::bulk(cmd, "DEL");
     for (size_t k = i; k < j; ++k) resp::bulk(cmd, copies[k].key);
-    if (ring_.live(succ) && backends_[succ]->send_internal(cmd.view(), now())) {
+    if (ring_.live(succ) && backends_[succ]->send_internal(cmd.view(), now(), resp::kInteger)) {
       failover_copies_deleted_ += j - i;
     } else {
       lost += j - i;

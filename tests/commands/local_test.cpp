@@ -218,7 +218,7 @@ TEST_F(CommandsTest, InfoFormatsTheProxysFactsAndTheCommandCounters) {
         "distribution:ketama\r\n", "backends:1\r\n", "live_backends:2\r\n",
         "requests_forwarded:1\r\n", "total_commands_processed:2\r\n",
         "backend0:addr=127.0.0.1:7001,name=cache-a,state=up,weight=0,points=0,connections=0,"
-        "requests=0,errors=0,timeouts=0,ejections=0,inflight=0,failover_keys=0,"
+        "requests=0,errors=0,timeouts=0,out_of_step=0,ejections=0,inflight=0,failover_keys=0,"
         "last_change_ms=0,last_error=connection refused  then  reset\r\n"}) {
     EXPECT_NE(info.find(line), std::string::npos) << line << " in " << info;
   }
@@ -243,10 +243,10 @@ TEST_F(CommandsTest, ProxyNodesListsTheBackends) {
   proxy.reports = {a, b};
   EXPECT_EQ(call({"PROXY", "NODES"}),
             array({bulk("addr=127.0.0.1:7001 name=- state=down weight=0 points=0 connections=0 "
-                        "requests=0 errors=0 timeouts=0 ejections=1 inflight=0 failover_keys=0 "
+                        "requests=0 errors=0 timeouts=0 out_of_step=0 ejections=1 inflight=0 failover_keys=0 "
                         "last_change_ms=0 last_error=Connection refused"),
                    bulk("addr=127.0.0.1:7002 name=- state=up weight=0 points=0 connections=0 "
-                        "requests=0 errors=0 timeouts=0 ejections=0 inflight=0 failover_keys=0 "
+                        "requests=0 errors=0 timeouts=0 out_of_step=0 ejections=0 inflight=0 failover_keys=0 "
                         "last_change_ms=0 last_error=-")}));
   EXPECT_TRUE(call({"proxy", "help"}).starts_with("*2\r\n"));
   EXPECT_EQ(call({"PROXY"}),

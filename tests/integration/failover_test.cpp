@@ -915,8 +915,8 @@ TEST_F(FailoverTest, ProxyNodesAndInfoShowEachBackend) {
     EXPECT_GT(ns[i].num("points"), 0);
     EXPECT_EQ(ns[i].num("ejections"), 0);
     EXPECT_EQ(ns[i].get("last_error"), "-");
-    for (const char* f : {"weight", "connections", "requests", "errors", "timeouts", "inflight",
-                          "failover_keys", "last_change_ms"}) {
+    for (const char* f : {"weight", "connections", "requests", "errors", "timeouts", "out_of_step",
+                          "inflight", "failover_keys", "last_change_ms"}) {
       EXPECT_NO_THROW(ns[i].num(f)) << f;
     }
   }
@@ -972,7 +972,7 @@ TEST_F(FailoverTest, ProxyNodesAndInfoShowEachBackend) {
   ASSERT_TRUE(raw_nodes.is_array());
   ASSERT_GT(raw_nodes.elements.size(), victim);
   std::vector<std::string> node_keys = keys_of(raw_nodes.elements[victim].str, ' ');
-  EXPECT_EQ(node_keys.size(), 14u);
+  EXPECT_EQ(node_keys.size(), 15u);
   EXPECT_EQ(keys_of(std::string_view(line).substr(line.find(':') + 1), ','), node_keys);
 
   backend(victim).restart();

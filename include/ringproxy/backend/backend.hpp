@@ -2,9 +2,20 @@
 //
 // Requests from many clients are written back to back on a backend connection
 // and matched to replies strictly FIFO (Redis answers in order). Each in-flight
-// entry knows which request fragment it answers and how many replies to
-// swallow first (the AUTH/SELECT prelude of a new connection, the +OK/+QUEUED
-// replies of a MULTI block), so the reply path is a queue pop, not a lookup.
+// entry knows which request fragment it answers, how many replies to swallow
+// first (the AUTH/SELECT prelude of a new connection, the +OK/+QUEUED replies
+// of a MULTI block), and which kinds of reply its command can produce, so the
+// reply path is a queue pop, not a lookup.
+//
+// Matching by position trusts the backend to answer each request exactly
+// once. One that answers twice or skips an answer shifts every later reply
+// onto the wrong request, and on a connection shared by many clients that
+// means other clients' data. Such a connection is out of step: a reply with no
+// request outstanding, or of a kind its request's command cannot produce
+// (an integer for GET), shows it. The connection is then closed before the
+// reply reaches anyone, its requests fail, and it is counted and logged. A
+// shifted reply of a possible kind (one GET's value for another GET) cannot
+// be told from the right one.
 #pragma once
 
 #include <netinet/in.h>
@@ -18,10 +29,12 @@
 #include <vector>
 
 #include "ringproxy/common/buffer.hpp"
+#include "ringproxy/common/log.hpp"
 #include "ringproxy/common/ring_queue.hpp"
 #include "ringproxy/net/tcp_connection.hpp"
 #include "ringproxy/placement/backend_spec.hpp"
 #include "ringproxy/resp/reply_scanner.hpp"
+#include "ringproxy/resp/reply_type.hpp"
 
 namespace ringproxy {
 
@@ -51,6 +64,7 @@ struct BackendStats {
   uint64_t connections = 0;  // connections opened
   uint64_t timeouts = 0;
   uint64_t ejections = 0;
+  uint64_t out_of_step = 0;  // connections closed for a reply that cannot be theirs
   std::string last_error;
 };
 
@@ -68,9 +82,13 @@ class BackendConnection final : public TcpConnection {
   BackendConnection(Backend& backend, uv_loop_t* loop, FlushScheduler& flusher);
 
   bool connected() const { return connected_; }
-  // Queues a request fragment whose bytes were already appended to out().
-  void expect_reply(Request* req, uint32_t fragment, uint32_t swallow, uint64_t now_ms) {
-    inflight_.push_back({req, fragment, swallow, now_ms});
+  // Queues a request fragment whose bytes were already appended to the
+  // output; `expect` is the kinds of reply its command can produce
+  // (expected_reply_types()); swallowed replies (MULTI's +OK, +QUEUED) must
+  // be statuses.
+  void expect_reply(Request* req, uint32_t fragment, uint32_t swallow, uint64_t now_ms,
+                    resp::ReplyTypes expect = resp::kAnyReply) {
+    inflight_.push_back({req, fragment, swallow, now_ms, expect});
     schedule_flush();
   }
   // Fails every in-flight request with `reason` and closes the connection.
@@ -82,17 +100,19 @@ class BackendConnection final : public TcpConnection {
   void start_connect(const sockaddr_storage& addr, uint64_t now_ms);
   // A request of the proxy's own (e.g. deleting failover-era copies): sent in
   // order with client traffic, its reply is dropped.
-  void send_internal(std::string_view bytes, uint64_t now_ms) {
+  void send_internal(std::string_view bytes, uint64_t now_ms,
+                     resp::ReplyTypes expect = resp::kAnyReply) {
     out().append(bytes);
-    expect_reply(nullptr, 0, 0, now_ms);
+    expect_reply(nullptr, 0, 0, now_ms, expect);
   }
 
  private:
   struct InFlight {
     Request* req;
     uint32_t fragment;
-    uint32_t swallow;  // replies to discard before the one that answers `req`
+    uint32_t swallow;         // replies to discard before the one that answers `req`
     uint64_t sent_ms;
+    resp::ReplyTypes expect;  // kinds of reply that can answer it
   };
   void alloc_buffer(size_t suggested, uv_buf_t* buf) override;
   void on_read(ssize_t nread, const uv_buf_t* buf) override;
@@ -104,6 +124,8 @@ class BackendConnection final : public TcpConnection {
   // with its storage, if big enough and the consumer can take it; in_ then
   // holds only what followed it. False: nothing moved, copy it.
   bool move_front_reply(const InFlight& e, size_t len);
+  // Closes the connection for a reply that cannot answer what is in flight.
+  void out_of_step(std::string_view what);
 
   Backend& backend_;
   uv_connect_t connect_req_{};
@@ -140,10 +162,11 @@ class Backend {
   // request at once instead of queueing it.
   BackendConnection* connection_for(uint64_t client_id, uint64_t now_ms);
   // Sends a proxy-internal command; false if no connection can take it now.
-  bool send_internal(std::string_view bytes, uint64_t now_ms) {
+  bool send_internal(std::string_view bytes, uint64_t now_ms,
+                     resp::ReplyTypes expect = resp::kAnyReply) {
     BackendConnection* c = connection_for(0, now_ms);
     if (c == nullptr) return false;
-    c->send_internal(bytes, now_ms);
+    c->send_internal(bytes, now_ms, expect);
     stats_.requests++;
     return true;
   }
@@ -160,6 +183,9 @@ class Backend {
 
   // Called by connections.
   void connection_closed(BackendConnection* conn, bool failed, uint64_t now_ms);
+  // Warnings about this backend's connections: at most one a second, so a
+  // misbehaving backend cannot flood the log.
+  LogThrottle& warnings() { return warnings_; }
 
  private:
   uint32_t index_;
@@ -172,6 +198,7 @@ class Backend {
   sockaddr_storage addr_{};
   std::vector<BackendConnection*> conns_;  // owned by their handles; null when closed
   uint64_t retry_after_ms_ = 0;
+  LogThrottle warnings_;
   BackendStats stats_;
 };
 

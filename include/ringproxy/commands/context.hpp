@@ -58,6 +58,10 @@ class CommandContext {
   RequestCounters counters;
   RequestPool requests;
   std::mt19937_64 rng;
+  // Kinds of reply the command being dispatched can produce
+  // (expected_reply_types()); its requests carry it to the backend
+  // connection, which closes itself on a reply of another kind.
+  resp::ReplyTypes expect = resp::kAnyReply;
 
   // Scratch reused across requests (one request is handled at a time).
   std::vector<uint32_t> key_indexes;
@@ -74,6 +78,7 @@ class CommandContext {
     Request* req = requests.acquire();
     req->session = &session;
     req->handler = &handler;
+    req->expect = expect;
     session.open(req);
     return req;
   }

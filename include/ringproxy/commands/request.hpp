@@ -20,6 +20,7 @@
 #include "ringproxy/commands/command_table.hpp"
 #include "ringproxy/commands/ring_view.hpp"
 #include "ringproxy/common/buffer.hpp"
+#include "ringproxy/resp/reply_type.hpp"
 
 namespace ringproxy {
 
@@ -42,8 +43,9 @@ struct Request {
   MissReply miss = MissReply::kNone;        // the command's miss answer (--on-unavailable miss)
   uint32_t miss_count = 0;                  // nils in an array-of-nils miss answer
   std::vector<Fragment> fragments;
-  std::vector<uint32_t> key_fragment;  // MGET: fragment index of each key, in key order
-  Buffer reply;                        // the reply when it must wait for its turn
+  std::vector<uint32_t> key_fragment;         // MGET: fragment index of each key, in key order
+  Buffer reply;                               // the reply when it must wait for its turn
+  resp::ReplyTypes expect = resp::kAnyReply;  // kinds of reply its command can produce
 
   void reset() {
     session = nullptr;
@@ -53,6 +55,7 @@ struct Request {
     merge = false;
     miss = MissReply::kNone;
     miss_count = 0;
+    expect = resp::kAnyReply;
     fragments.clear();
     key_fragment.clear();
     reply.clear();

@@ -2,6 +2,7 @@
 // path (state changes, errors, lifecycle only).
 #pragma once
 
+#include <cstdint>
 #include <sstream>
 #include <string_view>
 
@@ -24,5 +25,31 @@ void log(LogLevel level, const Args&... args) {
   (os << ... << args);
   log_line(level, os.str());
 }
+
+// At most one log line a second for an event that can recur at any rate (a
+// misbehaving backend, clients closed for their output), with a count of the
+// lines held back since the last one.
+class LogThrottle {
+ public:
+  // True when a line may be logged at `now_ms`; then *suppressed is how many
+  // were held back since the last one.
+  bool allow(uint64_t now_ms, uint64_t* suppressed) {
+    if (logged_ && now_ms - last_ms_ < kIntervalMs) {
+      held_back_++;
+      return false;
+    }
+    logged_ = true;
+    last_ms_ = now_ms;
+    *suppressed = held_back_;
+    held_back_ = 0;
+    return true;
+  }
+
+ private:
+  static constexpr uint64_t kIntervalMs = 1000;
+  uint64_t last_ms_ = 0;
+  uint64_t held_back_ = 0;
+  bool logged_ = false;
+};
 
 }  // namespace ringproxy
