@@ -13,8 +13,15 @@ rounds, and prints the median requests/s of GET and SET, the ratios, and each pr
 time per request (utime + stime over the run; steadier than requests/s on a shared
 machine).
 
+Then, for huge values (--huge-sizes, default 100 MB and 500 MB), one SET and one GET of a
+single value at a time through each target, from a client of its own: the wall time of each
+transfer and the target's CPU seconds for it (utime + stime; for direct, the redis-server's
+own), median of --huge-rounds. The client and the backends run on the same machine, so
+wall times include their share of it.
+
     bench/large_values.py                                  # build-bench/ringproxy or build/ringproxy
     bench/large_values.py --ringproxy PATH --rounds 5 --sizes 1024,16384,65536,262144
+    bench/large_values.py --rounds 0 --huge-sizes 100000000,500000000   # huge values only
     bench/large_values.py --ringproxy-arg=--coalesce-us --ringproxy-arg=0
 
 127.0.0.1 only; needs redis-server, redis-benchmark and nutcracker.
@@ -22,9 +29,11 @@ machine).
 
 import argparse
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 from run_bench import (Procs, Setup, default_ringproxy, median, proc_cpu_seconds, resp_command,
                        setup_args_for)
@@ -49,6 +58,83 @@ def run(port, size, n):
     return rps
 
 
+def read_line(sock, buf):
+    """One RESP line (with its CRLF) from `sock`; `buf` holds bytes read past it."""
+    while b"\r\n" not in buf:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise RuntimeError("connection closed")
+        buf += chunk
+    line, _, rest = bytes(buf).partition(b"\r\n")
+    buf[:] = rest
+    return line
+
+
+def huge_transfer(port, pid, payload):
+    """SET then GET one value of len(payload) bytes: ((wall s, CPU s) of SET, same of GET)."""
+    size = len(payload)
+    with socket.create_connection(("127.0.0.1", port), timeout=600) as s:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        buf = bytearray()
+        cpu0, t0 = proc_cpu_seconds(pid), time.monotonic()
+        s.sendall(b"*3\r\n$3\r\nSET\r\n$4\r\nhuge\r\n$%d\r\n" % size)
+        s.sendall(payload)
+        s.sendall(b"\r\n")
+        line = read_line(s, buf)
+        cpu1, t1 = proc_cpu_seconds(pid), time.monotonic()
+        if line != b"+OK":
+            raise RuntimeError(f"SET of {size} bytes answered {line[:200]!r}")
+        s.sendall(b"*2\r\n$3\r\nGET\r\n$4\r\nhuge\r\n")
+        line = read_line(s, buf)
+        if line != b"$%d" % size:
+            raise RuntimeError(f"GET of {size} bytes answered {line[:200]!r}")
+        value = bytearray(size + 2)
+        view = memoryview(value)
+        got = len(buf)
+        view[:got] = buf
+        while got < size + 2:
+            n = s.recv_into(view[got:])
+            if n == 0:
+                raise RuntimeError("connection closed during GET")
+            got += n
+        cpu2, t2 = proc_cpu_seconds(pid), time.monotonic()
+        if view[:size] != payload or value[size:] != b"\r\n":
+            raise RuntimeError(f"GET of {size} bytes returned other bytes")
+        s.sendall(b"*2\r\n$3\r\nDEL\r\n$4\r\nhuge\r\n")
+        read_line(s, buf)
+    return (t1 - t0, cpu1 - cpu0), (t2 - t1, cpu2 - cpu1)
+
+
+def huge_values(setup, sizes, rounds):
+    """Table rows for huge values: median wall and CPU seconds per target, SET and GET."""
+    pattern = bytes(range(256))
+    payload = memoryview((pattern * (max(sizes) // 256 + 1))[:max(sizes)])
+    results = {}  # (size, target, op) -> [(wall, cpu)]
+    for rnd in range(rounds):
+        order = TARGETS[rnd % 3:] + TARGETS[:rnd % 3]
+        for size in sizes:
+            line = []
+            for target in order:
+                set_, get = huge_transfer(setup.ports[target], setup.pids[target], payload[:size])
+                results.setdefault((size, target, "SET"), []).append(set_)
+                results.setdefault((size, target, "GET"), []).append(get)
+                line.append(f"{target} SET {set_[0]:.2f}s/{set_[1]:.2f}cpu "
+                            f"GET {get[0]:.2f}s/{get[1]:.2f}cpu")
+            print(f"huge round {rnd + 1} {size:>11,} B: " + "  ".join(line), flush=True)
+    print(f"\nhuge values: one SET, then one GET, of one value; median of {rounds} rounds; "
+          "wall s / the target's CPU s per transfer")
+    print(f"{'value':>13} {'op':<4} " + " ".join(f"{t:>17}" for t in TARGETS))
+    for size in sizes:
+        for op in ("SET", "GET"):
+            cells = []
+            for t in TARGETS:
+                runs = results[(size, t, op)]
+                wall = median([w for w, _ in runs])
+                cpu = median([c for _, c in runs])
+                cells.append(f"{wall:>7.2f}s {cpu:>6.2f}cpu")
+            print(f"{size:>13,} {op:<4} " + " ".join(f"{c:>17}" for c in cells))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -61,11 +147,15 @@ def main():
                     help="value bytes per redis-benchmark run, in MB (sets the request count)")
     ap.add_argument("--ringproxy-arg", action="append", default=[], metavar="ARG",
                     help="extra ringproxy option (repeat; use --ringproxy-arg=--opt)")
+    ap.add_argument("--huge-sizes", default="100000000,500000000",
+                    help="huge value sizes in bytes, comma-separated; empty: skip them")
+    ap.add_argument("--huge-rounds", type=int, default=3)
     args = ap.parse_args()
     binary = args.ringproxy or default_ringproxy()
     if binary is None:
         ap.error("no ringproxy binary: build it or pass --ringproxy")
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = [int(s) for s in args.sizes.split(",")] if args.rounds > 0 else []
+    huge_sizes = [int(s) for s in args.huge_sizes.split(",") if s]
 
     setup_args = setup_args_for(binary, args.ringproxy_arg)
     workdir = tempfile.mkdtemp(prefix="ringproxy-large-")
@@ -92,6 +182,8 @@ def main():
                     for p in ports:
                         resp_command(p, "FLUSHALL")
                 print(f"round {rnd + 1} -d {size:>7}: " + "  ".join(line), flush=True)
+        if huge_sizes and args.huge_rounds > 0:
+            huge_values(setup, huge_sizes, args.huge_rounds)
     finally:
         procs.stop_all()
         shutil.rmtree(workdir, ignore_errors=True)
@@ -99,6 +191,8 @@ def main():
     def med(size, target, test):
         return median(results.get((size, target, test), []))
 
+    if not sizes:
+        return 0
     missing = [(s, t, x) for s in sizes for t in TARGETS for x in ("GET", "SET", "cpu")
                if med(s, t, x) is None]
     if missing:

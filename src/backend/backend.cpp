@@ -14,6 +14,9 @@ constexpr size_t kKeepInputCapacity = 256 * 1024;
 // Replies from this size up are handed to their client with the storage they
 // were read into rather than copied (see move_front_reply).
 constexpr size_t kMoveReplyMin = 16 * 1024;
+// From this size up a reply always moves, whatever its storage's spare room:
+// copying it would hold the loop for time proportional to its size.
+constexpr size_t kAlwaysMoveReply = 1024 * 1024;
 }  // namespace
 
 BackendConnection::BackendConnection(Backend& backend, uv_loop_t* loop, FlushScheduler& flusher)
@@ -42,16 +45,17 @@ void BackendConnection::send_prelude() {
   if (!o.password.empty()) {
     std::string_view args[] = {"AUTH", o.password};
     resp::command(out(), args);
-    inflight_.push_back({nullptr, 0, 0, connect_started_ms_, resp::kStatus});
+    inflight_.push_back({nullptr, 0, 0, resp::kStatus});
     prelude_left_++;
   }
   if (o.db != 0) {
     std::string db = std::to_string(o.db);
     std::string_view args[] = {"SELECT", db};
     resp::command(out(), args);
-    inflight_.push_back({nullptr, 0, 0, connect_started_ms_, resp::kStatus});
+    inflight_.push_back({nullptr, 0, 0, resp::kStatus});
     prelude_left_++;
   }
+  progress_ms_ = connect_started_ms_;
 }
 
 void BackendConnection::on_connect(int status) {
@@ -82,6 +86,7 @@ void BackendConnection::on_read(ssize_t nread, const uv_buf_t*) {
     return;
   }
   in_.commit(static_cast<size_t>(nread));
+  progress_ms_ = uv_now(loop());  // any byte is progress: a big reply is not a stall
   while (!in_.empty() && !closing()) {
     ReplyScanner::Status st = scanner_.scan(in_.data(), in_.size());
     if (st == ReplyScanner::Status::kNeedMore) break;
@@ -135,7 +140,8 @@ bool BackendConnection::move_front_reply(const InFlight& e, size_t len) {
   // the reply fills at least half the storage: the client keeps it until it
   // is written, and a 64 KiB read buffer for a 20 KiB reply would triple that.
   size_t rest = in_.size() - len;
-  if (len < kMoveReplyMin || rest > len || in_.capacity() > 2 * len) return false;
+  if (len < kMoveReplyMin || rest > len) return false;
+  if (in_.capacity() > 2 * len && len < kAlwaysMoveReply) return false;
   Buffer* sink = backend_.events().reply_sink(e.req, e.fragment);
   if (sink == nullptr) return false;
   // The sink's own (empty) storage takes the rest and becomes the input buffer,
@@ -252,8 +258,11 @@ void Backend::check_timeouts(uint64_t now_ms) {
         stats_.timeouts++;
         c->fail("connect timed out");
       }
-    } else if (options_.timeout_ms > 0 && c->inflight() > 0 &&
-               now_ms - c->oldest_ms() >= static_cast<uint64_t>(options_.timeout_ms)) {
+      continue;
+    }
+    c->note_write_progress(now_ms);
+    if (options_.timeout_ms > 0 && c->inflight() > 0 && now_ms >= c->progress_ms() &&
+        now_ms - c->progress_ms() >= static_cast<uint64_t>(options_.timeout_ms)) {
       stats_.timeouts++;
       c->fail("request timed out");
     }

@@ -65,7 +65,7 @@ void FlushScheduler::flush_all() {
       if (c == nullptr) continue;
       c->dirty_ = false;
       if (c->closing_) continue;
-      wrote = wrote || !c->out_.empty();
+      wrote = wrote || !c->output_.empty();
       c->flush();
     }
     flushing_.clear();

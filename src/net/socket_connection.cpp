@@ -2,6 +2,7 @@
 #include "ringproxy/net/socket_connection.hpp"
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,6 +12,8 @@ namespace ringproxy {
 
 namespace {
 constexpr size_t kReadSize = 64 * 1024;
+// Buffers of the output queue written by one sendmsg().
+constexpr int kMaxIov = 64;
 }  // namespace
 
 int SocketConnection::attach(int fd) {
@@ -19,16 +22,21 @@ int SocketConnection::attach(int fd) {
 }
 
 void SocketConnection::flush() {
-  if (want_out_ || closing() || !fd_.valid() || out().empty()) return;
+  if (want_out_ || closing() || !fd_.valid() || output().empty()) return;
   write_out();
 }
 
 void SocketConnection::write_out() {
-  Buffer& out = this->out();
+  OutputQueue& out = output();
   if (!out.empty()) {
+    iovec iov[kMaxIov];
+    const int count = out.gather(iov, kMaxIov);
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = static_cast<size_t>(count);
     ssize_t n;
     do {
-      n = ::send(fd_.get(), out.data(), out.size(), MSG_NOSIGNAL);
+      n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL);
     } while (n < 0 && errno == EINTR);
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
       on_write_error(-errno);
@@ -36,7 +44,9 @@ void SocketConnection::write_out() {
     }
     if (n > 0) out.consume(static_cast<size_t>(n));
   }
-  bool full = !out.empty();  // a short write or EAGAIN: the socket is full
+  // Anything left (a short write, EAGAIN, or more buffers than one call
+  // takes) waits for EPOLLOUT: one system call per event and connection.
+  bool full = !out.empty();
   if (full != want_out_) {
     want_out_ = full;
     update_interest();

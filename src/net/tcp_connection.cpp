@@ -1,7 +1,14 @@
 // Connections on a libuv TCP stream; see tcp_connection.hpp.
 #include "ringproxy/net/tcp_connection.hpp"
 
+#include <sys/uio.h>
+
 namespace ringproxy {
+
+namespace {
+// Buffers of the output queue offered to one uv_try_write.
+constexpr int kMaxIov = 64;
+}  // namespace
 
 TcpConnection::TcpConnection(uv_loop_t* loop, FlushScheduler& flusher, FlushOrder order)
     : Connection(flusher, order) {
@@ -10,31 +17,47 @@ TcpConnection::TcpConnection(uv_loop_t* loop, FlushScheduler& flusher, FlushOrde
 }
 
 void TcpConnection::flush() {
-  Buffer& out = this->out();
+  OutputQueue& out = output();
   if (write_pending_ || out.empty() || closing() || !writable_) return;
-  uv_buf_t buf = uv_buf_init(out.data(), static_cast<unsigned>(out.size()));
-  int n = uv_try_write(stream(), &buf, 1);
+  iovec iov[kMaxIov];
+  uv_buf_t bufs[kMaxIov];
+  const int count = out.gather(iov, kMaxIov);
+  for (int i = 0; i < count; ++i) {
+    bufs[i].base = static_cast<char*>(iov[i].iov_base);
+    bufs[i].len = iov[i].iov_len;
+  }
+  int n = uv_try_write(stream(), bufs, static_cast<unsigned>(count));
   if (n == UV_EAGAIN) n = 0;
   if (n < 0) {
     on_write_error(n);
     return;
   }
   out.consume(static_cast<size_t>(n));
+  written_ += static_cast<uint64_t>(n);
   if (out.empty()) {
     on_drained();
     return;
   }
-  // The socket is full: the rest goes through uv_write from the second buffer
-  // while new output keeps accumulating in out().
+  // The socket is full: the rest goes through uv_write, its buffers (storage
+  // and all) moved to the write request, while new output keeps accumulating
+  // in the queue.
   if (!write_) {
     write_ = std::make_unique<WriteState>();
     write_->req.data = this;
   }
-  write_->data.swap(out);
-  out.clear();
-  buf = uv_buf_init(write_->data.data(), static_cast<unsigned>(write_->data.size()));
+  out.take_all(write_->data);
+  write_->bufs.clear();
+  write_bytes_ = 0;
+  for (Buffer& b : write_->data) {
+    uv_buf_t buf;
+    buf.base = b.data();
+    buf.len = b.size();
+    write_->bufs.push_back(buf);
+    write_bytes_ += b.size();
+  }
   write_pending_ = true;
-  int rc = uv_write(&write_->req, stream(), &buf, 1, &TcpConnection::write_done);
+  int rc = uv_write(&write_->req, stream(), write_->bufs.data(),
+                    static_cast<unsigned>(write_->bufs.size()), &TcpConnection::write_done);
   if (rc < 0) {
     write_pending_ = false;
     on_write_error(rc);
@@ -44,14 +67,16 @@ void TcpConnection::flush() {
 void TcpConnection::write_done(uv_write_t* req, int status) {
   auto* self = static_cast<TcpConnection*>(req->data);
   self->write_pending_ = false;
+  if (status == 0) self->written_ += self->write_bytes_;
   self->write_->data.clear();
-  self->write_->data.release_if_empty();
+  self->write_->bufs.clear();
+  self->write_bytes_ = 0;
   if (self->closing()) return;
   if (status < 0) {
     self->on_write_error(status);
     return;
   }
-  if (!self->out().empty()) {
+  if (!self->output().empty()) {
     self->flush();
   } else {
     self->on_drained();

@@ -361,9 +361,12 @@ std::vector<OptionSpec> build_table() {
        .default_text = "5000",
        .runtime = Runtime::kLive,
        .twemproxy = "timeout",
-       .help = "timeout of each forwarded request; 0 = none",
-       .details = "A request past it fails with -ERR and its connection is closed, so a "
-                  "SIGSTOPped backend cannot hang clients."},
+       .help = "a backend connection with requests in flight on which no byte moves for this "
+               "long times out; 0 = none",
+       .details = "Nothing arrives, and the backend takes nothing of what is being sent: its "
+                  "requests fail with -ERR and it is closed, so a SIGSTOPped backend cannot "
+                  "hang clients. Silence, not duration: a 500 MB value that keeps moving never "
+                  "times out."},
       {.name = "preconnect",
        .group = kBackends,
        .codec = boolean(&C::preconnect),

@@ -7,6 +7,7 @@
 #include "ringproxy/commands/request.hpp"
 #include "ringproxy/common/assert.hpp"
 #include "ringproxy/common/log.hpp"
+#include "ringproxy/proxy/client_connection.hpp"
 #include "ringproxy/resp/resp_writer.hpp"
 
 namespace ringproxy {
@@ -63,7 +64,9 @@ bool BackendPool::send(BackendId backend, uint64_t client_id, Request* req, uint
   const uint64_t t = now();
   BackendConnection* conn = connection(backend, client_id, t);
   if (conn == nullptr) return false;
-  conn->out().append(bytes);
+  // Every session of this proxy is a ClientConnection; a big request moves to
+  // the backend with the storage it was read into instead of being copied.
+  static_cast<ClientConnection*>(req->session)->write_request(*conn, bytes);
   conn->expect_reply(req, fragment, swallow, t, req->expect);
   backends_[backend]->stats().requests++;
   return true;

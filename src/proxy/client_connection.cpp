@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "ringproxy/common/assert.hpp"
 #include "ringproxy/proxy/proxy.hpp"
 #include "ringproxy/resp/resp_writer.hpp"
 
@@ -14,8 +15,12 @@ namespace ringproxy {
 
 namespace {
 // Reads that continue a partial request; a bulk of known length is read into
-// a buffer sized for it at once (Buffer::tail_for_read).
+// a buffer grown towards its size (Buffer::tail_for_read).
 constexpr size_t kReadChunk = 16 * 1024;
+// Requests and stored replies from this size up move between buffers with
+// their storage instead of being copied: a copy of that much costs more than
+// the allocation the move makes the other side do.
+constexpr size_t kMoveMin = 16 * 1024;
 }  // namespace
 
 ClientConnection::Partial& ClientConnection::partial() {
@@ -81,10 +86,8 @@ void ClientConnection::on_read(ssize_t nread, const uv_buf_t* buf) {
     }
     shared.reset();
   } else {
-    Partial& p = *partial_;
-    p.in.commit(n);
-    size_t used = process(p.in.data(), p.in.size(), p.parser);
-    p.in.consume(used);
+    partial_->in.commit(n);
+    process_partial();
   }
   if (partial_ && partial_->in.size() > proxy_.config().query_buffer_limit && !quitting_ &&
       !closing()) {
@@ -119,8 +122,52 @@ size_t ClientConnection::process(const char* data, size_t len, RequestParser& pa
     if (parser.argc() > 0) proxy_.dispatcher().dispatch(*this, parser);
     parser.reset();
     off += used;
+    // The request went with the input's storage: [data, data + len) is gone.
+    if (moved_input_) break;
   }
   return off;
+}
+
+void ClientConnection::process_partial() {
+  for (;;) {
+    Partial& p = *partial_;
+    size_t used = process(p.in.data(), p.in.size(), p.parser);
+    if (!moved_input_) {
+      p.in.consume(used);
+      return;
+    }
+    // write_request() left only the bytes after the moved request: go on
+    // with those, from their start.
+    moved_input_ = false;
+  }
+}
+
+void ClientConnection::write_request(Connection& to, std::string_view bytes) {
+  if (bytes.size() >= kMoveMin && has_input()) {
+    Buffer& in = partial_->in;
+    const char* begin = in.data();
+    const char* end = begin + in.size();
+    if (bytes.data() >= begin && bytes.data() + bytes.size() <= end) {
+      // Bytes before the request belong to requests already dispatched (their
+      // bytes were copied); bytes after it (at most the rest of one read, as
+      // the buffer grows towards the request's size) are copied to a new
+      // input buffer, and the request goes with the storage.
+      size_t before = static_cast<size_t>(bytes.data() - begin);
+      size_t after = static_cast<size_t>(end - (bytes.data() + bytes.size()));
+      if (after <= bytes.size()) {
+        RP_ASSERT(!moved_input_);
+        Buffer rest;
+        if (after > 0) rest.append(bytes.data() + bytes.size(), after);
+        in.consume(before);
+        in.truncate(bytes.size());
+        to.output().append_buffer(in);
+        in.swap(rest);
+        moved_input_ = true;
+        return;
+      }
+    }
+  }
+  to.out().append(bytes);
 }
 
 bool ClientConnection::over_limits() const {
@@ -133,9 +180,7 @@ void ClientConnection::resume() {
   if (over_limits()) return;
   paused_ = false;
   if (has_input()) {
-    Partial& p = *partial_;
-    size_t used = process(p.in.data(), p.in.size(), p.parser);
-    p.in.consume(used);
+    process_partial();
     drop_partial_if_empty();
   }
   if (!paused_ && !quitting_ && !closing()) start_reading();
@@ -155,9 +200,13 @@ void ClientConnection::finish_head() {
 void ClientConnection::drain_ready() {
   while (!pending_.empty() && pending_.front()->ready) {
     Request* r = pending_.front();
-    // Into an empty output buffer the reply's storage moves, not its bytes.
+    // Into an empty tail the reply's storage moves, not its bytes (the tail
+    // is the end of the queue, so order holds); a big one joins the queue
+    // as a buffer of its own.
     if (out().empty()) {
       out().swap(r->reply);
+    } else if (r->reply.size() >= kMoveMin) {
+      output().append_buffer(r->reply);
     } else {
       out().append(r->reply.view());
     }
@@ -184,9 +233,13 @@ void ClientConnection::complete(Request* req) {
 }
 
 Buffer* ClientConnection::reply_sink(Request* req) {
-  // Into a buffer holding nothing else: the output if the request is next in
-  // line and nothing is waiting to be written, else the request's own reply.
-  if (is_head(req)) return out().empty() ? &out() : nullptr;
+  // Into a buffer holding nothing else: for the request next in line, the
+  // output's tail, emptied first (what it held is queued before it), so a big
+  // reply moves with its storage; else the request's own reply buffer.
+  if (is_head(req)) {
+    output().seal_tail();
+    return &out();
+  }
   return req->reply.empty() ? &req->reply : nullptr;
 }
 

@@ -1,7 +1,9 @@
 // BackendConnection against an in-process TCP peer that answers whatever the
 // test writes: replies are matched to requests in order, a connection whose
 // replies cannot be its requests' (one too many, or of a kind the command
-// cannot produce) is closed before the reply reaches anyone.
+// cannot produce) is closed before the reply reaches anyone, and a request
+// times out after --timeout-ms without any byte moving, not after
+// --timeout-ms in all.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -12,6 +14,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ringproxy/backend/backend.hpp"
@@ -171,6 +174,55 @@ TEST_F(BackendConnectionTest, SwallowedRepliesMustBeStatuses) {
   run_until([&] { return events_.delivered.size() == 2; });
   EXPECT_TRUE(events_.delivered[1].failed);
   EXPECT_EQ(backend_->stats().out_of_step, 1u);
+}
+
+// Issue 15, defect 3: a 500 MB reply that kept arriving timed out after 5 s.
+TEST_F(BackendConnectionTest, TimeoutsMeasureSilenceNotDuration) {
+  BackendConnection* c = connect(100);
+  send(c, 1, kBulk | kNilBulk);
+  const uint64_t sent = c->progress_ms();
+  backend_->check_timeouts(sent + 99);
+  EXPECT_TRUE(events_.delivered.empty());
+  // Part of the reply arrives later: the clock restarts.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  peer_writes("$6\r\nabc");
+  run_until([&] { return c->progress_ms() > sent; });
+  const uint64_t heard = c->progress_ms();
+  backend_->check_timeouts(sent + 100);  // 100 ms after the send, but not silent that long
+  EXPECT_TRUE(events_.delivered.empty());
+  EXPECT_EQ(backend_->stats().timeouts, 0u);
+  backend_->check_timeouts(heard + 100);  // silent for --timeout-ms: timed out
+  ASSERT_EQ(events_.delivered.size(), 1u);
+  EXPECT_TRUE(events_.delivered[0].failed);
+  EXPECT_NE(events_.delivered[0].bytes.find("timed out"), std::string::npos);
+  EXPECT_EQ(backend_->stats().timeouts, 1u);
+}
+
+TEST_F(BackendConnectionTest, ABigRequestTheBackendKeepsTakingIsProgress) {
+  BackendConnection* c = connect(100);
+  // More than the socket buffers hold: the rest waits in a uv_write.
+  c->out().append(std::string(32 * 1024 * 1024, 'x'));
+  c->expect_reply(request(1), 0, 0, uv_now(&loop_), kStatus);
+  flusher_->flush_all();
+  const uint64_t sent = c->progress_ms();
+  ASSERT_GT(c->pending_output(), 0u);
+  // The peer reads some of it: the check that sees more sent counts it.
+  std::vector<char> sink(1 << 20);
+  size_t taken = 0;
+  while (taken < 8u * 1024 * 1024) {
+    ssize_t n = ::recv(peer_, sink.data(), sink.size(), 0);
+    ASSERT_GT(n, 0);
+    taken += static_cast<size_t>(n);
+    uv_run(&loop_, UV_RUN_NOWAIT);
+  }
+  run_until([&] { return c->bytes_written() >= 8u * 1024 * 1024; });
+  backend_->check_timeouts(sent + 50);
+  EXPECT_EQ(c->progress_ms(), sent + 50);
+  backend_->check_timeouts(sent + 149);  // 149 ms since the send, 99 since progress
+  EXPECT_TRUE(events_.delivered.empty());
+  backend_->check_timeouts(sent + 150);  // the peer stopped taking: silent for 100 ms
+  ASSERT_EQ(events_.delivered.size(), 1u);
+  EXPECT_NE(events_.delivered[0].bytes.find("timed out"), std::string::npos);
 }
 
 }  // namespace

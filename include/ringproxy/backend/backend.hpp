@@ -16,6 +16,14 @@
 // reply reaches anyone, its requests fail, and it is counted and logged. A
 // shifted reply of a possible kind (one GET's value for another GET) cannot
 // be told from the right one.
+//
+// Timeouts measure silence, not size: a connection times out when requests
+// are in flight and no byte moved for --timeout-ms, none arriving and none
+// taken by the backend (the clock starts when the first request of an idle
+// connection is queued and restarts with every read, and with every check
+// that finds more of a big request sent), so a big value that keeps moving
+// either way never times out, and a stopped backend (which takes nothing
+// once the socket buffers are full, and sends nothing) does.
 #pragma once
 
 #include <netinet/in.h>
@@ -88,13 +96,24 @@ class BackendConnection final : public TcpConnection {
   // be statuses.
   void expect_reply(Request* req, uint32_t fragment, uint32_t swallow, uint64_t now_ms,
                     resp::ReplyTypes expect = resp::kAnyReply) {
-    inflight_.push_back({req, fragment, swallow, now_ms, expect});
+    if (inflight_.empty()) progress_ms_ = now_ms;  // the silence clock starts
+    inflight_.push_back({req, fragment, swallow, expect});
     schedule_flush();
   }
   // Fails every in-flight request with `reason` and closes the connection.
   void fail(std::string_view reason);
-  // Oldest in-flight request's send time, or 0 when idle.
-  uint64_t oldest_ms() const { return inflight_.empty() ? 0 : inflight_.front().sent_ms; }
+  // When the connection last heard from the backend, or sent the first
+  // request of an idle spell: a connection with requests in flight is stalled
+  // once this is --timeout-ms old.
+  uint64_t progress_ms() const { return progress_ms_; }
+  // Counts bytes the backend took since the last call as progress.
+  void note_write_progress(uint64_t now_ms) {
+    uint64_t n = bytes_written();
+    if (n != written_seen_) {
+      written_seen_ = n;
+      progress_ms_ = now_ms;
+    }
+  }
   uint64_t connect_started_ms() const { return connect_started_ms_; }
   size_t inflight() const { return inflight_.size(); }
   void start_connect(const sockaddr_storage& addr, uint64_t now_ms);
@@ -111,7 +130,6 @@ class BackendConnection final : public TcpConnection {
     Request* req;
     uint32_t fragment;
     uint32_t swallow;         // replies to discard before the one that answers `req`
-    uint64_t sent_ms;
     resp::ReplyTypes expect;  // kinds of reply that can answer it
   };
   void alloc_buffer(size_t suggested, uv_buf_t* buf) override;
@@ -131,6 +149,8 @@ class BackendConnection final : public TcpConnection {
   uv_connect_t connect_req_{};
   bool connected_ = false;
   uint64_t connect_started_ms_ = 0;
+  uint64_t progress_ms_ = 0;
+  uint64_t written_seen_ = 0;
   RingQueue<InFlight> inflight_;
   Buffer in_;
   ReplyScanner scanner_;

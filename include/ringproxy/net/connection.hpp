@@ -33,6 +33,12 @@
 // before the next poll while many clients are active and that measurably
 // pays; a pass followed by such a sleep does not yield as well.
 //
+// Output is an OutputQueue: small output is appended to its tail (out()),
+// and a big buffer is linked with its storage (output().append_buffer())
+// instead of being copied, so a large value costs no pass of the loop time
+// proportional to its size. Writers take what the socket accepts, never more
+// than one system call per connection per event.
+//
 // Deferred work: resume_soon() asks for on_resume() at the start of the next
 // flush pass, before any write (a paused client's parsed requests then join
 // that pass's batch), and close_soon() closes there, for code deep inside
@@ -57,6 +63,7 @@
 #include "ringproxy/common/intrusive_list.hpp"
 #include "ringproxy/net/busy_poller.hpp"
 #include "ringproxy/net/event_coalescer.hpp"
+#include "ringproxy/net/output_queue.hpp"
 
 namespace ringproxy {
 
@@ -113,10 +120,13 @@ class Connection : private ListHook<DeferredTag> {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  Buffer& out() { return out_; }
-  const Buffer& out() const { return out_; }
+  // Where small output is appended (the tail of output()).
+  Buffer& out() { return output_.tail(); }
+  const Buffer& out() const { return output_.tail(); }
+  OutputQueue& output() { return output_; }
+  const OutputQueue& output() const { return output_; }
   // Output accepted but not yet written to the socket.
-  virtual size_t pending_output() const { return out_.size(); }
+  virtual size_t pending_output() const { return output_.size(); }
   // True once close() began or close_soon() was asked: no more work for it.
   bool closing() const { return closing_ || close_soon_; }
 
@@ -193,7 +203,7 @@ class Connection : private ListHook<DeferredTag> {
   friend class IntrusiveList<Connection, DeferredTag>;
 
   FlushScheduler& flusher_;
-  Buffer out_;  // being filled
+  OutputQueue output_;
   bool dirty_ = false;
   bool closing_ = false;
   bool close_soon_ = false;

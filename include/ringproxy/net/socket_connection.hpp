@@ -1,8 +1,9 @@
 // A Connection on a plain non-blocking socket in the SocketPoller (client
 // connections: many, often idle, so each is only its own state).
 //
-// Writes: one send() of everything in out(); what the socket does not take
-// stays there, EPOLLOUT is asked for, and the rest goes when it comes. Reads:
+// Writes: one sendmsg() of the output queue per event; what the socket does
+// not take stays queued, EPOLLOUT is asked for, and the rest goes when it
+// comes. Reads:
 // one read() per readiness event into alloc_buffer()'s space, so a busy client
 // cannot starve the others in a pass. The object belongs to the poller from
 // close() on and is deleted in the loop's next check phase.

@@ -10,6 +10,10 @@
 //
 // Backpressure: past `max_pipeline` requests in flight or `client_output_limit`
 // bytes of unsent output the connection stops reading until it drains.
+//
+// Big values move rather than copy: a request of 16 KiB or more that sits in
+// the client's input buffer goes to the backend with that buffer's storage,
+// and big replies join the output queue as buffers of their own.
 #pragma once
 
 #include <cstdint>
@@ -73,6 +77,10 @@ class ClientConnection final : public Session, public SocketConnection {
 
   // Starts reading; called once after accept.
   void start();
+  // Appends `bytes`, a request of this client's (normally the one being
+  // dispatched), to `to`'s output: copied, or, when it is big and fills the
+  // front of this client's input buffer, moved there with that storage.
+  void write_request(Connection& to, std::string_view bytes);
   // Parses and dispatches buffered input if the limits allow (after a pause).
   void resume();
   bool paused() const { return paused_; }
@@ -89,7 +97,10 @@ class ClientConnection final : public Session, public SocketConnection {
   void on_resume() override { resume(); }
 
   // Parses and dispatches requests from [data, data+len); returns bytes used.
+  // Stops early when a request's storage was moved out (write_request).
   size_t process(const char* data, size_t len, RequestParser& parser);
+  // process() over the partial input, until it is used up or must wait.
+  void process_partial();
   // Input that ends inside a request, with the parser state that goes with
   // it. Most reads end on a request boundary and are parsed in the proxy's
   // scratch buffer by its shared parser, so most clients have none.
@@ -117,6 +128,7 @@ class ClientConnection final : public Session, public SocketConnection {
   bool authenticated_ = false;
   bool paused_ = false;
   bool quitting_ = false;     // no more input is processed; close once replies are out
+  bool moved_input_ = false;  // write_request() took the input's storage (process restarts)
   uint8_t active_stamp_ = 0;  // the EventCoalescer's activity stamp
   Proxy& proxy_;
   uint64_t id_;
