@@ -36,6 +36,7 @@ void CommandContext::part_merged(Request* req, uint32_t fragment, std::string_vi
   RP_ASSERT(!part.done && req->pending > 0);
   part.reply.assign(reply);
   part.done = true;
+  if (req->session != nullptr) req->session->stored(req);
   if (--req->pending == 0) complete(req);
 }
 

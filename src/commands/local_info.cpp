@@ -145,6 +145,7 @@ void info_command(CommandContext& ctx, const Call& call, Buffer& out) {
     t.kv("output_pool_reuses", f.output_pool_reuses);
     t.kv("proxy_errors", st.errors);
     t.kv("protocol_errors", f.protocol_errors);
+    t.kv("client_output_buffer_limit_disconnections", f.output_limit_disconnections);
     uint64_t out_of_step = 0;
     for (const BackendReport& b : backends) out_of_step += b.out_of_step;
     t.kv("backend_out_of_step", out_of_step);

@@ -39,6 +39,11 @@ std::optional<ConfigProblem> find_problem(const Config& c) {
       }
     }
   }
+  if (c.client_output_hard_limit != 0 && c.client_output_hard_limit < c.client_output_limit) {
+    return ConfigProblem{"client-output-hard-limit", std::to_string(c.client_output_hard_limit),
+                         "must be at least --client-output-limit (" +
+                             std::to_string(c.client_output_limit) + ")"};
+  }
   if (!c.hash_tag.empty() && c.hash_tag.size() != 2) {
     return ConfigProblem{"hash-tag", c.hash_tag, "must be exactly two characters"};
   }

@@ -324,6 +324,16 @@ std::vector<OptionSpec> build_table() {
        .default_text = "256mb",
        .runtime = Runtime::kLive,
        .help = "a client whose unsent replies exceed this is not read until it drains"},
+      {.name = "client-output-hard-limit",
+       .group = kLimits,
+       .codec = bytes(&C::client_output_hard_limit, 0, INT64_MAX),
+       .default_text = "0",
+       .runtime = Runtime::kLive,
+       .help = "a client owed more output than this (replies stored for it included) is closed; "
+               "0 = client-output-limit + max-bulk-len",
+       .details = "The default, 768mb, is the most a client that stops sending when it is no "
+                  "longer read can be owed. Closes are logged and counted in INFO "
+                  "client_output_buffer_limit_disconnections."},
       {.name = "max-pipeline",
        .group = kLimits,
        .codec = count(&C::max_pipeline, 1, 100000000),

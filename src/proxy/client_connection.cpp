@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "ringproxy/common/assert.hpp"
+#include "ringproxy/common/log.hpp"
 #include "ringproxy/proxy/proxy.hpp"
 #include "ringproxy/resp/resp_writer.hpp"
 
@@ -170,9 +171,44 @@ void ClientConnection::write_request(Connection& to, std::string_view bytes) {
   to.out().append(bytes);
 }
 
+void ClientConnection::account(Request* req) {
+  const size_t now = req->stored_bytes();
+  RP_ASSERT(stored_ >= req->counted_bytes);
+  stored_ = stored_ - req->counted_bytes + now;
+  req->counted_bytes = now;
+  enforce_output_hard_limit();
+}
+
+void ClientConnection::enforce_output_hard_limit() {
+  const Config& c = proxy_.config();
+  if (closing() || owed_bytes() <= effective_output_hard_limit(c)) return;
+  // Closed at the next flush pass, not here: the reply being delivered (and
+  // its request) are still in use up the stack.
+  proxy_.stats().output_limit_disconnections++;
+  uint64_t suppressed = 0;
+  if (proxy_.output_limit_log().allow(proxy_.now_ms(), &suppressed)) {
+    log(LogLevel::kWarn, "client ", id_, " closed: ", owed_bytes(),
+        " bytes of replies owed to it passed --client-output-hard-limit (",
+        effective_output_hard_limit(c), "); it reads slower than it asks", suppressed ? " (" : "",
+        suppressed ? std::to_string(suppressed) : "",
+        suppressed ? " more since the last such line)" : "");
+  }
+  close_soon();
+}
+
+Request* ClientConnection::pop_head() {
+  Request* r = pending_.front();
+  pending_.pop_front();
+  RP_ASSERT(stored_ >= r->counted_bytes);
+  stored_ -= r->counted_bytes;
+  r->counted_bytes = 0;
+  RP_ASSERT(!pending_.empty() || stored_ == 0);
+  return r;
+}
+
 bool ClientConnection::over_limits() const {
   const Config& c = proxy_.config();
-  return pending_.size() >= c.max_pipeline || pending_output() >= c.client_output_limit;
+  return pending_.size() >= c.max_pipeline || owed_bytes() >= c.client_output_limit;
 }
 
 void ClientConnection::resume() {
@@ -192,14 +228,13 @@ void ClientConnection::write_head_reply(std::string_view bytes) {
 }
 
 void ClientConnection::finish_head() {
-  proxy_.requests().release(pending_.front());
-  pending_.pop_front();
+  proxy_.requests().release(pop_head());
   drain_ready();
 }
 
 void ClientConnection::drain_ready() {
   while (!pending_.empty() && pending_.front()->ready) {
-    Request* r = pending_.front();
+    Request* r = pop_head();
     // Into an empty tail the reply's storage moves, not its bytes (the tail
     // is the end of the queue, so order holds); a big one joins the queue
     // as a buffer of its own.
@@ -210,10 +245,10 @@ void ClientConnection::drain_ready() {
     } else {
       out().append(r->reply.view());
     }
-    pending_.pop_front();
     proxy_.requests().release(r);
   }
   schedule_flush();
+  enforce_output_hard_limit();
   if (paused_ && !over_limits()) resume_soon();
   if (quitting_) maybe_finish_close();
 }
@@ -224,12 +259,17 @@ void ClientConnection::deliver(Request* req, std::string_view bytes) {
   } else {
     req->reply.append(bytes);
     req->ready = true;
+    account(req);
   }
 }
 
 void ClientConnection::complete(Request* req) {
   req->ready = true;
-  if (is_head(req)) drain_ready();
+  if (is_head(req)) {
+    drain_ready();
+  } else {
+    account(req);
+  }
 }
 
 Buffer* ClientConnection::reply_sink(Request* req) {
@@ -248,6 +288,7 @@ void ClientConnection::reply_moved(Request* req) {
     finish_head();
   } else {
     req->ready = true;
+    account(req);
   }
 }
 
@@ -268,7 +309,11 @@ void ClientConnection::end_reply() {
   }
   Request* req = pending_[pending_.size() - 1];
   req->ready = true;
-  if (is_head(req)) drain_ready();
+  if (is_head(req)) {
+    drain_ready();
+  } else {
+    account(req);
+  }
 }
 
 void ClientConnection::describe(ClientInfo& info) const {
@@ -322,8 +367,7 @@ void ClientConnection::on_write_error(int) {
 
 void ClientConnection::on_close() {
   while (!pending_.empty()) {
-    Request* r = pending_.front();
-    pending_.pop_front();
+    Request* r = pop_head();
     if (r->pending > 0) {
       r->session = nullptr;  // the backend reply releases it
     } else {

@@ -23,6 +23,7 @@ void ProxyReport::facts(ProxyFacts& out) const {
   out.connections_received = stats.connections_received;
   out.connections_rejected = stats.connections_rejected;
   out.protocol_errors = stats.protocol_errors;
+  out.output_limit_disconnections = stats.output_limit_disconnections;
   out.coalescing_sleeping = co.sleeping();
   out.coalesced_passes = co.naps();
   out.coalescing_probes_won = co.probes_won();

@@ -235,3 +235,26 @@ TEST(Config, ShippedConfigFilesParse) {
 
 }  // namespace
 }  // namespace ringproxy
+
+namespace ringproxy {
+namespace {
+
+// Issue 15, defect 6: the hard output limit closes a client; by default it is
+// the backpressure threshold plus one reply of the largest value.
+TEST(Config, ClientOutputHardLimit) {
+  Config defaults = parse({"--backend", "127.0.0.1:6379"}).config;
+  EXPECT_EQ(effective_output_hard_limit(defaults), 768ull * 1024 * 1024);
+  Config derived = parse({"--backend", "127.0.0.1:6379", "--client-output-limit", "10mb",
+                          "--max-bulk-len", "1mb"})
+                       .config;
+  EXPECT_EQ(effective_output_hard_limit(derived), 11ull * 1024 * 1024);
+  Config given =
+      parse({"--backend", "127.0.0.1:6379", "--client-output-hard-limit", "300mb"}).config;
+  EXPECT_EQ(effective_output_hard_limit(given), 300ull * 1024 * 1024);
+  EXPECT_NE(error_of({"--backend", "127.0.0.1:6379", "--client-output-hard-limit", "1mb"})
+                .find("at least --client-output-limit"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace ringproxy

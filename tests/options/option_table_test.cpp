@@ -73,6 +73,7 @@ const std::map<std::string_view, std::string> kSamples = {
     {"max-inline-len", "1kb"},
     {"query-buffer-limit", "64mb"},
     {"client-output-limit", "1mb"},
+    {"client-output-hard-limit", "2mb"},
     {"max-pipeline", "5"},
     {"output-buffer-pool", "0"},
     {"backend-connections", "4"},

@@ -28,6 +28,7 @@ struct ProxyFacts {
   uint64_t connections_received = 0;
   uint64_t connections_rejected = 0;
   uint64_t protocol_errors = 0;
+  uint64_t output_limit_disconnections = 0;
   bool coalescing_sleeping = false;
   uint64_t coalesced_passes = 0;
   uint64_t coalescing_probes_won = 0;

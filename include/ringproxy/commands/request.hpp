@@ -46,6 +46,16 @@ struct Request {
   std::vector<uint32_t> key_fragment;         // MGET: fragment index of each key, in key order
   Buffer reply;                               // the reply when it must wait for its turn
   resp::ReplyTypes expect = resp::kAnyReply;  // kinds of reply its command can produce
+  // Of the reply bytes stored here, how many its client counts in its output
+  // (ClientConnection::account), so the count can be taken back exactly.
+  size_t counted_bytes = 0;
+
+  // Reply bytes held for the client: the reply, or the parts still to merge.
+  size_t stored_bytes() const {
+    size_t n = reply.size();
+    for (const Fragment& f : fragments) n += f.reply.size();
+    return n;
+  }
 
   void reset() {
     session = nullptr;
@@ -56,6 +66,7 @@ struct Request {
     miss = MissReply::kNone;
     miss_count = 0;
     expect = resp::kAnyReply;
+    counted_bytes = 0;
     fragments.clear();
     key_fragment.clear();
     reply.clear();

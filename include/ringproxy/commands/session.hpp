@@ -56,6 +56,9 @@ class Session {
   virtual Buffer* reply_sink(Request* req) = 0;
   // The reply of `req` was swapped into the buffer reply_sink() returned.
   virtual void reply_moved(Request* req) = 0;
+  // A part of merged request `req` was stored in it (the reply it will be
+  // merged into is owed to the client, and may count against its limits).
+  virtual void stored(Request* /*req*/) {}
   // A reply the proxy writes itself. Nothing else may be opened or begun
   // before end_reply().
   virtual Buffer& begin_reply() = 0;

@@ -58,6 +58,9 @@ struct ConfigFields {
   size_t max_inline_len;
   size_t query_buffer_limit;
   size_t client_output_limit;  // stop reading from a client past this
+  // Close a client whose output (pending plus replies stored for it) passes
+  // this; 0 = client_output_limit + max_bulk_len (effective_output_hard_limit).
+  size_t client_output_hard_limit;
   size_t max_pipeline;         // requests in flight per client before reading pauses
   size_t output_buffer_pool;   // small written output buffers kept for reuse
 
@@ -105,6 +108,14 @@ struct CommandLine {
 // environment variables of the options that have one (passwords). Precedence,
 // lowest first: defaults, the twemproxy pool, the config file, the
 // environment, the command line. Throws ConfigError.
+// --client-output-hard-limit as given, or by default the backpressure
+// threshold plus one reply of the largest value a client can store: a client
+// that stops sending when it is no longer read is never owed more than that.
+inline size_t effective_output_hard_limit(const Config& c) {
+  return c.client_output_hard_limit != 0 ? c.client_output_hard_limit
+                                         : c.client_output_limit + c.max_bulk_len;
+}
+
 CommandLine parse_command_line(int argc, const char* const* argv);
 std::string help_text();
 

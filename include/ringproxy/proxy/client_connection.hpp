@@ -8,8 +8,12 @@
 // `pending_` queue: a reply for the request at its head goes straight to the
 // output buffer, later ones wait in their request until their turn.
 //
-// Backpressure: past `max_pipeline` requests in flight or `client_output_limit`
-// bytes of unsent output the connection stops reading until it drains.
+// Output accounting: what a client is owed is its unsent output plus the
+// replies stored in its requests that wait for their turn (owed_bytes()).
+// Past `max_pipeline` requests in flight or `client_output_limit` owed bytes
+// the connection stops reading until it drains; replies already owed keep
+// arriving, so past the hard limit (effective_output_hard_limit) the client
+// is closed, as Redis closes clients past client-output-buffer-limit.
 //
 // Big values move rather than copy: a request of 16 KiB or more that sits in
 // the client's input buffer goes to the backend with that buffer's storage,
@@ -58,6 +62,7 @@ class ClientConnection final : public Session, public SocketConnection {
   void complete(Request* req) override;
   Buffer* reply_sink(Request* req) override;
   void reply_moved(Request* req) override;
+  void stored(Request* req) override { account(req); }
   Buffer& begin_reply() override;
   void end_reply() override;
   // Replies already queued go out, then the connection closes (QUIT, protocol
@@ -81,6 +86,11 @@ class ClientConnection final : public Session, public SocketConnection {
   // dispatched), to `to`'s output: copied, or, when it is big and fills the
   // front of this client's input buffer, moved there with that storage.
   void write_request(Connection& to, std::string_view bytes);
+  // A reply (or part of one) was stored in `req`, which waits for its turn:
+  // counts it in the client's output, and enforces the limits.
+  void account(Request* req);
+  // Unsent output plus replies stored in waiting requests.
+  size_t owed_bytes() const { return pending_output() + stored_; }
   // Parses and dispatches buffered input if the limits allow (after a pause).
   void resume();
   bool paused() const { return paused_; }
@@ -101,6 +111,9 @@ class ClientConnection final : public Session, public SocketConnection {
   size_t process(const char* data, size_t len, RequestParser& parser);
   // process() over the partial input, until it is used up or must wait.
   void process_partial();
+  // Pops the head request, taking its stored bytes out of the count.
+  Request* pop_head();
+  void enforce_output_hard_limit();
   // Input that ends inside a request, with the parser state that goes with
   // it. Most reads end on a request boundary and are parsed in the proxy's
   // scratch buffer by its shared parser, so most clients have none.
@@ -135,6 +148,7 @@ class ClientConnection final : public Session, public SocketConnection {
   uint64_t created_ms_;
   std::unique_ptr<Partial> partial_;
   RingQueue<Request*> pending_;
+  size_t stored_ = 0;  // reply bytes stored in pending_ requests (Request::counted_bytes)
   std::unique_ptr<std::string> name_;  // CLIENT SETNAME; most clients set none
   std::unique_ptr<Transaction> transaction_;
 };

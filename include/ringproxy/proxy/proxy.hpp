@@ -22,6 +22,7 @@
 
 #include "ringproxy/backend/backend.hpp"
 #include "ringproxy/commands/dispatcher.hpp"
+#include "ringproxy/common/log.hpp"
 #include "ringproxy/net/buffer_pool.hpp"
 #include "ringproxy/net/listener.hpp"
 #include "ringproxy/net/socket_poller.hpp"
@@ -39,6 +40,7 @@ struct ProxyStats {
   uint64_t connections_received = 0;
   uint64_t connections_rejected = 0;
   uint64_t protocol_errors = 0;
+  uint64_t output_limit_disconnections = 0;  // clients closed at the output hard limit
 };
 
 class Proxy final : public BackendEvents {
@@ -61,6 +63,7 @@ class Proxy final : public BackendEvents {
   const Config& config() const { return config_; }
   uint64_t now_ms() const { return uv_now(loop_); }
   ProxyStats& stats() { return stats_; }
+  LogThrottle& output_limit_log() { return output_limit_log_; }
   // The parser shared by clients without a partial request (one request is
   // parsed at a time).
   RequestParser& shared_parser() { return shared_parser_; }
@@ -116,6 +119,7 @@ class Proxy final : public BackendEvents {
   std::vector<ClientConnection*> clients_;
   BufferPool output_pool_;
   ProxyStats stats_;
+  LogThrottle output_limit_log_;
   uint64_t next_client_id_ = 1;
   uint64_t start_ms_ = 0;
   uint64_t last_buffer_sweep_ms_ = 0;
