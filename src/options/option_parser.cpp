@@ -198,9 +198,10 @@ class Applier {
   std::map<std::string_view, std::vector<const Setting*>> origins_;
 };
 
-std::vector<Setting> file_settings(const std::string& path, std::span<const OptionSpec> table) {
+std::vector<Setting> file_settings(std::vector<ConfigLine> lines, const std::string& path,
+                                   std::span<const OptionSpec> table) {
   std::vector<Setting> out;
-  for (ConfigLine& line : read_config_file(path)) {
+  for (ConfigLine& line : lines) {
     const std::string where = path + ":" + std::to_string(line.line);
     const OptionSpec* spec = find_option(table, line.name);
     if (!spec) {
@@ -290,7 +291,9 @@ CommandLine parse_command_line(int argc, const char* const* argv, const Environm
     throw ConfigError("option '--pool' needs '--twemproxy-config'");
   }
   std::vector<Setting> file;
-  if (!config.config_file.empty()) file = file_settings(config.config_file, table);
+  if (!config.config_file.empty()) {
+    file = file_settings(read_config_file(config.config_file), config.config_file, table);
+  }
   applier.apply_source(file);
   const std::vector<Setting> environment = environment_settings(env, table);
   applier.apply_source(environment);
@@ -312,6 +315,14 @@ CommandLine parse_command_line(int argc, const char* const* argv, const Environm
 
 CommandLine parse_command_line(int argc, const char* const* argv) {
   return parse_command_line(argc, argv, process_environment(), option_table());
+}
+
+void apply_config_text(const std::string& text, const std::string& source, Config& config) {
+  std::vector<std::string> warnings;
+  Applier applier(config, warnings);
+  const std::vector<Setting> settings =
+      file_settings(parse_config_text(text, source), source, option_table());
+  applier.apply_source(settings);
 }
 
 void redact_secrets(int argc, char** argv, std::span<const OptionSpec> table) {

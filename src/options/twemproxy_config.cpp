@@ -59,6 +59,18 @@
 //
 // Every error is one line: "invalid value 'X' for option '--twemproxy-config':
 // <why> (pool P, key K, line N)".
+//
+// Bounds, checked before the document is built (the file is operator input,
+// but a wrong path, a generated file or a fuzzer must get an error, never a
+// crash or a stall): at most kMaxFileBytes bytes, and collections nested at
+// most kMaxDepth deep, checked on yaml-cpp's parse events as they come, so
+// the parser's recursion (one level of C++ stack per level of nesting) stops
+// there. Both are constants, not options: a twemproxy pool file is three
+// levels deep (pools, keys, the server list) and a pool of ringproxy's largest
+// size (1024 servers) is about 40 KB, so no valid file comes near either bound
+// and an option to raise them would have nothing to tune. The size bound also
+// bounds start-up time: yaml-cpp needs about a second for 256 KiB of keys.
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -67,7 +79,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <fstream>
 #include <set>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -93,6 +107,10 @@ constexpr int kMaxHealthIntervalMs = 3600000;
 constexpr int64_t kMaxBackendConnections = 64;
 constexpr int64_t kMaxBackendDb = 1000000;
 constexpr int64_t kMaxFailureLimit = 1000;
+
+// Input bounds (see the top of this file for why they are constants).
+constexpr size_t kMaxFileBytes = 256 * 1024;
+constexpr int kMaxDepth = 8;
 
 // The keys nutcracker 0.5.0 knows, in nc_conf.c's order.
 constexpr std::string_view kKnownKeys[] = {
@@ -398,14 +416,73 @@ void map_pool(const std::string& path, const std::string& pool,
   if (c.timeout_ms > 0) c.connect_timeout_ms = c.timeout_ms;
 }
 
+// Parse events only, to bound nesting before yaml-cpp builds (and recurses
+// into) the document: throws DepthExceeded at the first collection opened
+// deeper than kMaxDepth, which unwinds the parser from that depth.
+class DepthLimit : public YAML::EventHandler {
+ public:
+  struct DepthExceeded {
+    YAML::Mark mark;
+  };
+
+  void OnDocumentStart(const YAML::Mark&) override { depth_ = 0; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    enter(mark);
+  }
+  void OnSequenceEnd() override { --depth_; }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    enter(mark);
+  }
+  void OnMapEnd() override { --depth_; }
+
+ private:
+  void enter(const YAML::Mark& mark) {
+    if (++depth_ > kMaxDepth) throw DepthExceeded{mark};
+  }
+
+  int depth_ = 0;
+};
+
 }  // namespace
 
 void load_twemproxy_config(const std::string& path, const std::string& pool, Config& config) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(kOption, path, "cannot open file");
+  // One byte past the bound is enough to know the file is too large.
+  std::string text(kMaxFileBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) fail(kOption, path, "cannot read file");
+  text.resize(static_cast<size_t>(in.gcount()));
+  load_twemproxy_config_text(text, path, pool, config);
+}
+
+void load_twemproxy_config_text(const std::string& text, const std::string& path,
+                                const std::string& pool, Config& config) {
+  if (text.size() > kMaxFileBytes) {
+    fail(kOption, path,
+         "file larger than " + std::to_string(kMaxFileBytes / 1024) +
+             " KiB; a twemproxy pool file is a few KB");
+  }
   std::vector<YAML::Node> docs;
   try {
-    docs = YAML::LoadAllFromFile(path);
-  } catch (const YAML::BadFile&) {
-    fail(kOption, path, "cannot open file");
+    std::istringstream events_in(text);
+    YAML::Parser parser(events_in);
+    DepthLimit limit;
+    while (parser.HandleNextDocument(limit)) {
+    }
+    docs = YAML::LoadAll(text);
+  } catch (const DepthLimit::DepthExceeded& e) {
+    fail(kOption, path,
+         "nested deeper than " + std::to_string(kMaxDepth) + " levels at line " +
+             std::to_string(e.mark.line + 1) +
+             " (a twemproxy pool file has three: pools, their keys, the server list)");
   } catch (const YAML::ParserException& e) {
     fail(kOption, path,
          "YAML syntax error at line " + std::to_string(e.mark.line + 1) + ", column " +

@@ -209,6 +209,36 @@ TEST(Config, BackendsFromOneSourceReplaceThoseOfAnEarlierOne) {
   EXPECT_EQ(cl.config.backends[0].port, 7009);
 }
 
+// apply_config_text() is what --config FILE does with the file's text (and what
+// the config fuzz target calls): options are applied, nothing is validated.
+TEST(Config, ConfigText) {
+  Config c;
+  apply_config_text(
+      "# comment\nlisten = 127.0.0.1:7100\nbackend = 127.0.0.1:7001:2 a\n"
+      "backend = 127.0.0.1:7002\nhash-tag = {}\nmax-bulk-len = 2kb\n",
+      "mem.conf", c);
+  EXPECT_EQ(c.listen_port, 7100);
+  ASSERT_EQ(c.backends.size(), 2u);
+  EXPECT_EQ(c.backends[0].weight, 2u);
+  EXPECT_EQ(c.hash_tag, "{}");
+  EXPECT_EQ(c.max_bulk_len, 2048u);
+
+  Config empty;
+  apply_config_text("", "empty.conf", empty);
+  EXPECT_TRUE(empty.backends.empty());
+  for (const std::string& bad : {std::string("bogus = 1\n"), std::string("config = x.conf\n"),
+                                 std::string("max-args = -1\n"), std::string("[section\n"),
+                                 std::string("=\n"), std::string("backend = \n")}) {
+    Config d;
+    try {
+      apply_config_text(bad, "mem.conf", d);
+      ADD_FAILURE() << "no error for " << ::testing::PrintToString(bad);
+    } catch (const ConfigError& e) {
+      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(Config, ShippedConfigFilesParse) {
   const std::string dir = std::string(RINGPROXY_SOURCE_DIR) + "/conf/";
   CommandLine full = parse({"--config", dir + "ringproxy.conf"});

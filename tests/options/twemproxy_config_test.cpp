@@ -281,6 +281,54 @@ TEST(TwemproxyConfig, FileErrors) {
   expect_error(error_of("alpha:\n"), {"'alpha'", "must be a mapping"});
 }
 
+// The loader's input bounds: a file over 256 KiB and collections nested more
+// than 8 deep are one-line errors before yaml-cpp builds the document (deep
+// nesting is what made its recursive parser exhaust the stack).
+TEST(TwemproxyConfig, SizeAndDepthBounds) {
+  // A comment makes the file large without changing what it means.
+  const std::string valid = pool("p");
+  const std::string padding = "#" + std::string(256 * 1024 - valid.size() - 2, 'x') + "\n";
+  ASSERT_EQ(valid.size() + padding.size(), 256u * 1024u);
+  EXPECT_EQ(load(padding + valid).backends.size(), 3u) << "exactly 256 KiB loads";
+  expect_error(error_of("#" + padding + valid), {"larger than 256 KiB", "--twemproxy-config"});
+
+  Config c;
+  try {
+    load_twemproxy_config_text(std::string(10 * 1024 * 1024, ' '), "mem.yml", "", c);
+    ADD_FAILURE() << "no error";
+  } catch (const ConfigError& e) {
+    expect_error(e.what(), {"'mem.yml'", "larger than 256 KiB"});
+  }
+
+  // Eight levels are within bounds (and then wrong for twemproxy), nine are not,
+  // in flow and in block style, however deep the file goes.
+  auto flow = [](size_t depth) {
+    return "p: " + std::string(depth - 1, '[') + std::string(depth - 1, ']') + "\n";
+  };
+  expect_error(error_of(flow(8)), {"must be a mapping"});
+  expect_error(error_of(flow(9)), {"nested deeper than 8 levels", "line 1"});
+  expect_error(error_of(flow(100000)), {"nested deeper than 8 levels"});
+  std::string block = "p:\n  servers:\n";
+  for (size_t i = 0; i < 6; ++i) block += "   " + std::string(2 * i, ' ') + "-\n";
+  block += "   " + std::string(12, ' ') + "- x\n";
+  expect_error(error_of(block), {"nested deeper than 8 levels", "line 9"});
+  std::string dashes;
+  for (int i = 0; i < 50000; ++i) dashes += "- ";
+  expect_error(error_of(dashes + "x\n"), {"nested deeper than 8 levels"});
+  std::string maps = "p:\n";
+  for (size_t i = 0; i < 20; ++i) maps += std::string(2 * i + 2, ' ') + "k:\n";
+  expect_error(error_of(maps), {"nested deeper than 8 levels", "line 9"});
+
+  // A file from the filesystem goes through the same checks.
+  TempFile deep(flow(20), ".yml");
+  try {
+    load_twemproxy_config(deep.path(), "", c);
+    ADD_FAILURE() << "no error";
+  } catch (const ConfigError& e) {
+    expect_error(e.what(), {deep.path(), "nested deeper than 8 levels"});
+  }
+}
+
 TEST(TwemproxyConfig, ListenErrors) {
   auto with_listen = [](const std::string& value) {
     return error_of("p:\n  listen: " + value + "\n  redis: true\n" + kServers);

@@ -119,6 +119,11 @@ inline size_t effective_output_hard_limit(const Config& c) {
 CommandLine parse_command_line(int argc, const char* const* argv);
 std::string help_text();
 
+// Applies the `name = value` lines of a config file's text (what --config FILE
+// holds) onto `config`; `source` names the file in errors. Throws ConfigError.
+// Does not validate(): the command line may still complete the config.
+void apply_config_text(const std::string& text, const std::string& source, Config& config);
+
 // Validation shared by every source (backends present, unique ring names, tag
 // length, limits > 0 ...). Throws ConfigError.
 void validate(const Config& config);
@@ -127,5 +132,10 @@ void validate(const Config& config);
 // pool if empty) onto `config`, with twemproxy's defaults for missing keys.
 // Throws ConfigError for unknown keys or bad values.
 void load_twemproxy_config(const std::string& path, const std::string& pool, Config& config);
+// The same for a file's text already in memory; `path` names it in errors.
+// Files over 256 KiB and collections nested more than 8 deep are ConfigErrors
+// (before yaml-cpp builds the document).
+void load_twemproxy_config_text(const std::string& text, const std::string& path,
+                                const std::string& pool, Config& config);
 
 }  // namespace ringproxy
