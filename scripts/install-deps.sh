@@ -16,6 +16,9 @@ packages=(
   redis-server redis-tools nutcracker
   libcurl4-openssl-dev libssl-dev etcd-server etcd-client openssl
   gnuplot-nox python3 python3-redis python3-prometheus-client clang-format valgrind
+  # scripts/fuzz.sh: clang, libFuzzer and the sanitizer runtimes (only recommended
+  # by clang, so named here), llvm-symbolizer for symbolized reports.
+  clang libclang-rt-14-dev llvm-14
 )
 
 # Node.js may already come from outside Debian (its nodejs package bundles npm

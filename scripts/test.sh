@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The one test command: installs dependencies, builds, runs every test, then
-# does it all again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The one test command: installs dependencies, builds, runs every test, does
+# it all again under AddressSanitizer + UndefinedBehaviorSanitizer, then runs
+# every libFuzzer target briefly (scripts/fuzz.sh).
 #   SKIP_SANITIZE=1 scripts/test.sh   # skip the sanitizer pass
+#   SKIP_FUZZ=1 scripts/test.sh       # skip the fuzzing pass
+#   FUZZ_SECONDS=N scripts/test.sh    # seconds per fuzz target (default 15)
 # Exits non-zero on any failure.
 set -euo pipefail
 
@@ -44,6 +47,11 @@ if [[ ${SKIP_SANITIZE:-0} != 1 ]]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure --no-tests=error -j2 --timeout 600
+fi
+
+if [[ ${SKIP_FUZZ:-0} != 1 ]]; then
+  phase "fuzz targets, ${FUZZ_SECONDS:-15}s each (build-fuzz/)"
+  scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
 fi
 
 phase "all tests passed"
