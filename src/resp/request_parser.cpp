@@ -15,6 +15,14 @@
 // (it assumes "\r\n"), we require them to be "\r\n". raw() is forwarded
 // verbatim on backend connections shared by many clients, so we only accept
 // framing that every RESP server delimits the same way.
+//
+// Redis finds the end of a line with strchr(), so a NUL byte hides the
+// terminator after it. For an inline request we do the same: a NUL before the
+// '\n' means the line never ends, and only the inline size limit ends the
+// wait (executing the text before the NUL would run a different command than
+// the one sent, e.g. "SET k v\0 NX" without its NX). In a multibulk header
+// line a NUL instead fails the number's parse at once (Redis waits for the
+// size limit there too): the request is broken either way and nothing runs.
 #include "ringproxy/resp/request_parser.hpp"
 
 #include <algorithm>
@@ -144,8 +152,7 @@ int RequestParser::find_header_end(const char* data, size_t len, std::string_vie
 }
 
 RequestParser::Status RequestParser::finish_inline(const char* line, size_t n) {
-  // sdssplitargs() works on a C string: a NUL ends the line.
-  if (const void* z = std::memchr(line, '\0', n)) n = static_cast<const char*>(z) - line;
+  // No NUL here: a line with one never completes (see the top of this file).
   const char* p = line;
   const char* const end = line + n;
   std::string& out = inline_scratch_;
@@ -263,14 +270,28 @@ RequestParser::Status RequestParser::parse(const char* data, size_t len) {
         break;
 
       case State::kInline: {
-        const size_t end = window_end(len, pos_, limits_.max_inline_len);
-        const void* nl = scan_ < end ? std::memchr(data + scan_, '\n', end - scan_) : nullptr;
-        if (nl == nullptr) {
+        // A NUL before the '\n' hides the line's end, as strchr() does for
+        // Redis: the line cannot complete, and scan_ stays on the NUL so
+        // later calls stop at once.
+        size_t at = len;  // the '\n' ending the line, once found
+        if (scan_ >= len || data[scan_] != '\0') {
+          const size_t end = window_end(len, pos_, limits_.max_inline_len);
+          const void* nl = scan_ < end ? std::memchr(data + scan_, '\n', end - scan_) : nullptr;
+          const size_t until = nl ? static_cast<const char*>(nl) - data : std::max(scan_, end);
+          const void* nul =
+              scan_ < until ? std::memchr(data + scan_, '\0', until - scan_) : nullptr;
+          if (nul != nullptr) {
+            scan_ = static_cast<const char*>(nul) - data;
+          } else if (nl != nullptr) {
+            at = static_cast<const char*>(nl) - data;
+          } else {
+            scan_ = len;
+          }
+        }
+        if (at == len) {
           if (len - pos_ > limits_.max_inline_len) return fail(kTooBigInline);
-          scan_ = len;
           return need_more();
         }
-        const size_t at = static_cast<const char*>(nl) - data;
         size_t line_len = at - pos_;
         if (line_len > 0 && data[at - 1] == '\r') --line_len;
         if (finish_inline(data + pos_, line_len) == Status::kError) return Status::kError;
