@@ -65,7 +65,8 @@
 // crash or a stall): at most kMaxFileBytes bytes, and collections nested at
 // most kMaxDepth deep, checked on yaml-cpp's parse events as they come, so
 // the parser's recursion (one level of C++ stack per level of nesting) stops
-// there. Both are constants, not options: a twemproxy pool file is three
+// there; the same pass stops a parser that emits events without consuming
+// input (see EventLimits). Both are constants, not options: a twemproxy pool file is three
 // levels deep (pools, keys, the server list) and a pool of ringproxy's largest
 // size (1024 servers) is about 40 KB, so no valid file comes near either bound
 // and an option to raise them would have nothing to tune. The size bound also
@@ -416,38 +417,63 @@ void map_pool(const std::string& path, const std::string& pool,
   if (c.timeout_ms > 0) c.connect_timeout_ms = c.timeout_ms;
 }
 
-// Parse events only, to bound nesting before yaml-cpp builds (and recurses
-// into) the document: throws DepthExceeded at the first collection opened
-// deeper than kMaxDepth, which unwinds the parser from that depth.
-class DepthLimit : public YAML::EventHandler {
+// Parse events only, before yaml-cpp builds (and recurses into) the document:
+// throws Rejected at the first collection opened deeper than kMaxDepth, which
+// unwinds the parser from that depth, and when the parser emits far more
+// events than the text can hold: yaml-cpp 0.7 loops forever, creating nodes,
+// on some malformed input (a document that starts with ',', found by the fuzz
+// target), and every well-formed event consumes at least a byte or two.
+class EventLimits : public YAML::EventHandler {
  public:
-  struct DepthExceeded {
+  struct Rejected {
     YAML::Mark mark;
+    bool too_deep;  // else: no progress
   };
 
-  void OnDocumentStart(const YAML::Mark&) override { depth_ = 0; }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                const std::string&) override {}
+  explicit EventLimits(size_t text_size) : max_events_(8 * text_size + 64) {}
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    event(mark);
+    depth_ = 0;
+  }
+  void OnDocumentEnd() override { event(mark_); }
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { event(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { event(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    event(mark);
+  }
   void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
                        YAML::EmitterStyle::value) override {
     enter(mark);
   }
-  void OnSequenceEnd() override { --depth_; }
+  void OnSequenceEnd() override {
+    event(mark_);
+    --depth_;
+  }
   void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
                   YAML::EmitterStyle::value) override {
     enter(mark);
   }
-  void OnMapEnd() override { --depth_; }
-
- private:
-  void enter(const YAML::Mark& mark) {
-    if (++depth_ > kMaxDepth) throw DepthExceeded{mark};
+  void OnMapEnd() override {
+    event(mark_);
+    --depth_;
   }
 
+ private:
+  void event(const YAML::Mark& mark) {
+    mark_ = mark;
+    if (++events_ > max_events_) throw Rejected{mark, false};
+  }
+  void enter(const YAML::Mark& mark) {
+    event(mark);
+    if (++depth_ > kMaxDepth) throw Rejected{mark, true};
+  }
+
+  size_t max_events_;
+  size_t events_ = 0;
   int depth_ = 0;
+  YAML::Mark mark_;
 };
 
 }  // namespace
@@ -474,15 +500,20 @@ void load_twemproxy_config_text(const std::string& text, const std::string& path
   try {
     std::istringstream events_in(text);
     YAML::Parser parser(events_in);
-    DepthLimit limit;
-    while (parser.HandleNextDocument(limit)) {
+    EventLimits limits(text.size());
+    while (parser.HandleNextDocument(limits)) {
     }
     docs = YAML::LoadAll(text);
-  } catch (const DepthLimit::DepthExceeded& e) {
+  } catch (const EventLimits::Rejected& e) {
+    const std::string line = std::to_string(e.mark.line + 1);
+    if (e.too_deep) {
+      fail(kOption, path,
+           "nested deeper than " + std::to_string(kMaxDepth) + " levels at line " + line +
+               " (a twemproxy pool file has three: pools, their keys, the server list)");
+    }
     fail(kOption, path,
-         "nested deeper than " + std::to_string(kMaxDepth) + " levels at line " +
-             std::to_string(e.mark.line + 1) +
-             " (a twemproxy pool file has three: pools, their keys, the server list)");
+         "the YAML parser stops making progress near line " + line +
+             " (malformed YAML that yaml-cpp loops on; check the syntax there)");
   } catch (const YAML::ParserException& e) {
     fail(kOption, path,
          "YAML syntax error at line " + std::to_string(e.mark.line + 1) + ", column " +
