@@ -66,11 +66,12 @@
 // most kMaxDepth deep, checked on yaml-cpp's parse events as they come, so
 // the parser's recursion (one level of C++ stack per level of nesting) stops
 // there; the same pass stops a parser that emits events without consuming
-// input (see EventLimits). Both are constants, not options: a twemproxy pool file is three
-// levels deep (pools, keys, the server list) and a pool of ringproxy's largest
-// size (1024 servers) is about 40 KB, so no valid file comes near either bound
-// and an option to raise them would have nothing to tune. The size bound also
-// bounds start-up time: yaml-cpp needs about a second for 256 KiB of keys.
+// input (see EventLimits). Both bounds are constants, not options: a
+// twemproxy pool file is three levels deep (pools, keys, the server list) and
+// a pool of ringproxy's largest size (1024 servers) is about 40 KB, so no
+// valid file comes near either bound and an option to raise them would have
+// nothing to tune. The size bound also bounds start-up time: yaml-cpp needs
+// about a second for 256 KiB of keys.
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
