@@ -510,8 +510,12 @@ class NetworkFuzz : public ClusterTest {
       }
       if (!p.empty() && p.back().starts_with("-ERR Protocol error")) ++proxy_errors;
       ASSERT_FALSE(proxy().unexpected_exit()) << "the proxy died\n  " << context;
-      Client fresh = proxy_client(Duration(5000));
-      ASSERT_EQ(fresh.command({"PING"}), Reply::make_status("PONG")) << context;
+      try {
+        Client fresh = proxy_client(Duration(5000));
+        ASSERT_EQ(fresh.command({"PING"}), Reply::make_status("PONG")) << context;
+      } catch (const HarnessError& e) {
+        FAIL() << "PING on a fresh connection after the case: " << e.what() << "\n  " << context;
+      }
     }
     std::cout << "[ network fuzz ] " << options << ": " << cases << " cases from seed " << base
               << ", " << proxy_errors << " ended in a protocol error, " << oracle_cut
