@@ -1,9 +1,13 @@
 // ringproxy: options -> config -> proxy -> run.
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
+#include <optional>
 #include <string_view>
 
+#include "ringproxy/app/daemon.hpp"
+#include "ringproxy/app/ring_summary.hpp"
 #include "ringproxy/cluster/register_agent.hpp"
 #include "ringproxy/common/log.hpp"
 #include "ringproxy/options/config.hpp"
@@ -40,16 +44,39 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cl.check_config) {
-    std::cout << resolved_config(cl.config, option_table());
+    try {
+      std::cout << resolved_config(cl.config, option_table()) << ring_summary(cl.config);
+    } catch (const std::exception& e) {
+      std::cerr << "ringproxy: " << e.what() << "\n";
+      return 2;
+    }
     for (const std::string& w : cl.warnings) std::cerr << "ringproxy: warning: " << w << "\n";
     return 0;
   }
   LogLevel level = LogLevel::kInfo;
   parse_log_level(cl.config.log_level, level);
   set_log_level(level);
+  Config& config = cl.config;
+  // A daemon runs in /: paths are made absolute first.
+  config.log_file = absolute_path(config.log_file);
+  config.pid_file = absolute_path(config.pid_file);
+  if (!config.log_file.empty()) {
+    if (int rc = open_log_file(config.log_file); rc < 0) {
+      std::cerr << "ringproxy: cannot open log file " << config.log_file << ": "
+                << std::strerror(-rc) << "\n";
+      return 2;
+    }
+  }
   for (const std::string& w : cl.warnings) log(LogLevel::kWarn, w);
   try {
+    DaemonReady ready;
+    if (config.daemonize) ready = daemonize();
+    PidFile pid_file;  // removed after the proxy is gone
     Proxy proxy(std::move(cl.config));
+    proxy.listen();
+    const Config& running = proxy.config();
+    if (!running.pid_file.empty()) pid_file.create(running.pid_file);
+    ready.done(running.log_file.empty());
     proxy.run();
   } catch (const std::exception& e) {
     std::cerr << "ringproxy: " << e.what() << "\n";

@@ -2,9 +2,11 @@
 // milliseconds, level, text. Written with one write(2) so lines never interleave.
 #include "ringproxy/common/log.hpp"
 
+#include <fcntl.h>
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <ctime>
 #include <string>
@@ -17,6 +19,25 @@ constexpr const char* kNames[] = {"error", "warn ", "info ", "debug"};
 
 void set_log_level(LogLevel level) {
   g_level = level;
+}
+
+LogLevel log_level() {
+  return g_level;
+}
+
+std::string_view log_level_name(LogLevel level) {
+  constexpr std::string_view kPlain[] = {"error", "warn", "info", "debug"};
+  return kPlain[static_cast<int>(level)];
+}
+
+int open_log_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return -errno;
+  // dup2 replaces stderr atomically: a line written meanwhile lands in the
+  // old file or the new one, never nowhere.
+  const int rc = ::dup2(fd, STDERR_FILENO) < 0 ? -errno : 0;
+  ::close(fd);
+  return rc;
 }
 
 bool parse_log_level(std::string_view name, LogLevel& out) {

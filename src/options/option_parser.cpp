@@ -115,6 +115,13 @@ void walk_argv(int argc, const char* const* argv, std::span<const OptionSpec> ta
     if (!spec->takes_value()) {
       if (value) throw ConfigError("option '" + spelled + "' takes no value");
     } else if (!value) {
+      // A boolean alone on the command line means true (`--daemonize`, `-d`,
+      // as nutcracker's flags are written).
+      const bool next_is_option = i + 1 < argc && argv[i + 1][0] == '-' && argv[i + 1][1] != 0;
+      if (spec->codec.value_name == "BOOL" && (i + 1 >= argc || next_is_option)) {
+        visit(*spec, "true", i);
+        continue;
+      }
       if (i + 1 >= argc) {
         throw ConfigError("option '" + spelled + "' needs a value (" + spec->codec.value_name +
                           ")");

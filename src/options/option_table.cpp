@@ -16,6 +16,7 @@ constexpr std::string_view kLimits = "Protocol limits (per client)";
 constexpr std::string_view kBackends = "Backends";
 constexpr std::string_view kHealth = "Health checks and failover";
 constexpr std::string_view kLogging = "Logging";
+constexpr std::string_view kProcess = "Process";
 
 // HOST:PORT or [IPV6]:PORT -> listen_host, listen_port.
 OptionCodec listen_codec() {
@@ -129,6 +130,12 @@ OptionCodec file_codec(std::string ConfigFields::*field) {
   return c;
 }
 
+// A file the proxy writes (log, pid): empty means none, as --check-config
+// prints an unset one.
+OptionCodec output_file_codec(std::string ConfigFields::*field) {
+  return text(field, "FILE");
+}
+
 OptionCodec log_level_codec() {
   OptionCodec c = text(&ConfigFields::log_level, "LEVEL");
   c.set = [](Config& config, std::string_view value) {
@@ -168,6 +175,7 @@ std::vector<OptionSpec> build_table() {
        .help = "print the option table as `markdown` (README's table) or `conf` "
                "(conf/ringproxy.conf) and exit"},
       {.name = "check-config",
+       .short_name = 't',
        .group = kGeneral,
        .codec = flag(),
        .sources = kCommandLine,
@@ -480,6 +488,38 @@ std::vector<OptionSpec> build_table() {
        .runtime = Runtime::kLive,
        .help = "least severe messages logged: error, warn, info or debug (debug logs every "
                "backend connection event)"},
+      {.name = "log-file",
+       .short_name = 'o',
+       .group = kLogging,
+       .codec = output_file_codec(&C::log_file),
+       .example = "/var/log/ringproxy/ringproxy.log",
+       .help = "append log lines to FILE instead of stderr; SIGUSR1 and SIGHUP reopen it",
+       .details = "conf/logrotate.d/ringproxy rotates it and sends SIGUSR1. nutcracker's "
+                  "`-o`."},
+      {.name = "pid-file",
+       .short_name = 'p',
+       .group = kProcess,
+       .codec = output_file_codec(&C::pid_file),
+       .example = "/run/ringproxy.pid",
+       .help = "write the process id to FILE once listening, remove it at exit",
+       .details = "Refused at start while FILE names a running process. nutcracker's `-p`."},
+      {.name = "daemonize",
+       .short_name = 'd',
+       .group = kProcess,
+       .codec = boolean(&C::daemonize),
+       .default_text = "false",
+       .help = "detach from the terminal and run in the background once listening",
+       .details = "The starting process exits 0 once the daemon listens, or with the "
+                  "daemon's error status. Without --log-file the log goes to /dev/null. "
+                  "nutcracker's `-d`."},
+      {.name = "shutdown-timeout-ms",
+       .group = kProcess,
+       .codec = millis(&C::shutdown_timeout_ms, 0, 3600000),
+       .default_text = "2000",
+       .runtime = Runtime::kLive,
+       .help = "on SIGTERM or SIGINT, how long clients may take to get the replies to the "
+               "requests they sent before the proxy closes them and exits",
+       .details = "The listener closes at once; a second signal exits at once."},
   };
 }
 

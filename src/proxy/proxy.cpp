@@ -60,6 +60,7 @@ Proxy::~Proxy() {
 }
 
 void Proxy::listen() {
+  if (listener_) return;
   listener_ = std::make_unique<Listener>(*sockets_, config_.listen_host, config_.listen_port,
                                          config_.backlog,
                                          [this](int fd_or_error) { on_accept(fd_or_error); });
@@ -73,17 +74,7 @@ void Proxy::run() {
   sweep_timer_->data = this;
   uv_timer_start(
       sweep_timer_.get(), [](uv_timer_t* t) { static_cast<Proxy*>(t->data)->sweep(); }, 50, 50);
-  auto on_signal = [](uv_signal_t* s, int signum) {
-    log(LogLevel::kInfo, "signal ", signum, " received, shutting down");
-    static_cast<Proxy*>(s->data)->stop();
-  };
-  sigint_ = std::make_unique<uv_signal_t>();
-  sigterm_ = std::make_unique<uv_signal_t>();
-  uv_signal_init(loop_, sigint_.get());
-  uv_signal_init(loop_, sigterm_.get());
-  sigint_->data = sigterm_->data = this;
-  uv_signal_start(sigint_.get(), on_signal, SIGINT);
-  uv_signal_start(sigterm_.get(), on_signal, SIGTERM);
+  watch_signals();
   pool_->start(config_.preconnect);
   log(LogLevel::kInfo, "ringproxy ", RINGPROXY_VERSION, " listening on ", config_.listen_host, ":",
       config_.listen_port, " with ", pool_->size(), " backends (",
@@ -97,8 +88,7 @@ void Proxy::stop() {
   stopping_ = true;
   listener_.reset();
   close_handle(sweep_timer_);
-  close_handle(sigint_);
-  close_handle(sigterm_);
+  signals_.reset();
   // Clients first, so backend failures below find orphaned requests only.
   std::vector<ClientConnection*> clients = clients_;
   for (ClientConnection* c : clients) c->close();
@@ -171,6 +161,7 @@ void Proxy::sweep() {
     // malloc's free lists.
     if (freed >= kTrimThreshold) malloc_trim(0);
   }
+  check_drained();
 }
 
 void Proxy::on_backend_error(Backend& backend, std::string_view reason) {

@@ -92,6 +92,10 @@ const std::map<std::string_view, std::string> kSamples = {
     {"rejoin", "keep"},
     {"failover-key-log", "7"},
     {"log-level", "debug"},
+    {"log-file", "/tmp/rp.log"},
+    {"pid-file", "/tmp/rp.pid"},
+    {"daemonize", "true"},
+    {"shutdown-timeout-ms", "250"},
 };
 
 TEST(OptionTable, EveryConfigFieldHasOneOption) {

@@ -1,9 +1,11 @@
 // Minimal leveled logging to stderr: one line per event, never on the per-request
-// path (state changes, errors, lifecycle only).
+// path (state changes, errors, lifecycle only). With --log-file, stderr is the
+// log file (open_log_file), so a reopen after logrotate moved it is one dup2.
 #pragma once
 
 #include <cstdint>
 #include <sstream>
+#include <string>
 #include <string_view>
 
 namespace ringproxy {
@@ -13,7 +15,14 @@ enum class LogLevel { kError = 0, kWarn = 1, kInfo = 2, kDebug = 3 };
 // The level is set once at startup from the config; it is the only
 // process-wide setting besides the loop.
 void set_log_level(LogLevel level);
+LogLevel log_level();
 bool parse_log_level(std::string_view name, LogLevel& out);
+std::string_view log_level_name(LogLevel level);  // "error", "warn", "info", "debug"
+// Opens `path` for appending (created 0644 if missing) and makes it the
+// process's stderr, where every log line goes: 0, or -errno with stderr left
+// as it was. Called at startup and again to reopen the file after a log
+// rotation renamed it (SIGHUP, SIGUSR1).
+int open_log_file(const std::string& path);
 bool log_enabled(LogLevel level);
 void log_line(LogLevel level, std::string_view msg);
 

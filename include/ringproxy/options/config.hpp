@@ -61,8 +61,8 @@ struct ConfigFields {
   // Close a client whose output (pending plus replies stored for it) passes
   // this; 0 = client_output_limit + max_bulk_len (effective_output_hard_limit).
   size_t client_output_hard_limit;
-  size_t max_pipeline;         // requests in flight per client before reading pauses
-  size_t output_buffer_pool;   // small written output buffers kept for reuse
+  size_t max_pipeline;        // requests in flight per client before reading pauses
+  size_t output_buffer_pool;  // small written output buffers kept for reuse
 
   // Backends
   uint32_t backend_connections;
@@ -85,6 +85,10 @@ struct ConfigFields {
 
   // Logging
   std::string log_level;  // error | warn | info | debug
+  std::string log_file;   // empty: stderr
+  std::string pid_file;   // empty: none
+  bool daemonize;
+  int shutdown_timeout_ms;  // SIGTERM/SIGINT: the longest wait for requests in flight
 };
 
 // Every field at the default its option declares.

@@ -25,6 +25,7 @@
 #include "ringproxy/common/log.hpp"
 #include "ringproxy/net/buffer_pool.hpp"
 #include "ringproxy/net/listener.hpp"
+#include "ringproxy/net/signal_watcher.hpp"
 #include "ringproxy/net/socket_poller.hpp"
 #include "ringproxy/options/config.hpp"
 #include "ringproxy/proxy/backend_pool.hpp"
@@ -54,6 +55,22 @@ class Proxy final : public BackendEvents {
   // std::runtime_error if the listener cannot be set up.
   void run();
   void stop();
+  // Binds the listener (run() does it if not done yet), so that a caller can
+  // write a pid file or report readiness once clients can connect. Throws
+  // std::runtime_error.
+  void listen();
+
+  // Signals (proxy_signals.cpp).
+  void on_signal(int signum);
+  // SIGHUP: reopens the log file; the configuration reload follows it.
+  void on_hangup();
+  // Reopens --log-file (after a rotation moved it); logs what happened.
+  void reopen_log();
+  // SIGTERM/SIGINT: stops accepting, lets every client's requests in flight
+  // finish (each client closes once its replies are out), and stops when no
+  // client is left or --shutdown-timeout-ms has passed. `why` names the cause.
+  void begin_shutdown(std::string_view why);
+  bool draining() const { return draining_; }
 
   // For ClientConnection.
   Dispatcher& dispatcher() { return *dispatcher_; }
@@ -98,11 +115,13 @@ class Proxy final : public BackendEvents {
   uint64_t start_ms() const { return start_ms_; }
 
  private:
-  void listen();
   // An accepted client socket, or -errno for one dropped (out of descriptors).
   void on_accept(int fd_or_error);
   void sweep();
   void shutdown();
+  void watch_signals();
+  // While draining: stop() once no client is left or at the deadline.
+  void check_drained();
 
   Config config_;
   std::unique_ptr<uv_loop_t> loop_storage_;
@@ -115,7 +134,7 @@ class Proxy final : public BackendEvents {
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<Listener> listener_;
   std::unique_ptr<uv_timer_t> sweep_timer_;
-  std::unique_ptr<uv_signal_t> sigint_, sigterm_;
+  std::unique_ptr<SignalWatcher> signals_;
   std::vector<ClientConnection*> clients_;
   BufferPool output_pool_;
   ProxyStats stats_;
@@ -125,6 +144,8 @@ class Proxy final : public BackendEvents {
   uint64_t last_buffer_sweep_ms_ = 0;
   uint64_t last_shed_log_ms_ = 0;
   bool stopping_ = false;
+  bool draining_ = false;  // begin_shutdown() was called
+  uint64_t drain_deadline_ms_ = 0;
 
   static constexpr size_t kScratchSize = 64 * 1024;
   std::unique_ptr<char[]> scratch_ = std::make_unique_for_overwrite<char[]>(kScratchSize);
