@@ -80,7 +80,7 @@ constexpr CommandInfo kCommands[] = {
     {"bzpopmin", -3, &h::unsupported, 1, -2, 1, 0, kWrite, M::kNone},
     {"client", -2, &h::client, 0, 0, 0, 0, kRead, M::kNone},
     {"cluster", -2, &h::unsupported, 0, 0, 0, 0, kRead, M::kNone},
-    {"command", -1, &h::command, 0, 0, 0, 0, kRead, M::kNone},
+    {"command", -1, &h::command_docs, 0, 0, 0, 0, kRead, M::kNone},
     {"config", -2, &h::config, 0, 0, 0, 0, kRead, M::kNone},
     {"copy", -3, &h::single_key, 1, 2, 1, 0, kWrite, M::kNone},
     {"dbsize", 1, &h::fanout_sum, 0, 0, 0, 0, kRead, M::kZero},

@@ -23,7 +23,7 @@ Dispatcher::Dispatcher(RingView& ring, BackendPort& backends, ProxyIntrospection
                        CommandOptions options)
     : ctx_(ring, backends, proxy, std::move(options)) {}
 
-void Dispatcher::dispatch(Session& session, const RequestParser& parsed) {
+const CommandInfo* Dispatcher::dispatch(Session& session, const RequestParser& parsed) {
   ctx_.counters.commands++;
   argv_.clear();
   for (size_t i = 0; i < parsed.argc(); ++i) argv_.push_back(parsed.arg(i));
@@ -32,25 +32,26 @@ void Dispatcher::dispatch(Session& session, const RequestParser& parsed) {
 
   if (!session.authenticated() && !(cmd && cmd->handler->traits().before_auth)) {
     ctx_.reply_error(session, "NOAUTH Authentication required.");
-    return;
+    return cmd;
   }
   if (session.transaction() != nullptr && !(cmd && cmd->handler->traits().during_multi)) {
     TransactionHandler::queue(ctx_, session, cmd, argv_, parsed.raw());
-    return;
+    return cmd;
   }
   if (cmd == nullptr) {
     if (iequals(argv_[0], "proxy")) {
       cmd = &kProxyCommand;
     } else {
       ctx_.reply_error(session, unknown_command_error(argv_));
-      return;
+      return nullptr;
     }
   }
   if (!arity_ok(*cmd, argv_.size())) {
     ctx_.reply_error(session, wrong_arity_error(*cmd));
-    return;
+    return cmd;
   }
   cmd->handler->handle(ctx_, Call{session, *cmd, argv_, parsed.raw()});
+  return cmd;
 }
 
 }  // namespace ringproxy

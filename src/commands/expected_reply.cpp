@@ -56,6 +56,7 @@ constexpr Row kRows[] = {
     {"bitfield_ro", A, Rule::kNone},
     {"bitop", I, Rule::kNone},
     {"bitpos", I, Rule::kNone},
+    {"command", A, Rule::kNone},  // DOCS and INFO, passed through from a backend
     {"copy", I, Rule::kNone},
     {"dbsize", I, Rule::kNone},
     {"decr", I, Rule::kNone},

@@ -13,7 +13,10 @@ void LocalCommand::handle(CommandContext& ctx, const Call& call) const {
   ctx.counters.local++;
   fn_(ctx, call, call.session.begin_reply());
   call.session.end_reply();
-  if (close_after_) call.session.close_after_replies();
+  if (close_after_ || ctx.close_after_reply) {
+    ctx.close_after_reply = false;
+    call.session.close_after_replies();
+  }
 }
 
 void local_error(CommandContext& ctx, Buffer& out, std::string_view message) {

@@ -1,6 +1,7 @@
 // CLIENT and its subcommands, answered by the proxy for the client's own
-// connection to it (a name, an id, the client list). node-redis closes the
+// connection to it (a name, an id, the client list, CLIENT KILL). node-redis closes the
 // connection if CLIENT SETINFO fails, so SETINFO is accepted and ignored.
+#include <algorithm>
 #include <string>
 
 #include "ringproxy/commands/context.hpp"
@@ -47,6 +48,15 @@ void ok(CommandContext&, const Call&, Buffer& out) {
   resp::ok(out);
 }
 
+// NO-EVICT and NO-TOUCH: the proxy evicts nothing and touches nothing.
+void on_off(CommandContext& ctx, const Call& call, Buffer& out) {
+  if (iequals(call.argv[2], "on") || iequals(call.argv[2], "off")) {
+    resp::ok(out);
+  } else {
+    local_error(ctx, out, "ERR syntax error");
+  }
+}
+
 void reply(CommandContext& ctx, const Call& call, Buffer& out) {
   // Only ON: OFF and SKIP would need replies the proxy drops on purpose.
   if (iequals(call.argv[2], "on")) {
@@ -56,34 +66,46 @@ void reply(CommandContext& ctx, const Call& call, Buffer& out) {
   }
 }
 
-// One CLIENT LIST line, as Redis formats the fields the proxy knows.
-void append_line(std::string& text, const Session& s, uint64_t now_ms) {
+// One CLIENT LIST line: the fields Redis 7 prints that the proxy knows, in
+// Redis's order, then the proxy's own `pending` (requests waiting for their
+// reply). `current` is the name of the command running now for the client
+// that asked (Redis shows client|list there), else empty.
+void append_line(std::string& text, const Session& s, uint64_t now_ms, std::string_view current) {
   ClientInfo c;
   s.describe(c);
-  text += "id=" + std::to_string(c.id) + " name=" + std::string(c.name) +
+  const std::string_view cmd =
+      !current.empty() ? current : (c.cmd.empty() ? std::string_view("NULL") : c.cmd);
+  text += "id=" + std::to_string(c.id) + " addr=" + c.addr + " laddr=" + c.laddr +
+          " fd=" + std::to_string(c.fd) + " name=" + std::string(c.name) +
           " age=" + std::to_string((now_ms - c.created_ms) / 1000) +
-          " db=0 multi=" + std::to_string(c.multi) +
-          " qbuf=0 obl=" + std::to_string(c.output_bytes) +
-          " pending=" + std::to_string(c.pending) + "\n";
+          " idle=" + std::to_string((now_ms - std::min(now_ms, c.last_ms)) / 1000) +
+          " flags=" + (c.multi >= 0 ? "x" : "N") +
+          " db=0 sub=0 psub=0 multi=" + std::to_string(c.multi) +
+          " qbuf=0 obl=" + std::to_string(c.output_bytes) + " events=r cmd=" + std::string(cmd) +
+          " user=default pending=" + std::to_string(c.pending) + "\n";
 }
 
 void info(CommandContext& ctx, const Call& call, Buffer& out) {
   std::string text;
-  append_line(text, call.session, ctx.proxy.now_ms());
+  append_line(text, call.session, ctx.proxy.now_ms(), "client|info");
   resp::bulk(out, text);
 }
 
-void list(CommandContext& ctx, const Call&, Buffer& out) {
+void list(CommandContext& ctx, const Call& call, Buffer& out) {
   std::string text;
   const uint64_t now = ctx.proxy.now_ms();
-  ctx.proxy.for_each_session([&](const Session& s) { append_line(text, s, now); });
+  const uint64_t self = call.session.id();
+  ctx.proxy.for_each_session([&](const Session& s) {
+    append_line(text, s, now, s.id() == self ? std::string_view("client|list") : "");
+  });
   resp::bulk(out, text);
 }
 
 constexpr Subcommand kSubcommands[] = {
-    {"getname", 2, &getname}, {"id", 2, &id},        {"info", 2, &info},
-    {"list", -2, &list},      {"no-evict", -2, &ok}, {"no-touch", -2, &ok},
-    {"reply", 3, &reply},     {"setinfo", 4, &ok},   {"setname", 3, &setname},
+    {"getname", 2, &getname},   {"id", 2, &id},       {"info", 2, &info},
+    {"kill", -3, &client_kill}, {"list", -2, &list},  {"no-evict", 3, &on_off},
+    {"no-touch", 3, &on_off},   {"reply", 3, &reply}, {"setinfo", 4, &ok},
+    {"setname", 3, &setname},
 };
 
 void client_command(CommandContext& ctx, const Call& call, Buffer& out) {

@@ -161,6 +161,8 @@ void info_command(CommandContext& ctx, const Call& call, Buffer& out) {
   resp::bulk(out, t.text());
 }
 
+}  // namespace
+
 // PROXY NODES: the proxy's view of its backends. The reply is an array with
 // one bulk string per backend, in id order, of space-separated key=value
 // fields, e.g.
@@ -175,34 +177,17 @@ void info_command(CommandContext& ctx, const Call& call, Buffer& out) {
 // a reply that could not answer their request; `ejections` counts transitions to down from
 // up/failing; `last_change_ms` is the time since the last state change;
 // `last_error` is always the last field and runs to the end of the line (it
-// may contain spaces; "-" when there was none). PROXY HELP lists this.
-void proxy_command(CommandContext& ctx, const Call& call, Buffer& out) {
-  const std::span<const std::string_view> argv = call.argv;
-  const std::string_view sub = argv.size() > 1 ? argv[1] : std::string_view();
-  if (iequals(sub, "nodes") && argv.size() == 2) {
-    std::vector<BackendReport> backends;
-    ctx.proxy.backends(backends);
-    resp::array_header(out, static_cast<int64_t>(backends.size()));
-    for (const BackendReport& b : backends) resp::bulk(out, backend_line(b, ' '));
-  } else if (iequals(sub, "help") && argv.size() == 2) {
-    resp::array_header(out, 2);
-    resp::bulk(out,
-               "PROXY NODES -- one line per backend: addr name state weight points connections "
-               "requests errors timeouts out_of_step ejections inflight failover_keys "
-               "last_change_ms last_error");
-    resp::bulk(out, "PROXY HELP -- this text");
-  } else {
-    local_error(ctx, out,
-                "ERR unknown subcommand or wrong number of arguments for 'proxy|" + lower(sub) +
-                    "'. Try PROXY HELP.");
-  }
+// may contain spaces; "-" when there was none). PROXY HELP lists this; the
+// PROXY command itself is local_proxy.cpp's.
+void proxy_nodes(CommandContext& ctx, const Call&, Buffer& out) {
+  std::vector<BackendReport> backends;
+  ctx.proxy.backends(backends);
+  resp::array_header(out, static_cast<int64_t>(backends.size()));
+  for (const BackendReport& b : backends) resp::bulk(out, backend_line(b, ' '));
 }
-
-}  // namespace
 
 namespace handlers {
 constinit const LocalCommand info(&info_command);
-constinit const LocalCommand proxy(&proxy_command);
 }  // namespace handlers
 
 }  // namespace ringproxy

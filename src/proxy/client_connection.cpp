@@ -7,8 +7,10 @@
 
 #include <algorithm>
 
+#include "ringproxy/commands/command_table.hpp"
 #include "ringproxy/common/assert.hpp"
 #include "ringproxy/common/log.hpp"
+#include "ringproxy/net/socket_address.hpp"
 #include "ringproxy/proxy/proxy.hpp"
 #include "ringproxy/resp/resp_writer.hpp"
 
@@ -35,7 +37,11 @@ void ClientConnection::drop_partial_if_empty() {
 
 ClientConnection::ClientConnection(Proxy& proxy, uint64_t id, uint64_t now_ms, SocketPoller& poller,
                                    FlushScheduler& flusher)
-    : SocketConnection(poller, flusher), proxy_(proxy), id_(id), created_ms_(now_ms) {
+    : SocketConnection(poller, flusher),
+      proxy_(proxy),
+      id_(id),
+      created_ms_(now_ms),
+      last_command_ms_(now_ms) {
   authenticated_ = proxy.config().client_password.empty();
 }
 
@@ -120,7 +126,10 @@ size_t ClientConnection::process(const char* data, size_t len, RequestParser& pa
       return len;
     }
     size_t used = parser.consumed();
-    if (parser.argc() > 0) proxy_.dispatcher().dispatch(*this, parser);
+    if (parser.argc() > 0) {
+      last_command_ms_ = proxy_.now_ms();
+      last_command_ = proxy_.dispatcher().dispatch(*this, parser);
+    }
     parser.reset();
     off += used;
     // The request went with the input's storage: [data, data + len) is gone.
@@ -323,6 +332,11 @@ void ClientConnection::describe(ClientInfo& info) const {
   info.multi = transaction_ ? static_cast<int64_t>(transaction_->count) : -1;
   info.output_bytes = pending_output();
   info.pending = pending_.size();
+  info.fd = fd();
+  info.last_ms = last_command_ms_;
+  info.cmd = last_command_ != nullptr ? last_command_->name : std::string_view();
+  info.addr = socket_endpoint_text(fd(), true);
+  info.laddr = socket_endpoint_text(fd(), false);
 }
 
 void ClientConnection::close_after_replies() {

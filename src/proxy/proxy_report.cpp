@@ -51,4 +51,21 @@ void ProxyReport::config_get(std::span<const std::string_view> patterns,
   out = ringproxy::config_get(proxy_.config(), patterns);
 }
 
+bool ProxyReport::kill_client(uint64_t id) {
+  for (ClientConnection* c : proxy_.clients()) {
+    if (c->id() == id) {
+      c->kill();
+      return true;
+    }
+  }
+  return false;
+}
+
+void ProxyReport::place(std::string_view key, KeyPlacement& out) const {
+  const Router& router = proxy_.ring().router();
+  out.point = router.key_hash(key);
+  out.home = router.home_for_key(key);
+  out.owner = router.backend_for_key(key);
+}
+
 }  // namespace ringproxy

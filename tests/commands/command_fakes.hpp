@@ -260,6 +260,11 @@ class FakeSession final : public Session {
     out.multi = tx_ ? static_cast<int64_t>(tx_->count) : -1;
     out.output_bytes = output_.size();
     out.pending = pending_.size();
+    out.addr = "127.0.0.1:" + std::to_string(50000 + id_);
+    out.laddr = "127.0.0.1:6380";
+    out.fd = static_cast<int64_t>(id_ + 100);
+    out.last_ms = last_ms;
+    out.cmd = cmd;
   }
   void open(Request* req) override { pending_.push_back(req); }
   void deliver(Request* req, std::string_view bytes) override {
@@ -323,6 +328,8 @@ class FakeSession final : public Session {
 
   bool closing = false;
   uint64_t created_ms = 0;
+  uint64_t last_ms = 0;  // CLIENT LIST's idle
+  std::string_view cmd;  // and cmd
 
  private:
   void drain() {
@@ -357,6 +364,14 @@ class FakeProxy final : public ProxyIntrospection {
     config_patterns.assign(patterns.begin(), patterns.end());
     out = config_hits;
   }
+  bool kill_client(uint64_t id) override {
+    killed.push_back(id);
+    return true;
+  }
+  void place(std::string_view key, KeyPlacement& out) const override {
+    out = placement;
+    placed_key = std::string(key);
+  }
 
   uint64_t now = 0;
   ProxyFacts facts_;
@@ -364,6 +379,9 @@ class FakeProxy final : public ProxyIntrospection {
   std::vector<const Session*> sessions;
   std::vector<std::pair<std::string, std::string>> config_hits;  // what CONFIG GET answers
   mutable std::vector<std::string> config_patterns;              // what it was asked
+  std::vector<uint64_t> killed;                                  // CLIENT KILL's ids
+  KeyPlacement placement;                                        // what PROXY WHERE answers
+  mutable std::string placed_key;
 };
 
 // A dispatcher over the fakes: three backends (ids 0, 1, 2), one client.

@@ -152,8 +152,12 @@ TEST_F(CoreLocal, CommandInfoConfigGet) {
   ASSERT_EQ(two.elements.size(), 2u);
   EXPECT_EQ(two.elements[0].elements.at(1), num(-3));
   EXPECT_EQ(two.elements[1], nil());
-  Reply docs = c.command({"COMMAND", "DOCS"});
-  EXPECT_TRUE(docs.is_array()) << docs;
+  // All of Redis's docs (a backend's) nest deeper than hiredis parses (7).
+  RawConnection raw = proxy_raw();
+  raw.send(encode_command({"COMMAND", "DOCS"}));
+  const std::string docs = raw.read_reply_bytes();
+  EXPECT_EQ(docs.front(), '*');
+  EXPECT_GT(docs.size(), 10000u);
   EXPECT_TRUE(c.command({"COMMAND", "DOCS", "get"}).is_array());
 
   EXPECT_EQ(c.command({"CONFIG", "GET", "save"}), arr({str("save"), str("")}));

@@ -62,6 +62,9 @@ class CommandContext {
   // (expected_reply_types()); its requests carry it to the backend
   // connection, which closes itself on a reply of another kind.
   resp::ReplyTypes expect = resp::kAnyReply;
+  // Set by a local command (CLIENT KILL of its own client): the client
+  // closes once this reply is out, as after QUIT.
+  bool close_after_reply = false;
 
   // Scratch reused across requests (one request is handled at a time).
   std::vector<uint32_t> key_indexes;

@@ -26,8 +26,9 @@ class Dispatcher {
   Dispatcher(RingView& ring, BackendPort& backends, ProxyIntrospection& proxy,
              CommandOptions options);
 
-  // Handles one complete request (argc > 0).
-  void dispatch(Session& session, const RequestParser& parsed);
+  // Handles one complete request (argc > 0). Returns its command's table row
+  // (CLIENT LIST's cmd), nullptr for an unknown command.
+  const CommandInfo* dispatch(Session& session, const RequestParser& parsed);
 
   CommandContext& context() { return ctx_; }
   const CommandContext& context() const { return ctx_; }

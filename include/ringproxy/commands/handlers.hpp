@@ -1,6 +1,7 @@
 // Every command handler object, for the command table's rows to point at.
 #pragma once
 
+#include "ringproxy/commands/command_docs.hpp"
 #include "ringproxy/commands/fanout.hpp"
 #include "ringproxy/commands/local.hpp"
 #include "ringproxy/commands/scan.hpp"

@@ -63,6 +63,13 @@ struct BackendReport {
   std::string last_error;
 };
 
+// Where a key goes, for PROXY WHERE.
+struct KeyPlacement {
+  uint32_t point = 0;            // the key's position on the ring: its hash, hash tag applied
+  BackendId home = kNoBackend;   // its backend when every backend is up
+  BackendId owner = kNoBackend;  // the live backend serving it now
+};
+
 class ProxyIntrospection {
  public:
   virtual ~ProxyIntrospection() = default;
@@ -77,6 +84,11 @@ class ProxyIntrospection {
   // once, as (name, value) pairs.
   virtual void config_get(std::span<const std::string_view> patterns,
                           std::vector<std::pair<std::string, std::string>>& out) const = 0;
+  // CLIENT KILL: closes client `id` (not the caller's own: it closes after its
+  // reply). False when no such client is connected.
+  virtual bool kill_client(uint64_t id) = 0;
+  // PROXY WHERE.
+  virtual void place(std::string_view key, KeyPlacement& out) const = 0;
 };
 
 }  // namespace ringproxy

@@ -32,6 +32,10 @@ void local_error(CommandContext& ctx, Buffer& out, std::string_view message);
 // CLIENT LIST lines, and a newline would forge one); else writes Redis's
 // error to `out` and returns false. An empty name clears it.
 bool set_client_name(CommandContext& ctx, Session& session, std::string_view name, Buffer& out);
+// CLIENT KILL (local_client_kill.cpp): by address, or by filters.
+void client_kill(CommandContext& ctx, const Call& call, Buffer& out);
+// PROXY NODES (local_info.cpp): one line per backend.
+void proxy_nodes(CommandContext& ctx, const Call& call, Buffer& out);
 inline constexpr std::string_view kInvalidClientName =
     "ERR Client names cannot contain spaces, newlines or special characters.";
 // The server version INFO and HELLO report: clients gate features on it, and

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "ringproxy/common/buffer.hpp"
@@ -27,6 +28,11 @@ struct ClientInfo {
   int64_t multi = -1;  // commands queued in MULTI, -1 outside MULTI
   uint64_t output_bytes = 0;
   uint64_t pending = 0;  // requests waiting for their reply
+  std::string addr;      // the client's ip:port, "" when unknown
+  std::string laddr;     // the proxy's ip:port the client connected to
+  int64_t fd = -1;
+  uint64_t last_ms = 0;  // when its last command came (created_ms before any)
+  std::string_view cmd;  // its last command's name, "" before any
 };
 
 class Session {

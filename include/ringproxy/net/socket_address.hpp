@@ -20,6 +20,11 @@ struct SocketAddress {
 
 // `passive`: an address to bind to (AI_PASSIVE). Throws std::runtime_error
 // "cannot resolve <what> '<host>': <reason>".
+// "ip:port" ("[ip6]:port") of a connected socket's peer (or, with
+// peer = false, its own end), as Redis's CLIENT LIST addr and laddr show
+// them; "" when the socket has none.
+std::string socket_endpoint_text(int fd, bool peer);
+
 SocketAddress resolve_address(const std::string& host, uint16_t port, bool passive,
                               std::string_view what);
 

@@ -36,6 +36,7 @@
 namespace ringproxy {
 
 class Proxy;
+struct CommandInfo;
 
 class ClientConnection final : public Session, public SocketConnection {
  public:
@@ -68,6 +69,9 @@ class ClientConnection final : public Session, public SocketConnection {
   // Replies already queued go out, then the connection closes (QUIT, protocol
   // errors).
   void close_after_replies() override;
+  // CLIENT KILL of another client: closed at the next flush pass (not from
+  // inside a command, whose own client may be up the stack).
+  void kill() { close_soon(); }
   // Allocated at MULTI: most clients never send it.
   Transaction* transaction() override { return transaction_.get(); }
   Transaction& begin_transaction() override {
@@ -150,6 +154,9 @@ class ClientConnection final : public Session, public SocketConnection {
   RingQueue<Request*> pending_;
   size_t stored_ = 0;  // reply bytes stored in pending_ requests (Request::counted_bytes)
   std::unique_ptr<std::string> name_;  // CLIENT SETNAME; most clients set none
+  // CLIENT LIST's idle and cmd.
+  uint64_t last_command_ms_;
+  const CommandInfo* last_command_ = nullptr;
   std::unique_ptr<Transaction> transaction_;
 };
 

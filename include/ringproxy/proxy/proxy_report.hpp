@@ -19,6 +19,8 @@ class ProxyReport final : public ProxyIntrospection {
   void for_each_session(const std::function<void(const Session&)>& fn) const override;
   void config_get(std::span<const std::string_view> patterns,
                   std::vector<std::pair<std::string, std::string>>& out) const override;
+  bool kill_client(uint64_t id) override;
+  void place(std::string_view key, KeyPlacement& out) const override;
 
  private:
   const Proxy& proxy_;
