@@ -98,10 +98,7 @@ void ClientConnection::on_read(ssize_t nread, const uv_buf_t* buf) {
   }
   if (partial_ && partial_->in.size() > proxy_.config().query_buffer_limit && !quitting_ &&
       !closing()) {
-    proxy_.stats().protocol_errors++;
-    resp::error(begin_reply(), "ERR Protocol error: query buffer limit exceeded");
-    end_reply();
-    close_after_replies();
+    protocol_error("ERR Protocol error: query buffer limit exceeded");
   }
   drop_partial_if_empty();
 }
@@ -118,11 +115,8 @@ size_t ClientConnection::process(const char* data, size_t len, RequestParser& pa
     RequestParser::Status st = parser.parse(data + off, len - off);
     if (st == RequestParser::Status::kNeedMore) break;
     if (st == RequestParser::Status::kError) {
-      proxy_.stats().protocol_errors++;
-      resp::error(begin_reply(), parser.error());
-      end_reply();
+      protocol_error(parser.error());
       parser.reset();
-      close_after_replies();
       return len;
     }
     size_t used = parser.consumed();
@@ -337,6 +331,19 @@ void ClientConnection::describe(ClientInfo& info) const {
   info.cmd = last_command_ != nullptr ? last_command_->name : std::string_view();
   info.addr = socket_endpoint_text(fd(), true);
   info.laddr = socket_endpoint_text(fd(), false);
+}
+
+void ClientConnection::protocol_error(std::string_view error) {
+  proxy_.stats().protocol_errors++;
+  // At debug: a client can cause these at any rate. The text is the error
+  // the client gets, so one error is always spelt one way.
+  if (log_enabled(LogLevel::kDebug)) {
+    log(LogLevel::kDebug, "client ", id_, " ", socket_endpoint_text(fd(), true),
+        " closed: protocol error: ", error);
+  }
+  resp::error(begin_reply(), error);
+  end_reply();
+  close_after_replies();
 }
 
 void ClientConnection::close_after_replies() {

@@ -139,3 +139,29 @@ TEST_F(OperatorCommands, RedisCliHelpAndHintsComeFromTheBackendsDocs) {
 
 }  // namespace
 }  // namespace ringproxy::testing
+
+namespace ringproxy::testing {
+namespace {
+
+class ProtocolErrorLog : public ClusterTest {
+ protected:
+  size_t backend_count() const override { return 1; }
+  std::vector<std::string> proxy_args() const override { return {"--log-level", "debug"}; }
+};
+
+// A client's broken request is logged at debug, with the text the client got.
+TEST_F(ProtocolErrorLog, ProtocolErrorsAreLoggedAtDebugWithTheClientsError) {
+  RawConnection raw = proxy_raw();
+  raw.send("*1\r\nx\r\n");
+  const std::string got = raw.read_until_closed();
+  ASSERT_EQ(got.rfind("-ERR Protocol error: ", 0), 0u) << got;
+  const std::string error = got.substr(1, got.find("\r\n") - 1);
+  EXPECT_TRUE(wait_until(
+      [&] { return proxy().log().find(" closed: protocol error: " + error) != std::string::npos; },
+      Duration(5000)))
+      << proxy().log_tail();
+  EXPECT_NE(proxy().log().find("debug client "), std::string::npos) << proxy().log_tail();
+}
+
+}  // namespace
+}  // namespace ringproxy::testing

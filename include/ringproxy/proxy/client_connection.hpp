@@ -118,6 +118,9 @@ class ClientConnection final : public Session, public SocketConnection {
   // Pops the head request, taking its stored bytes out of the count.
   Request* pop_head();
   void enforce_output_hard_limit();
+  // A broken request stream: counted, logged at debug, `error` (the RESP
+  // error text) answered, then the connection closes.
+  void protocol_error(std::string_view error);
   // Input that ends inside a request, with the parser state that goes with
   // it. Most reads end on a request boundary and are parsed in the proxy's
   // scratch buffer by its shared parser, so most clients have none.
