@@ -54,6 +54,14 @@ void CommandContext::part_failed(Request* req, uint32_t fragment, std::string_vi
   part_replied(req, fragment, error);
 }
 
+void CommandContext::part_lost(Request* req, uint32_t fragment, std::string_view error) {
+  if (req->write) {
+    counters.writes_failed_in_flight++;
+    backends.write_lost(req->fragments[fragment].backend);
+  }
+  part_failed(req, fragment, error);
+}
+
 Buffer* CommandContext::reply_sink(Request* req, uint32_t) {
   // Only a reply that passes through as it came.
   if (req->merge || req->session == nullptr) return nullptr;

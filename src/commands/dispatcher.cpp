@@ -29,6 +29,7 @@ const CommandInfo* Dispatcher::dispatch(Session& session, const RequestParser& p
   for (size_t i = 0; i < parsed.argc(); ++i) argv_.push_back(parsed.arg(i));
   const CommandInfo* cmd = lookup_command(argv_[0]);
   ctx_.expect = cmd != nullptr ? expected_reply_types(*cmd, argv_) : resp::kAnyReply;
+  ctx_.write = cmd != nullptr && cmd->write;
 
   if (!session.authenticated() && !(cmd && cmd->handler->traits().before_auth)) {
     ctx_.reply_error(session, "NOAUTH Authentication required.");

@@ -151,6 +151,7 @@ void info_command(CommandContext& ctx, const Call& call, Buffer& out) {
     t.kv("backend_out_of_step", out_of_step);
     t.kv("cross_backend_rejected", st.cross_backend_rejected);
     t.kv("failover_writes", st.failover_writes);
+    t.kv("writes_failed_in_flight", st.writes_failed_in_flight);
     t.kv("failover_copies_deleted", f.failover_copies_deleted);
     t.kv("failover_keys_untracked", f.failover_keys_untracked);
     for (const BackendReport& b : backends) {

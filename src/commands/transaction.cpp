@@ -1,6 +1,7 @@
 // MULTI / EXEC / DISCARD. See transaction.hpp.
 #include "ringproxy/commands/transaction.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "ringproxy/commands/context.hpp"
@@ -143,6 +144,8 @@ void TransactionHandler::exec(CommandContext& ctx, Session& session) const {
   // One uninterrupted block on the shared connection: nothing of another
   // client can land between MULTI and EXEC.
   Request* req = ctx.open_request(session, *this);
+  req->write = std::any_of(tx.keys.begin(), tx.keys.end(),
+                           [](const Transaction::Key& k) { return k.write; });
   ctx.counters.forwarded++;
   req->fragments.emplace_back().backend = backend;
   req->pending = 1;

@@ -25,6 +25,7 @@ std::vector<FailoverLog::Copy> FailoverLog::take(uint32_t home) {
   for (auto& [key, successor] : h.keys) out.push_back({successor, key});
   h.keys.clear();
   h.untracked = 0;
+  h.lost = false;
   return out;
 }
 

@@ -371,7 +371,17 @@ void HealthChecker::on_probe_result(uint32_t backend, bool ok, std::string_view 
     case BackendState::kFailing:
       if (ok) {
         p.failures = 0;
-        if (p.state == BackendState::kFailing) set_state(backend, BackendState::kUp, "probe ok");
+        if (p.state != BackendState::kFailing) return;
+        if (options_.flush_on_rejoin && missed_writes_ && missed_writes_(backend)) {
+          // Not up until flushed: it may hold values older than writes that
+          // went to its successors, or apply lost writes late.
+          set_state(backend, BackendState::kProbing, "probe ok, missed writes: flushing");
+          p.successes = 0;
+          p.flushing = true;
+          p.send(kFlush);
+        } else {
+          set_state(backend, BackendState::kUp, "probe ok");
+        }
       } else if (++p.failures >= options_.failure_limit && options_.auto_eject) {
         set_state(backend, BackendState::kDown, reason);
       } else if (p.state == BackendState::kUp) {

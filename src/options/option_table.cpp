@@ -459,10 +459,15 @@ std::vector<OptionSpec> build_table() {
        .group = kHealth,
        .codec = choice(&C::on_unavailable,
                        {{"error", OnUnavailable::kError}, {"miss", OnUnavailable::kMiss}}),
-       .default_text = "error",
+       .default_text = "miss",
        .runtime = Runtime::kLive,
-       .help = "what requests for an unavailable backend get: error (-ERR), or miss (reads "
-               "answer as a cache miss: nil, 0, empty; writes still get -ERR)"},
+       .help = "what requests for an unavailable backend get: miss (reads answer as a cache "
+               "miss: nil, 0, empty; writes still get -ERR), or error (-ERR)",
+       .details = "Unavailable: its connection failed with the request in flight, or it cannot "
+                  "take one (reconnecting; failing with --auto-eject false). A failing "
+                  "backend's keys, writes included, go to their successors from its first "
+                  "failure on. README's failover section lists the commands with no miss "
+                  "answer (they get -ERR either way)."},
       {.name = "rejoin",
        .group = kHealth,
        .codec =

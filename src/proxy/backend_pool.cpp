@@ -14,7 +14,10 @@ namespace ringproxy {
 
 BackendPool::BackendPool(const Config& config, uv_loop_t* loop, FlushScheduler& flusher,
                          LiveRing& ring, BackendEvents& events)
-    : loop_(loop), ring_(ring), failover_(config.backends.size(), config.failover_key_log) {
+    : loop_(loop),
+      ring_(ring),
+      failover_(config.backends.size(), config.failover_key_log),
+      auto_eject_(config.auto_eject) {
   BackendOptions options;
   options.connect_timeout_ms = config.connect_timeout_ms;
   options.timeout_ms = config.timeout_ms;
@@ -42,6 +45,7 @@ BackendPool::BackendPool(const Config& config, uv_loop_t* loop, FlushScheduler& 
       [this](uint32_t b, BackendState from, BackendState to, std::string_view reason) {
         on_state(b, from, to, reason);
       });
+  health_->set_missed_writes([this](uint32_t b) { return failover_.missed_writes(b); });
 }
 
 BackendPool::~BackendPool() = default;
@@ -100,6 +104,10 @@ void BackendPool::failover_write(std::string_view key, BackendId home, BackendId
   failover_.record(home, successor, key);
 }
 
+void BackendPool::write_lost(BackendId backend) {
+  failover_.record_lost(backend);
+}
+
 void BackendPool::report_failure(Backend& backend, std::string_view reason) {
   health_->report_failure(backend.index(), reason);
 }
@@ -142,7 +150,7 @@ void BackendPool::on_state(BackendId b, BackendState from, BackendState to,
   LogLevel level = to == BackendState::kUp ? LogLevel::kInfo : LogLevel::kWarn;
   log(level, "backend ", backend.address(), ": ", backend_state_name(from), " -> ",
       backend_state_name(to), reason.empty() ? "" : " (", reason, reason.empty() ? "" : ")");
-  const bool now_live = to == BackendState::kUp || to == BackendState::kFailing;
+  const bool now_live = to == BackendState::kUp || (to == BackendState::kFailing && !auto_eject_);
   if (to == BackendState::kDown && from != BackendState::kProbing) {
     backend.stats().ejections++;
   }
@@ -153,9 +161,9 @@ void BackendPool::on_state(BackendId b, BackendState from, BackendState to,
   // Probes just saw it answer: connect at once, not after the back-off of
   // the connection that failed before (requests would get fast errors).
   if (to == BackendState::kUp) backend.reset_backoff();
-  if (ring_.live(b) == now_live) return;
-  // Its successors' copies go before it takes its keys back.
-  if (now_live) delete_failover_copies(b);
+  // Its successors' copies go before it takes its keys back (and whatever it
+  // missed while it stayed live is forgotten: up is a clean slate).
+  if (to == BackendState::kUp) delete_failover_copies(b);
   ring_.set_live(b, now_live);
 }
 

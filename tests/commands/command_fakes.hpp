@@ -188,6 +188,7 @@ class FakePort final : public BackendPort {
   void failover_write(std::string_view key, BackendId home, BackendId successor) override {
     failover_writes.push_back({std::string(key), home, successor});
   }
+  void write_lost(BackendId backend) override { writes_lost.push_back(backend); }
 
   // The requests sent to `b`, each as its arguments, in order.
   std::vector<std::vector<std::string>> requests_to(BackendId b) const {
@@ -213,7 +214,7 @@ class FakePort final : public BackendPort {
     size_t i = next_for(b);
     if (i == SIZE_MAX) return;
     sent[i].answered = true;
-    ctx_->part_failed(sent[i].req, sent[i].fragment, error);
+    ctx_->part_lost(sent[i].req, sent[i].fragment, error);
   }
   void reply_to(size_t i, std::string_view reply) {
     if (i >= sent.size()) return;
@@ -229,6 +230,7 @@ class FakePort final : public BackendPort {
 
   std::vector<Sent> sent;
   std::vector<FailoverWrite> failover_writes;
+  std::vector<BackendId> writes_lost;  // write_lost() calls, in order
   int unavailable_errors = 0;
 
  private:

@@ -136,6 +136,25 @@ TEST_F(MissTest, AFailedConnectionAnswersReadsAsMissesToo) {
   ASSERT_EQ(r.size(), 2u);
   EXPECT_EQ(r[0], nil());
   EXPECT_TRUE(r[1].starts_with("-ERR")) << r[1];
+  // The lost write is counted, and its backend told it may have missed it;
+  // the lost read is neither.
+  EXPECT_EQ(ctx().counters.writes_failed_in_flight, 1u);
+  EXPECT_EQ(port.writes_lost, std::vector<BackendId>{1});
+}
+
+TEST_F(MissTest, LostWritesOfEveryKindAreCountedAgainstTheBackendTheyWentTo) {
+  send({"MSET", "0:a", "1", "2:b", "2"});
+  send({"MGET", "0:a", "2:b"});
+  port.fail(2);  // MSET's part on 2
+  port.fail(2);  // MGET's part on 2: a read
+  port.answer(0, status("OK"));
+  port.answer(0, array({bulk("1")}));
+  std::vector<std::string> r = client.replies();
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_TRUE(r[0].starts_with("-ERR")) << r[0];
+  EXPECT_EQ(r[1], array({bulk("1"), nil()}));
+  EXPECT_EQ(ctx().counters.writes_failed_in_flight, 1u);
+  EXPECT_EQ(port.writes_lost, std::vector<BackendId>{2});
 }
 
 }  // namespace

@@ -50,5 +50,29 @@ TEST(FailoverLogTest, WritesPastTheBoundAreCountedNotStored) {
   EXPECT_EQ(none.untracked_total(), 1u);
 }
 
+TEST(FailoverLogTest, MissedWritesAreKeysUntrackedWritesOrALostWriteUntilTake) {
+  FailoverLog log(3, 1);
+  EXPECT_FALSE(log.missed_writes(0));
+  log.record(0, 1, "a");
+  EXPECT_TRUE(log.missed_writes(0));
+  log.take(0);
+  EXPECT_FALSE(log.missed_writes(0));
+
+  log.record(1, 2, "a");
+  log.record(1, 2, "b");  // past the bound of 1
+  log.take(1);
+  log.record(1, 2, "c");
+  log.take(1);
+  EXPECT_FALSE(log.missed_writes(1));
+
+  log.record_lost(2);
+  EXPECT_TRUE(log.lost(2));
+  EXPECT_TRUE(log.missed_writes(2));
+  EXPECT_FALSE(log.missed_writes(1)) << "per backend";
+  EXPECT_TRUE(log.take(2).empty());
+  EXPECT_FALSE(log.lost(2));
+  EXPECT_FALSE(log.missed_writes(2));
+}
+
 }  // namespace
 }  // namespace ringproxy

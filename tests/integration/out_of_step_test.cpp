@@ -24,8 +24,10 @@ using core::contains;
 
 class OutOfStep : public FakeBackendTest {
  protected:
+  // Errors, not misses, for the requests of a closed connection: a miss (nil)
+  // would not tell a stopped reply from a shifted one.
   std::vector<std::string> proxy_args() const override {
-    return {"--health-interval-ms", "100", "--timeout-ms", "3000"};
+    return {"--health-interval-ms", "100", "--timeout-ms", "3000", "--on-unavailable", "error"};
   }
 };
 

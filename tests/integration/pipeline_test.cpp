@@ -270,7 +270,8 @@ class CoreBackendFailure : public CoreClusterTest {
  protected:
   std::vector<std::string> proxy_args() const override {
     return {"--auto-eject",        "false", "--health-interval-ms", "100",
-            "--health-timeout-ms", "500",   "--connect-timeout-ms", "500"};
+            "--health-timeout-ms", "500",   "--connect-timeout-ms", "500",
+            "--on-unavailable",    "error"};
   }
 
   // Runs `cmd` on a fresh 2 s client; fails the test if that takes longer.

@@ -23,7 +23,7 @@ TEST(ConfigGet, OwnOptionsByName) {
   EXPECT_EQ(get(c, {"max-bulk-len"}), (Pairs{{"max-bulk-len", "512mb"}}));
   EXPECT_EQ(get(c, {"listen"}), (Pairs{{"listen", "127.0.0.1:6380"}}));
   EXPECT_EQ(get(c, {"timeout-ms"}), (Pairs{{"timeout-ms", "5000"}}));
-  EXPECT_EQ(get(c, {"on-unavailable"}), (Pairs{{"on-unavailable", "error"}}));
+  EXPECT_EQ(get(c, {"on-unavailable"}), (Pairs{{"on-unavailable", "miss"}}));
   c.backends = {parse_backend_spec("127.0.0.1:7001:2 a"), parse_backend_spec("[::1]:7002")};
   EXPECT_EQ(get(c, {"backend"}), (Pairs{{"backend", "127.0.0.1:7001:2 a, [::1]:7002:1"}}));
 }

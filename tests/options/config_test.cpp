@@ -38,7 +38,7 @@ TEST(Config, Defaults) {
   EXPECT_EQ(c.failure_limit, 3);
   EXPECT_EQ(c.rise, 2);
   EXPECT_EQ(c.health_interval_ms, 1000);
-  EXPECT_EQ(c.on_unavailable, OnUnavailable::kError);
+  EXPECT_EQ(c.on_unavailable, OnUnavailable::kMiss);
   EXPECT_EQ(c.rejoin, RejoinPolicy::kFlush);
   EXPECT_TRUE(c.yield_after_flush);
   EXPECT_EQ(c.busy_poll_us, 0);
@@ -62,7 +62,7 @@ TEST(Config, CommandLineValues) {
                           "--timeout-ms",
                           "0",
                           "--on-unavailable",
-                          "miss",
+                          "error",
                           "--rejoin",
                           "keep",
                           "--yield-after-flush",
@@ -86,7 +86,7 @@ TEST(Config, CommandLineValues) {
   EXPECT_EQ(c.distribution, DistributionKind::kModula);
   EXPECT_EQ(c.max_bulk_len, 2u * 1024 * 1024);
   EXPECT_EQ(c.timeout_ms, 0);
-  EXPECT_EQ(c.on_unavailable, OnUnavailable::kMiss);
+  EXPECT_EQ(c.on_unavailable, OnUnavailable::kError);
   EXPECT_EQ(c.rejoin, RejoinPolicy::kKeep);
   EXPECT_FALSE(c.yield_after_flush);
   EXPECT_EQ(c.busy_poll_us, 50);

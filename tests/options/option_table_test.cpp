@@ -88,7 +88,7 @@ const std::map<std::string_view, std::string> kSamples = {
     {"failure-limit", "5"},
     {"rise", "4"},
     {"auto-eject", "false"},
-    {"on-unavailable", "miss"},
+    {"on-unavailable", "error"},
     {"rejoin", "keep"},
     {"failover-key-log", "7"},
     {"log-level", "debug"},

@@ -50,6 +50,10 @@ class BackendPort {
   // A write of `key` went to `successor` while its home backend `home` is
   // ejected: remembered, so the copy is deleted before `home` serves again.
   virtual void failover_write(std::string_view key, BackendId home, BackendId successor) = 0;
+  // A write sent to `backend` was lost with its connection: the backend may
+  // have applied it or not, or may apply it late (a stopped server that
+  // resumes), so it cannot serve again without the rejoin policy.
+  virtual void write_lost(BackendId backend) = 0;
 };
 
 }  // namespace ringproxy

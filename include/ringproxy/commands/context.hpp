@@ -43,7 +43,10 @@ struct RequestCounters {
   uint64_t errors = 0;     // error replies produced by the proxy
   uint64_t cross_backend_rejected = 0;
   uint64_t failover_writes = 0;  // writes that landed on a successor
-  uint64_t replies_moved = 0;    // big replies handed over with their storage, not copied
+  // Writes sent to a backend whose connection then failed before they were
+  // answered: the client got an error, the backend may or may not apply them.
+  uint64_t writes_failed_in_flight = 0;
+  uint64_t replies_moved = 0;  // big replies handed over with their storage, not copied
 };
 
 class CommandContext {
@@ -65,6 +68,8 @@ class CommandContext {
   // Set by a local command (CLIENT KILL of its own client): the client
   // closes once this reply is out, as after QUIT.
   bool close_after_reply = false;
+  // Whether the command being dispatched may modify data (its table row).
+  bool write = false;
 
   // Scratch reused across requests (one request is handled at a time).
   std::vector<uint32_t> key_indexes;
@@ -82,6 +87,7 @@ class CommandContext {
     req->session = &session;
     req->handler = &handler;
     req->expect = expect;
+    req->write = write;
     session.open(req);
     return req;
   }
@@ -107,6 +113,10 @@ class CommandContext {
     }
   }
   void part_failed(Request* req, uint32_t fragment, std::string_view error);
+  // Part `fragment` was sent and its connection failed before it was
+  // answered: a read gets its miss answer (or the error), a write the error,
+  // and the backend is told it may have missed (or may apply late) a write.
+  void part_lost(Request* req, uint32_t fragment, std::string_view error);
   Buffer* reply_sink(Request* req, uint32_t fragment);
   void reply_moved(Request* req, uint32_t fragment);
 

@@ -41,6 +41,7 @@ struct Request {
   bool ready = false;                       // reply complete (in `reply`)
   bool merge = false;                       // parts are stored and merged by `handler`
   MissReply miss = MissReply::kNone;        // the command's miss answer (--on-unavailable miss)
+  bool write = false;                       // may modify data (its outcome is unknown if lost)
   uint32_t miss_count = 0;                  // nils in an array-of-nils miss answer
   std::vector<Fragment> fragments;
   std::vector<uint32_t> key_fragment;         // MGET: fragment index of each key, in key order
@@ -64,6 +65,7 @@ struct Request {
     ready = false;
     merge = false;
     miss = MissReply::kNone;
+    write = false;
     miss_count = 0;
     expect = resp::kAnyReply;
     counted_bytes = 0;

@@ -33,6 +33,17 @@ class FailoverLog {
   // Returns and forgets the copies made on behalf of `home`.
   std::vector<Copy> take(uint32_t home);
   size_t tracked(uint32_t home) const { return homes_[home].keys.size(); }
+  // A write sent to `home` itself was lost with its connection (reset by
+  // take()): `home` may hold a value its clients were told was not written,
+  // or apply it late, so nothing short of a flush makes it safe again.
+  void record_lost(uint32_t home) { homes_[home].lost = true; }
+  bool lost(uint32_t home) const { return homes_[home].lost; }
+  // Whether `home` missed writes since the last take(): it must pass the
+  // rejoin policy before it serves again.
+  bool missed_writes(uint32_t home) const {
+    const Home& h = homes_[home];
+    return !h.keys.empty() || h.untracked > 0 || h.lost;
+  }
   // Writes past the bound since `home` went down (reset by take()).
   uint64_t untracked(uint32_t home) const { return homes_[home].untracked; }
   // Writes past the bound since start-up, for every home (never reset).
@@ -42,6 +53,7 @@ class FailoverLog {
   struct Home {
     std::unordered_map<std::string, uint32_t> keys;  // key -> successor it was written to
     uint64_t untracked = 0;
+    bool lost = false;
   };
   std::vector<Home> homes_;
   size_t limit_;

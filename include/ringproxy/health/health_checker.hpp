@@ -1,7 +1,9 @@
 // Active and passive health checks, and the backend state machine:
 //
 //   up --failure--> failing --(failure-limit consecutive failures)--> down
-//   failing --good probe--> up
+//   failing --good probe--> up, or, when it missed writes meanwhile (see
+//            set_missed_writes) and rejoin=flush:
+//            probing --[flush]--> up
 //   down --good probe--> probing --(rise consecutive good probes)--> [flush] --> up
 //   probing --failure--> down
 //
@@ -18,11 +20,11 @@
 // time, ended exactly once (reply, error, lost connection or deadline), and
 // callbacks of a context that was dropped or replaced are ignored.
 //
-// A failing backend keeps its ring points and its requests fail fast; a down
-// one is skipped on the ring, so its ranges fall to their successors. A
-// backend rejoins only after `rise` good probes in a row, and (rejoin=flush)
-// after FLUSHALL succeeded on it, so it cannot serve values from before its
-// outage.
+// What the states mean for placement is the proxy's (BackendPool): only an up
+// backend serves. A down backend rejoins only after `rise` good probes in a
+// row, and (rejoin=flush) after FLUSHDB ASYNC succeeded on it, so it cannot
+// serve values from before its outage; a failing one that missed writes goes
+// through the same flush.
 #pragma once
 
 #include <uv.h>
@@ -72,6 +74,12 @@ class HealthChecker {
   HealthChecker(const HealthChecker&) = delete;
   HealthChecker& operator=(const HealthChecker&) = delete;
 
+  // Asked when a failing backend answers a probe again: whether writes for
+  // its keys went elsewhere (or were lost in flight and may be applied late)
+  // meanwhile, so it must be flushed before it is up again.
+  using MissedWrites = std::function<bool(uint32_t backend)>;
+  void set_missed_writes(MissedWrites f) { missed_writes_ = std::move(f); }
+
   void start();
   // Stops probing; passive reports are ignored from then on (shutdown).
   void stop();
@@ -91,6 +99,7 @@ class HealthChecker {
   uv_loop_t* loop_;
   HealthOptions options_;
   StateCallback on_change_;
+  MissedWrites missed_writes_;
   std::vector<std::unique_ptr<Probe>> probes_;
   bool stopped_ = false;
 };

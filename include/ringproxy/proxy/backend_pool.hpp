@@ -2,12 +2,15 @@
 // pipelined Backend connections, their health checker, the failover log, and
 // the liveness the ring routes by:
 //
-//   - a request goes to a backend only while it is up (a failing backend's
-//     requests fail at once, an ejected one is skipped by the ring);
+//   - only an up backend is live: from its first failure on (failing) its
+//     keys, writes included, go to their successors (with --auto-eject false
+//     a failing backend keeps its keys and its requests fail fast);
 //   - a health state change fails the in-flight requests of a backend that
 //     stops being up, and takes it out of placement or back in (LiveRing);
-//   - a backend that rejoins first gets the failover-era copies of its keys
-//     deleted from the successors that took its writes (FailoverLog).
+//   - a backend that missed writes (they went to successors, or were lost in
+//     flight) passes the rejoin policy before it is up again, and then gets
+//     the failover-era copies of its keys deleted from the successors that
+//     took its writes (FailoverLog).
 #pragma once
 
 #include <uv.h>
@@ -50,6 +53,7 @@ class BackendPool final : public BackendPort {
   void commit(Request* req, uint32_t fragment, uint32_t swallow) override;
   void unavailable_error(BackendId backend, Buffer& out) override;
   void failover_write(std::string_view key, BackendId home, BackendId successor) override;
+  void write_lost(BackendId backend) override;
 
   // A connection of `backend` broke: a passive health signal.
   void report_failure(Backend& backend, std::string_view reason);
@@ -77,6 +81,7 @@ class BackendPool final : public BackendPort {
   std::vector<std::unique_ptr<Backend>> backends_;
   std::unique_ptr<HealthChecker> health_;
   FailoverLog failover_;
+  bool auto_eject_;
   uint64_t failover_copies_deleted_ = 0;
   // Between begin() and commit(): the connection the request is written to.
   BackendConnection* open_ = nullptr;

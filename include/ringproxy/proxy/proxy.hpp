@@ -100,7 +100,7 @@ class Proxy final : public BackendEvents {
     dispatcher_->context().reply_moved(req, fragment);
   }
   void on_failure(Request* req, uint32_t fragment, std::string_view error) override {
-    dispatcher_->context().part_failed(req, fragment, error);
+    dispatcher_->context().part_lost(req, fragment, error);
   }
   void on_backend_error(Backend& backend, std::string_view reason) override;
   void on_backend_connected(Backend& backend) override;
