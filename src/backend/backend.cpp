@@ -45,14 +45,14 @@ void BackendConnection::send_prelude() {
   if (!o.password.empty()) {
     std::string_view args[] = {"AUTH", o.password};
     resp::command(out(), args);
-    inflight_.push_back({nullptr, 0, 0, resp::kStatus});
+    inflight_.push_back({nullptr, 0, 0, resp::kStatus, true});
     prelude_left_++;
   }
   if (o.db != 0) {
     std::string db = std::to_string(o.db);
     std::string_view args[] = {"SELECT", db};
     resp::command(out(), args);
-    inflight_.push_back({nullptr, 0, 0, resp::kStatus});
+    inflight_.push_back({nullptr, 0, 0, resp::kStatus, true});
     prelude_left_++;
   }
   progress_ms_ = connect_started_ms_;
@@ -114,6 +114,7 @@ void BackendConnection::on_read(ssize_t nread, const uv_buf_t*) {
     } else {
       InFlight e = head;
       inflight_.pop_front();
+      if (!e.fast) slow_inflight_--;
       if (e.req != nullptr) {
         if (move_front_reply(e, len)) continue;
         backend_.events().on_reply(e.req, e.fragment, reply);
@@ -182,6 +183,7 @@ void BackendConnection::fail(std::string_view reason) {
   backend_.connection_closed(this, true, uv_now(loop()));
   RingQueue<InFlight> lost;
   std::swap(lost, inflight_);
+  slow_inflight_ = 0;
   close();
   std::string error = "ERR ringproxy: backend " + backend_.address() + ": ";
   error.append(reason);
@@ -249,7 +251,10 @@ void Backend::fail_all(std::string_view reason) {
   }
 }
 
-void Backend::check_timeouts(uint64_t now_ms) {
+void Backend::check_timeouts(uint64_t now_ms, bool judge_stalls) {
+  const uint64_t stall_ms = static_cast<uint64_t>(options_.stall_timeout_ms);
+  // One slow command anywhere blocks the whole (single-threaded) server.
+  judge_stalls = judge_stalls && stall_ms > 0 && slow_inflight() == 0;
   for (BackendConnection* c : conns_) {
     if (c == nullptr) continue;
     if (!c->connected()) {
@@ -265,8 +270,19 @@ void Backend::check_timeouts(uint64_t now_ms) {
         now_ms - c->progress_ms() >= static_cast<uint64_t>(options_.timeout_ms)) {
       stats_.timeouts++;
       c->fail("request timed out");
+    } else if (judge_stalls && c->inflight() > 0 && now_ms >= c->progress_ms() &&
+               now_ms - c->progress_ms() >= stall_ms) {
+      stats_.stalls++;
+      c->fail("backend stalled (no reply to a fast command for " + std::to_string(stall_ms) +
+              " ms)");
     }
   }
+}
+
+size_t Backend::slow_inflight() const {
+  size_t n = 0;
+  for (const BackendConnection* c : conns_) n += c ? c->slow_inflight() : 0;
+  return n;
 }
 
 size_t Backend::inflight() const {

@@ -435,6 +435,26 @@ constexpr bool numkeys_commands_known() {
 }
 static_assert(numkeys_commands_known());
 
+// Redis's @fast category, a side array indexed like kCommands.
+constexpr std::string_view kFastNames[] = {
+#include "fast_commands.inc"
+};
+constexpr bool fast_names_sorted() {
+  for (size_t i = 1; i < std::size(kFastNames); ++i) {
+    if (!(kFastNames[i - 1] < kFastNames[i])) return false;
+  }
+  return true;
+}
+static_assert(fast_names_sorted());
+constexpr std::array<bool, kCommandCount> build_fast() {
+  std::array<bool, kCommandCount> fast{};
+  for (size_t i = 0; i < kCommandCount; ++i) {
+    fast[i] = std::binary_search(std::begin(kFastNames), std::end(kFastNames), kCommands[i].name);
+  }
+  return fast;
+}
+constexpr std::array<bool, kCommandCount> kFast = build_fast();
+
 const Extra& extra_of(const CommandInfo& cmd) {
   // Entries handed out by lookup_command() / all_commands() live in kCommands;
   // a copy made elsewhere is resolved by name.
@@ -518,6 +538,19 @@ const CommandInfo* lookup_command(std::string_view name) {
 
 std::span<const CommandInfo> all_commands() {
   return kCommands;
+}
+
+bool command_is_fast(const CommandInfo& cmd) {
+  const CommandInfo* p = &cmd;
+  std::less<const CommandInfo*> before;
+  if (!before(p, std::begin(kCommands)) && before(p, std::end(kCommands))) {
+    return kFast[static_cast<size_t>(p - std::begin(kCommands))];
+  }
+  return std::binary_search(std::begin(kFastNames), std::end(kFastNames), cmd.name);
+}
+
+std::span<const std::string_view> fast_command_names() {
+  return kFastNames;
 }
 
 bool arity_ok(const CommandInfo& cmd, size_t argc) {

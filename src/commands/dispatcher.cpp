@@ -30,6 +30,7 @@ const CommandInfo* Dispatcher::dispatch(Session& session, const RequestParser& p
   const CommandInfo* cmd = lookup_command(argv_[0]);
   ctx_.expect = cmd != nullptr ? expected_reply_types(*cmd, argv_) : resp::kAnyReply;
   ctx_.write = cmd != nullptr && cmd->write;
+  ctx_.fast = cmd != nullptr && command_is_fast(*cmd);
 
   if (!session.authenticated() && !(cmd && cmd->handler->traits().before_auth)) {
     ctx_.reply_error(session, "NOAUTH Authentication required.");

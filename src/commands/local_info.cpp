@@ -149,6 +149,9 @@ void info_command(CommandContext& ctx, const Call& call, Buffer& out) {
     uint64_t out_of_step = 0;
     for (const BackendReport& b : backends) out_of_step += b.out_of_step;
     t.kv("backend_out_of_step", out_of_step);
+    uint64_t stalls = 0;
+    for (const BackendReport& b : backends) stalls += b.stalls;
+    t.kv("backend_stalls", stalls);
     t.kv("cross_backend_rejected", st.cross_backend_rejected);
     t.kv("failover_writes", st.failover_writes);
     t.kv("writes_failed_in_flight", st.writes_failed_in_flight);

@@ -160,6 +160,10 @@ class HealthChecker::Probe {
           // Drop the hung context first: a probe sent from inside finish()
           // must go out on a fresh connection.
           self->drop_context();
+          if (self->in_flight_ == kPing && self->owner_.busy_ && self->owner_.busy_(self->index_)) {
+            self->in_flight_ = 0;  // behind a slow command: no verdict
+            return;
+          }
           self->finish(false, "probe timed out");
         },
         static_cast<uint64_t>(owner_.options_.timeout_ms), 0);

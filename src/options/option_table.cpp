@@ -385,6 +385,20 @@ std::vector<OptionSpec> build_table() {
                   "requests fail with -ERR and it is closed, so a SIGSTOPped backend cannot "
                   "hang clients. Silence, not duration: a 500 MB value that keeps moving never "
                   "times out."},
+      {.name = "stall-timeout-ms",
+       .group = kBackends,
+       .codec = millis(&C::stall_timeout_ms, 0, 3600000),
+       .default_text = "500",
+       .runtime = Runtime::kLive,
+       .help = "a backend connection on which no byte moves for this long while only fast "
+               "commands (Redis's @fast: GET, SET, MGET, ...) are in flight is stalled: its "
+               "backend is failing; 0 = none",
+       .details = "Its requests get the --on-unavailable answer and the backend's keys go to "
+                  "their successors at once, instead of after --timeout-ms. While a slow "
+                  "command (KEYS, EVAL, SORT, ...) is in flight on the backend only "
+                  "--timeout-ms applies, and health probes that time out behind it are not "
+                  "failures. The default is far above a Redis fork or a busy machine's "
+                  "scheduling delay (tens of ms) and far below clients' own timeouts."},
       {.name = "preconnect",
        .group = kBackends,
        .codec = boolean(&C::preconnect),

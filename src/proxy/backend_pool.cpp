@@ -21,6 +21,7 @@ BackendPool::BackendPool(const Config& config, uv_loop_t* loop, FlushScheduler& 
   BackendOptions options;
   options.connect_timeout_ms = config.connect_timeout_ms;
   options.timeout_ms = config.timeout_ms;
+  options.stall_timeout_ms = config.stall_timeout_ms;
   options.password = config.backend_password;
   options.db = config.backend_db;
   for (size_t i = 0; i < config.backends.size(); ++i) {
@@ -46,6 +47,9 @@ BackendPool::BackendPool(const Config& config, uv_loop_t* loop, FlushScheduler& 
         on_state(b, from, to, reason);
       });
   health_->set_missed_writes([this](uint32_t b) { return failover_.missed_writes(b); });
+  // A slow command blocks PING as much as anything else: a probe that times
+  // out behind one proves nothing (--timeout-ms still bounds the command).
+  health_->set_busy([this](uint32_t b) { return backends_[b]->slow_inflight() > 0; });
 }
 
 BackendPool::~BackendPool() = default;
@@ -71,7 +75,7 @@ bool BackendPool::send(BackendId backend, uint64_t client_id, Request* req, uint
   // Every session of this proxy is a ClientConnection; a big request moves to
   // the backend with the storage it was read into instead of being copied.
   static_cast<ClientConnection*>(req->session)->write_request(*conn, bytes);
-  conn->expect_reply(req, fragment, swallow, t, req->expect);
+  conn->expect_reply(req, fragment, swallow, t, req->expect, req->fast);
   backends_[backend]->stats().requests++;
   return true;
 }
@@ -86,7 +90,7 @@ Buffer* BackendPool::begin(BackendId backend, uint64_t client_id) {
 
 void BackendPool::commit(Request* req, uint32_t fragment, uint32_t swallow) {
   RP_ASSERT(open_ != nullptr);
-  open_->expect_reply(req, fragment, swallow, now(), req->expect);
+  open_->expect_reply(req, fragment, swallow, now(), req->expect, req->fast);
   open_backend_->stats().requests++;
   open_ = nullptr;
   open_backend_ = nullptr;
@@ -112,9 +116,13 @@ void BackendPool::report_failure(Backend& backend, std::string_view reason) {
   health_->report_failure(backend.index(), reason);
 }
 
-void BackendPool::check_timeouts() {
+void BackendPool::check_timeouts(uint64_t sweep_interval_ms) {
   const uint64_t t = now();
-  for (auto& b : backends_) b->check_timeouts(t);
+  // A sweep that comes much later than planned means the loop was busy, and
+  // replies may be sitting unread: silence is judged again next time.
+  const bool on_time = last_sweep_ms_ == 0 || t - last_sweep_ms_ <= 2 * sweep_interval_ms;
+  last_sweep_ms_ = t;
+  for (auto& b : backends_) b->check_timeouts(t, on_time);
 }
 
 void BackendPool::reports(std::vector<BackendReport>& out) const {
@@ -135,6 +143,7 @@ void BackendPool::reports(std::vector<BackendReport>& out) const {
     r.requests = st.requests;
     r.errors = st.errors;
     r.timeouts = st.timeouts;
+    r.stalls = st.stalls;
     r.out_of_step = st.out_of_step;
     r.ejections = st.ejections;
     r.inflight = b.inflight();

@@ -16,6 +16,8 @@ namespace ringproxy {
 namespace {
 
 constexpr size_t kTrimThreshold = 1024 * 1024;
+// How often backend timeouts and stalls are checked.
+constexpr uint64_t kSweepIntervalMs = 50;
 
 std::vector<RingNode> ring_nodes(const Config& c) {
   std::vector<RingNode> nodes;
@@ -73,7 +75,8 @@ void Proxy::run() {
   uv_timer_init(loop_, sweep_timer_.get());
   sweep_timer_->data = this;
   uv_timer_start(
-      sweep_timer_.get(), [](uv_timer_t* t) { static_cast<Proxy*>(t->data)->sweep(); }, 50, 50);
+      sweep_timer_.get(), [](uv_timer_t* t) { static_cast<Proxy*>(t->data)->sweep(); },
+      kSweepIntervalMs, kSweepIntervalMs);
   watch_signals();
   pool_->start(config_.preconnect);
   log(LogLevel::kInfo, "ringproxy ", RINGPROXY_VERSION, " listening on ", config_.listen_host, ":",
@@ -151,7 +154,7 @@ void Proxy::client_closed(ClientConnection& c) {
 
 void Proxy::sweep() {
   uint64_t now = uv_now(loop_);
-  pool_->check_timeouts();
+  pool_->check_timeouts(kSweepIntervalMs);
   if (now - last_buffer_sweep_ms_ >= 1000) {
     last_buffer_sweep_ms_ = now;
     size_t freed = 0;

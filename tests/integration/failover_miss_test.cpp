@@ -8,7 +8,9 @@
 // before, so each answer is either that value or a miss (nil), and anything
 // else (an error, another value, a dropped connection) is counted against the
 // proxy. Backend states are read from INFO, never guessed from time.
+#include <chrono>
 #include <set>
+#include <thread>
 
 #include "core_test_util.hpp"
 #include "read_load.hpp"
@@ -197,6 +199,109 @@ TEST_F(FailoverMissTest, WritesInFlightAtAKillGetErrorsAreCountedAndForceARejoin
   backend(a).restart();
   wait_state(a, {"up"});
   EXPECT_NE(proxy().log().find("failing -> probing"), std::string::npos) << proxy().log_tail();
+}
+
+// ---------------------------------------------------------------------------
+// Stalls (--stall-timeout-ms): a stopped backend is noticed by the silence of
+// its connections within half a second, not by probes or --timeout-ms.
+
+// With the default options, a 4-second SIGSTOP of a backend under a pipelined
+// GET/MGET load gives no error reply, and the value it held before is never
+// served after it resumes.
+TEST_F(FailoverMissTest, FourSecondSigstopUnderPipelinedReadsGivesMissesNotErrors) {
+  start();
+  constexpr size_t a = 0;
+  std::vector<std::string> keys = make_keys("load:", 300);
+  fill(keys);
+  const std::string k = key_homed_at(a, "stale:");
+  ASSERT_EQ(control().command({"SET", k, "v1"}), ok());
+
+  ReadLoad load(proxy().port(), keys, 4);
+  load.wait_rounds(20);
+  const auto t_stop = std::chrono::steady_clock::now();
+  backend(a).sigstop();
+  wait_state(a, {"failing", "down"});
+  const auto t_failing = std::chrono::steady_clock::now();
+  ASSERT_EQ(control().command({"SET", k, "v2"}), ok());
+  EXPECT_EQ(control().command({"GET", k}), str("v2"));
+  // The outage the mission names: 4 s, whatever the proxy does meanwhile.
+  std::this_thread::sleep_until(t_stop + std::chrono::seconds(4));
+  backend(a).sigcont();
+  wait_state(a, {"up"});
+  Reply after = control().command({"GET", k});
+  EXPECT_NE(after, str("v1")) << "the stopped backend served its old value";
+  EXPECT_TRUE(after.is_nil() || after == str("v2")) << after;
+  ASSERT_EQ(control().command({"SET", k, "v3"}), ok());
+  load.wait_rounds(20);
+  load.stop();
+
+  EXPECT_TRUE(load.problems().empty())
+      << load.problems().size() << " bad replies:" << describe(load.problems());
+  EXPECT_GT(load.misses(), 0u);
+  EXPECT_GE(info_number(control(), "backend_stalls"), 1u) << "noticed by a probe, not a stall";
+  std::cout << "[ measured ] sigstop to failing: "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(t_failing - t_stop).count()
+            << " ms; " << load.replies() << " replies, " << load.misses() << " misses" << std::endl;
+}
+
+// A script that runs longer than the stall timeout (and than the health
+// timeout) is slow, not stalled: the backend stays up, and a GET queued
+// behind it is answered with its value, not a miss.
+TEST_F(FailoverMissTest, SlowScriptLongerThanTheStallTimeoutDoesNotFailTheBackend) {
+  start({"--health-interval-ms", "100", "--health-timeout-ms", "200"});
+  constexpr size_t a = 1;
+  const std::string k = key_homed_at(a, "slow:");
+  ASSERT_EQ(control().command({"SET", k, "v"}), ok());
+  // Busy for 1.5 s by the server's own clock.
+  const std::string busy =
+      "local t0 = redis.call('TIME') "
+      "repeat local t = redis.call('TIME') "
+      "until (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > 1500000 "
+      "return 1";
+  RawConnection raw = proxy_raw(Duration(10000));
+  raw.send(encode_command({"EVAL", busy, "1", k}) + encode_command({"GET", k}));
+  EXPECT_EQ(raw.read_reply(), num(1));
+  EXPECT_EQ(raw.read_reply(), str("v"));
+  EXPECT_EQ(state(a), "up");
+  EXPECT_EQ(info_number(control(), "backend_stalls"), 0u);
+  EXPECT_EQ(proxy().log().find("up -> failing"), std::string::npos) << proxy().log_tail();
+}
+
+class StallFake : public FakeBackendTest {};
+
+// A reply that keeps arriving, slower in all than the stall timeout but never
+// silent that long, is not a stall; one that stops halfway is.
+TEST_F(StallFake, ReplyThatKeepsArrivingIsNotAStallButSilenceIs) {
+  FakeBackend* self = nullptr;
+  const size_t kSize = 1000 * 1000;
+  FakeBackend fake([&](FakeBackend::Session& s, const std::vector<std::string>& argv) {
+    if (argv[0] == "GET" && (argv[1] == "trickle" || argv[1] == "stops")) {
+      // 20 pieces 50 ms apart: 1 s in all, never 500 ms silent; "stops"
+      // sends half, then nothing for 2 s.
+      s.send("$" + std::to_string(kSize) + "\r\n");
+      for (size_t sent = 0; sent < kSize; sent += kSize / 20) {
+        const bool pause = argv[1] == "stops" && sent == kSize / 2;
+        std::this_thread::sleep_for(std::chrono::milliseconds(pause ? 2000 : 50));
+        s.send(std::string(kSize / 20, 't'));
+      }
+      s.send("\r\n");
+      return;
+    }
+    s.send(self->basic_reply(argv));
+  });
+  self = &fake;
+  fakes_ = {&fake};
+  start_proxy({"--health-interval-ms", "100", "--failure-limit", "1000"});
+  Client c = proxy_client(Duration(20000));
+  EXPECT_EQ(c.command({"GET", "trickle"}), Reply::make_string(std::string(kSize, 't')));
+  EXPECT_EQ(info_number(c, "backend_stalls"), 0u);
+  EXPECT_EQ(backend_field(c, 0, "state"), "up");
+  EXPECT_EQ(proxy().log().find("failing"), std::string::npos) << proxy().log_tail();
+  // Silence with a GET in flight: a stall (not the 5 s --timeout-ms, which
+  // the 2 s pause is short of), answered as a miss.
+  EXPECT_EQ(c.command({"GET", "stops"}), nil());
+  EXPECT_EQ(info_number(c, "backend_stalls"), 1u);
+  EXPECT_EQ(backend_field(c, 0, "timeouts"), "0");
 }
 
 }  // namespace

@@ -79,6 +79,7 @@ const std::map<std::string_view, std::string> kSamples = {
     {"backend-connections", "4"},
     {"connect-timeout-ms", "250"},
     {"timeout-ms", "0"},
+    {"stall-timeout-ms", "250"},
     {"preconnect", "false"},
     {"backend-password", "b-pass"},
     {"backend-db", "3"},

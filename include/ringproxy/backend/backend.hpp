@@ -24,6 +24,12 @@
 // that finds more of a big request sent), so a big value that keeps moving
 // either way never times out, and a stopped backend (which takes nothing
 // once the socket buffers are full, and sends nothing) does.
+//
+// A stall is the same silence, bounded much tighter (--stall-timeout-ms), and
+// judged only while every request in flight on the backend is one Redis
+// answers promptly (@fast: GET, SET, MGET, ...): Redis is single-threaded, so
+// one slow command (KEYS, EVAL, SORT, ...) in flight on any of its
+// connections makes every other wait, and only --timeout-ms bounds that.
 #pragma once
 
 #include <netinet/in.h>
@@ -73,12 +79,14 @@ struct BackendStats {
   uint64_t timeouts = 0;
   uint64_t ejections = 0;
   uint64_t out_of_step = 0;  // connections closed for a reply that cannot be theirs
+  uint64_t stalls = 0;       // connections closed for silence past the stall timeout
   std::string last_error;
 };
 
 struct BackendOptions {
   int connect_timeout_ms = 1000;
-  int timeout_ms = 5000;  // 0: none
+  int timeout_ms = 5000;       // 0: none
+  int stall_timeout_ms = 500;  // 0: none; applies while only @fast commands are in flight
   std::string password;
   int db = 0;
   size_t max_reply_len = 1024ull * 1024 * 1024;
@@ -94,12 +102,16 @@ class BackendConnection final : public TcpConnection {
   // output; `expect` is the kinds of reply its command can produce
   // (expected_reply_types()); swallowed replies (MULTI's +OK, +QUEUED) must
   // be statuses.
+  // `fast`: a command Redis answers promptly (command_is_fast()).
   void expect_reply(Request* req, uint32_t fragment, uint32_t swallow, uint64_t now_ms,
-                    resp::ReplyTypes expect = resp::kAnyReply) {
+                    resp::ReplyTypes expect = resp::kAnyReply, bool fast = false) {
     if (inflight_.empty()) progress_ms_ = now_ms;  // the silence clock starts
-    inflight_.push_back({req, fragment, swallow, expect});
+    inflight_.push_back({req, fragment, swallow, expect, fast});
+    if (!fast) slow_inflight_++;
     schedule_flush();
   }
+  // Requests in flight that are not @fast.
+  size_t slow_inflight() const { return slow_inflight_; }
   // Fails every in-flight request with `reason` and closes the connection.
   void fail(std::string_view reason);
   // When the connection last heard from the backend, or sent the first
@@ -131,6 +143,7 @@ class BackendConnection final : public TcpConnection {
     uint32_t fragment;
     uint32_t swallow;         // replies to discard before the one that answers `req`
     resp::ReplyTypes expect;  // kinds of reply that can answer it
+    bool fast;                // @fast: see expect_reply()
   };
   void alloc_buffer(size_t suggested, uv_buf_t* buf) override;
   void on_read(ssize_t nread, const uv_buf_t* buf) override;
@@ -152,6 +165,7 @@ class BackendConnection final : public TcpConnection {
   uint64_t progress_ms_ = 0;
   uint64_t written_seen_ = 0;
   RingQueue<InFlight> inflight_;
+  size_t slow_inflight_ = 0;  // entries of inflight_ that are not fast
   Buffer in_;
   ReplyScanner scanner_;
   uint32_t prelude_left_ = 0;  // AUTH/SELECT replies still expected
@@ -196,8 +210,12 @@ class Backend {
   void reset_backoff() { retry_after_ms_ = 0; }
   // Closes every connection, failing in-flight requests with `reason`.
   void fail_all(std::string_view reason);
-  // For the timeout sweep.
-  void check_timeouts(uint64_t now_ms);
+  // For the timeout sweep. `judge_stalls` is false when the sweep itself ran
+  // late (the proxy's loop was busy): replies may be waiting unread, so
+  // silence proves nothing this time.
+  void check_timeouts(uint64_t now_ms, bool judge_stalls = true);
+  // Requests in flight that are not @fast, on every connection.
+  size_t slow_inflight() const;
   size_t inflight() const;
   size_t open_connections() const;
 

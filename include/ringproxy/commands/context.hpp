@@ -70,6 +70,8 @@ class CommandContext {
   bool close_after_reply = false;
   // Whether the command being dispatched may modify data (its table row).
   bool write = false;
+  // Whether it is one Redis answers promptly (command_is_fast()).
+  bool fast = false;
 
   // Scratch reused across requests (one request is handled at a time).
   std::vector<uint32_t> key_indexes;
@@ -88,6 +90,7 @@ class CommandContext {
     req->handler = &handler;
     req->expect = expect;
     req->write = write;
+    req->fast = fast;
     session.open(req);
     return req;
   }

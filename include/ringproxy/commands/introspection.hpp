@@ -55,6 +55,7 @@ struct BackendReport {
   uint64_t requests = 0;
   uint64_t errors = 0;
   uint64_t timeouts = 0;
+  uint64_t stalls = 0;       // connections closed as stalled (--stall-timeout-ms)
   uint64_t out_of_step = 0;  // connections closed for a reply that cannot answer its request
   uint64_t ejections = 0;
   uint64_t inflight = 0;

@@ -42,6 +42,7 @@ struct Request {
   bool merge = false;                       // parts are stored and merged by `handler`
   MissReply miss = MissReply::kNone;        // the command's miss answer (--on-unavailable miss)
   bool write = false;                       // may modify data (its outcome is unknown if lost)
+  bool fast = false;                        // Redis answers it promptly (@fast): stall detection
   uint32_t miss_count = 0;                  // nils in an array-of-nils miss answer
   std::vector<Fragment> fragments;
   std::vector<uint32_t> key_fragment;         // MGET: fragment index of each key, in key order
@@ -66,6 +67,7 @@ struct Request {
     merge = false;
     miss = MissReply::kNone;
     write = false;
+    fast = false;
     miss_count = 0;
     expect = resp::kAnyReply;
     counted_bytes = 0;

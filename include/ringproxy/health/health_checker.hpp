@@ -79,6 +79,11 @@ class HealthChecker {
   // meanwhile, so it must be flushed before it is up again.
   using MissedWrites = std::function<bool(uint32_t backend)>;
   void set_missed_writes(MissedWrites f) { missed_writes_ = std::move(f); }
+  // Asked when a probe times out: whether the backend is busy with a slow
+  // command of the data path, behind which a PING waits too. Such a timeout
+  // is neither a failure nor a success.
+  using Busy = std::function<bool(uint32_t backend)>;
+  void set_busy(Busy f) { busy_ = std::move(f); }
 
   void start();
   // Stops probing; passive reports are ignored from then on (shutdown).
@@ -100,6 +105,7 @@ class HealthChecker {
   HealthOptions options_;
   StateCallback on_change_;
   MissedWrites missed_writes_;
+  Busy busy_;
   std::vector<std::unique_ptr<Probe>> probes_;
   bool stopped_ = false;
 };

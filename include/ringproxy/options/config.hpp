@@ -67,7 +67,8 @@ struct ConfigFields {
   // Backends
   uint32_t backend_connections;
   int connect_timeout_ms;
-  int timeout_ms;  // per forwarded request; 0 = no timeout
+  int timeout_ms;        // per forwarded request; 0 = no timeout
+  int stall_timeout_ms;  // silence while only @fast commands are in flight; 0 = none
   bool preconnect;
   std::string backend_password;  // sent as AUTH on every new backend connection
   int backend_db;                // sent as SELECT on every new backend connection

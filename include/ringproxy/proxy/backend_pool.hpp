@@ -57,8 +57,9 @@ class BackendPool final : public BackendPort {
 
   // A connection of `backend` broke: a passive health signal.
   void report_failure(Backend& backend, std::string_view reason);
-  // Fails requests and connects that took too long.
-  void check_timeouts();
+  // Fails requests and connects that took too long, and connections of
+  // stalled backends; called every `sweep_interval_ms`.
+  void check_timeouts(uint64_t sweep_interval_ms);
 
   size_t size() const { return backends_.size(); }
   void reports(std::vector<BackendReport>& out) const;
@@ -82,6 +83,7 @@ class BackendPool final : public BackendPort {
   std::unique_ptr<HealthChecker> health_;
   FailoverLog failover_;
   bool auto_eject_;
+  uint64_t last_sweep_ms_ = 0;
   uint64_t failover_copies_deleted_ = 0;
   // Between begin() and commit(): the connection the request is written to.
   BackendConnection* open_ = nullptr;
