@@ -439,17 +439,27 @@ static_assert(numkeys_commands_known());
 constexpr std::string_view kFastNames[] = {
 #include "fast_commands.inc"
 };
-constexpr bool fast_names_sorted() {
-  for (size_t i = 1; i < std::size(kFastNames); ++i) {
-    if (!(kFastNames[i - 1] < kFastNames[i])) return false;
+// Plain string writes Redis puts in @slow (a value may be big) that still do
+// one allocation and copy of a value already received: stall detection
+// treats them as fast, or it would be off under any write load, and a probe
+// timing out behind one would not count either.
+constexpr std::string_view kAlsoFast[] = {"mset", "msetnx", "psetex", "set", "setex"};
+template <size_t N>
+constexpr bool sorted(const std::string_view (&names)[N]) {
+  for (size_t i = 1; i < N; ++i) {
+    if (!(names[i - 1] < names[i])) return false;
   }
   return true;
 }
-static_assert(fast_names_sorted());
+static_assert(sorted(kFastNames) && sorted(kAlsoFast));
+constexpr bool is_fast_name(std::string_view name) {
+  return std::binary_search(std::begin(kFastNames), std::end(kFastNames), name) ||
+         std::binary_search(std::begin(kAlsoFast), std::end(kAlsoFast), name);
+}
 constexpr std::array<bool, kCommandCount> build_fast() {
   std::array<bool, kCommandCount> fast{};
   for (size_t i = 0; i < kCommandCount; ++i) {
-    fast[i] = std::binary_search(std::begin(kFastNames), std::end(kFastNames), kCommands[i].name);
+    fast[i] = is_fast_name(kCommands[i].name);
   }
   return fast;
 }
@@ -546,11 +556,15 @@ bool command_is_fast(const CommandInfo& cmd) {
   if (!before(p, std::begin(kCommands)) && before(p, std::end(kCommands))) {
     return kFast[static_cast<size_t>(p - std::begin(kCommands))];
   }
-  return std::binary_search(std::begin(kFastNames), std::end(kFastNames), cmd.name);
+  return is_fast_name(cmd.name);
 }
 
 std::span<const std::string_view> fast_command_names() {
   return kFastNames;
+}
+
+std::span<const std::string_view> also_fast_command_names() {
+  return kAlsoFast;
 }
 
 bool arity_ok(const CommandInfo& cmd, size_t argc) {

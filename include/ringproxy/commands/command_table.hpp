@@ -56,14 +56,18 @@ const CommandInfo* lookup_command(std::string_view name);
 // Every command in the table (for COMMAND, COMMAND COUNT and tests).
 std::span<const CommandInfo> all_commands();
 
-// Whether Redis puts the command in its @fast ACL category (O(1) or
-// O(log N) work: Redis answers it promptly unless the server is blocked or
-// stopped). Generated from a live redis-server's COMMAND INFO
-// (scripts/update-fast-commands.sh); containers (CLIENT, OBJECT, ...) are not
-// fast. Stall detection trusts only these (BackendOptions::stall_timeout_ms).
+// Whether Redis answers the command promptly unless the server is blocked or
+// stopped: Redis's @fast ACL category (O(1) or O(log N) work), generated from
+// a live redis-server's COMMAND INFO (scripts/update-fast-commands.sh), plus
+// the plain string writes SET, MSET, ... (also_fast_command_names()), which
+// Redis puts in @slow only because a value may be big. Containers (CLIENT,
+// OBJECT, ...) are not fast. Stall detection trusts only these
+// (BackendOptions::stall_timeout_ms).
 bool command_is_fast(const CommandInfo& cmd);
 // The committed @fast list, sorted (for the test against a live Redis).
 std::span<const std::string_view> fast_command_names();
+// The additions to it, sorted.
+std::span<const std::string_view> also_fast_command_names();
 
 // Checks arity for `argc` (name included).
 bool arity_ok(const CommandInfo& cmd, size_t argc);
