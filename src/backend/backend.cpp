@@ -114,7 +114,10 @@ void BackendConnection::on_read(ssize_t nread, const uv_buf_t*) {
     } else {
       InFlight e = head;
       inflight_.pop_front();
-      if (!e.fast) slow_inflight_--;
+      if (!e.fast) {
+        slow_inflight_--;
+        backend_.slow_done(uv_now(loop()));
+      }
       if (e.req != nullptr) {
         if (move_front_reply(e, len)) continue;
         backend_.events().on_reply(e.req, e.fragment, reply);

@@ -49,7 +49,9 @@ BackendPool::BackendPool(const Config& config, uv_loop_t* loop, FlushScheduler& 
   health_->set_missed_writes([this](uint32_t b) { return failover_.missed_writes(b); });
   // A slow command blocks PING as much as anything else: a probe that times
   // out behind one proves nothing (--timeout-ms still bounds the command).
-  health_->set_busy([this](uint32_t b) { return backends_[b]->slow_inflight() > 0; });
+  health_->set_busy([this, window = static_cast<uint64_t>(config.health_timeout_ms)](uint32_t b) {
+    return backends_[b]->busy_with_slow(now(), window);
+  });
 }
 
 BackendPool::~BackendPool() = default;

@@ -216,6 +216,13 @@ class Backend {
   void check_timeouts(uint64_t now_ms, bool judge_stalls = true);
   // Requests in flight that are not @fast, on every connection.
   size_t slow_inflight() const;
+  // A slow command is in flight, or one finished less than `window_ms` ago:
+  // a probe sent behind it may still be waiting for its deadline (timers run
+  // before the loop reads the probe's reply), so its timeout proves nothing.
+  bool busy_with_slow(uint64_t now_ms, uint64_t window_ms) const {
+    return slow_inflight() > 0 || (slow_done_ms_ != 0 && now_ms - slow_done_ms_ < window_ms);
+  }
+  void slow_done(uint64_t now_ms) { slow_done_ms_ = now_ms; }
   size_t inflight() const;
   size_t open_connections() const;
 
@@ -236,6 +243,7 @@ class Backend {
   sockaddr_storage addr_{};
   std::vector<BackendConnection*> conns_;  // owned by their handles; null when closed
   uint64_t retry_after_ms_ = 0;
+  uint64_t slow_done_ms_ = 0;  // when the last slow command's reply arrived
   LogThrottle warnings_;
   BackendStats stats_;
 };
