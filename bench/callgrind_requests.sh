@@ -4,14 +4,21 @@
 # redis-benchmark sends 200,000 requests (GET and SET, 50 clients); the
 # proxy's total instructions, start-up and shutdown included, divided by the
 # requests. Exact where requests per second on a shared machine are noise:
-# compare two binaries with the same arguments.
-#   bench/callgrind_requests.sh BINARY [PIPELINE...]     (default: 1 16)
+# compare two binaries with the same arguments, or one binary with two sets.
+#   bench/callgrind_requests.sh BINARY [PIPELINE...] [-- PROXY_ARG...]   (default: 1 16)
 # Health timeouts are raised: under callgrind the proxy runs about 50 times
 # slower, and a probe or request timing out would add work to one run only.
 set -euo pipefail
 bin=$(realpath "$1")
 shift
-if (($# > 0)); then pipelines=("$@"); else pipelines=(1 16); fi
+pipelines=()
+while (($# > 0)) && [[ $1 != -- ]]; do
+  pipelines+=("$1")
+  shift
+done
+(($# > 0)) && shift
+proxy_args=("$@")
+((${#pipelines[@]} > 0)) || pipelines=(1 16)
 out=$(mktemp -d)
 pids=()
 cleanup() {
@@ -47,7 +54,7 @@ for p in "${pipelines[@]}"; do
   port=$(free_port)
   valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.$p" "$bin" \
     --listen "127.0.0.1:$port" --health-timeout-ms 30000 --connect-timeout-ms 30000 \
-    --timeout-ms 0 "${backends[@]}" >"$out/proxy.$p.log" 2>&1 &
+    --timeout-ms 0 "${proxy_args[@]}" "${backends[@]}" >"$out/proxy.$p.log" 2>&1 &
   proxy=$!
   wait_ping "$port"
   redis-benchmark -p "$port" -t get,set -n 100000 -c 50 -P "$p" -q >"$out/bench.$p" 2>&1

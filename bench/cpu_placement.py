@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 
-from run_bench import default_ringproxy, free_port, proc_cpu_seconds, schedstat, wait_listening
+from benchlib.procs import default_ringproxy, free_port, proc_cpu_seconds, schedstat, wait_listening
 
 
 def switches(pid):

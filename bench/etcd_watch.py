@@ -21,7 +21,7 @@ import tempfile
 import time
 import urllib.request
 
-from run_bench import free_port
+from benchlib.procs import free_port
 
 
 def main():

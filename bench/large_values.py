@@ -35,8 +35,8 @@ import sys
 import tempfile
 import time
 
-from run_bench import (Procs, Setup, default_ringproxy, median, proc_cpu_seconds, resp_command,
-                       setup_args_for)
+from benchlib.procs import Procs, default_ringproxy, median, proc_cpu_seconds, resp_command
+from benchlib.setup import Setup, setup_args_for
 
 TARGETS = ["ringproxy", "twemproxy", "direct"]
 

@@ -30,7 +30,8 @@ import sys
 import tempfile
 import time
 
-from run_bench import Procs, Setup, default_ringproxy, resp_command, schedstat, setup_args_for
+from benchlib.procs import Procs, default_ringproxy, resp_command, schedstat
+from benchlib.setup import Setup, setup_args_for
 
 KINDS = {"p": "proxy+backend", "c": "backend+client", "x": "proxy+client", "A": "all on one"}
 

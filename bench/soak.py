@@ -41,7 +41,7 @@ import time
 
 import redis
 
-from run_bench import REPO, Procs, log, proc_status, wait_listening
+from benchlib.procs import REPO, Procs, log, proc_status, wait_listening
 
 BACKENDS = 3
 

@@ -1,0 +1,1 @@
+"""Building blocks of bench/run_bench.py and the other benchmark scripts."""
