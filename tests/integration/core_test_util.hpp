@@ -18,6 +18,13 @@ namespace ringproxy::testing::core {
 
 using Cmd = std::vector<std::string>;
 
+// Every byte value once, 0 to 255.
+inline std::string all_bytes() {
+  std::string s;
+  for (int i = 0; i < 256; ++i) s.push_back(static_cast<char>(i));
+  return s;
+}
+
 inline Reply ok() {
   return Reply::make_status("OK");
 }
