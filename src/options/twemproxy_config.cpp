@@ -10,7 +10,7 @@
 // ringproxy's values. --config and command-line options are applied after
 // this (see parse_command_line), so they override the YAML.
 //
-// Key by key (research/twemproxy.md 5.1 has twemproxy's table):
+// Key by key (twemproxy's README lists its keys):
 //   listen              HOST:PORT -> listen_host/listen_port. A unix socket
 //                       path ("/path [perm]") is a ConfigError.
 //   hash                one of the 12 twemproxy names; default fnv1a_64.
@@ -41,7 +41,7 @@
 //                       lets client requests find out whether it is back;
 //                       ringproxy instead PINGs every backend at this interval
 //                       and re-adds a down one only after `rise` good probes
-//                       (and, with rejoin=flush, a FLUSHALL). Clamped to
+//                       (and, with rejoin=flush, a FLUSHDB ASYNC). Clamped to
 //                       ringproxy's range 10..3600000.
 //   server_failure_limit -> failure_limit; default 2. 0 ejects on the first
 //                       failure in twemproxy, the same as 1 here.

@@ -11,12 +11,11 @@
 // The key hash is mixed first so weak hashes (crc32's 15 bits) still reach the
 // whole table.
 //
-// Failure behaviour: set_live() rebuilds the table over the live nodes (1-2 ms
-// at M = 65537 on a 2.6 GHz core). A down node's slots are refilled by the
-// survivors, spread evenly; because the turn order shifts, a few percent of
-// the survivors' own slots also change hands (the paper's "minimal
-// disruption", not zero). Use ketama or rendezvous where survivors must not
-// move at all. All nodes down: kNoNode.
+// Failure behaviour: set_live() rebuilds the table over the live nodes
+// (milliseconds at M = 65537; bench/README.md has the figures). A down node's slots are refilled by
+// the survivors, spread evenly; because the turn order shifts, a few percent of the survivors' own
+// slots also change hands (the paper's "minimal disruption", not zero). Use ketama or rendezvous
+// where survivors must not move at all. All nodes down: kNoNode.
 #include <algorithm>
 #include <cstdint>
 #include <memory>

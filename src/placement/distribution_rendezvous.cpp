@@ -7,12 +7,12 @@
 // "logarithmic method": node i wins a w_i / W share of the slots. When all
 // weights are equal the log is skipped (score order = u order).
 //
-// Why slots: scoring every node per key costs O(nodes) per lookup (about a
-// microsecond at 1000 nodes); with the winners precomputed per slot, a lookup
-// is one mix and one array read, whatever the pool size. 65,536 slots keep the
-// load within about 1% of the weights for pools up to a few hundred nodes.
-// Building the table scores every node for every slot: about 100 ms at 1000
-// equal-weight nodes, once at start-up.
+// Why slots: scoring every node per key costs O(nodes) per lookup; with the
+// winners precomputed per slot, a lookup is one mix and one array read,
+// whatever the pool size (bench/README.md has the figures). 65,536 slots keep
+// the load within about 1% of the weights for pools up to a few hundred nodes.
+// Building the table scores every node for every slot, once at start-up (and
+// off the loop for a membership change).
 //
 // Failure behaviour: a down node is simply not scored. Slots (so keys) of live
 // nodes never move; a down node's slots go, slot by slot, to each slot's

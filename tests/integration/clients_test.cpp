@@ -1,8 +1,7 @@
 // Real clients, used unchanged, through ringproxy: redis-py (Debian
 // python3-redis), ioredis 5, ioredis 6.0.0, node-redis 4 (npm, pinned in
 // tests/clients/package.json), redis-cli (interactive, stdin batch, --pipe,
-// --scan, --bigkeys, -n 0). What each client sends and how it breaks is in
-// shared/research/clients.md. redis-benchmark's default test set is covered by
+// --scan, --bigkeys, -n 0). redis-benchmark's default test set is covered by
 // CoreBenchmark in pipeline_test.cpp.
 //
 // Each test runs a script from tests/clients against a proxy over 3 fresh

@@ -113,7 +113,7 @@ TEST(RingSimCli, TwemproxyYamlDefaultsToFnv1a64) {
   const CommandResult r = run_sim(sim, {"--twemproxy-config", yaml.string(), "--generate", "12",
                                         "--distribution", "ketama", "--csv"});
   ASSERT_TRUE(r.ok()) << r.describe();
-  // research/twemproxy.md 1.5: fnv1a_64 puts user:1..user:12 on one server.
+  // Seen through a live nutcracker: fnv1a_64 puts user:1..user:12 on one server.
   const std::vector<std::string> l = lines_of(r.out);
   ASSERT_GE(l.size(), 2u);
   EXPECT_EQ(l[1].rfind("fnv1a_64,ketama,12,0,12,", 0), 0u) << r.out;

@@ -1,7 +1,8 @@
 // The twemproxy (nutcracker 0.5.0) YAML loader: every key's mapping, every
 // twemproxy default, pool selection, the errors (one line each, naming the
 // value, the pool and the key), precedence against --config and the command
-// line, and that a loaded pool routes like nutcracker (research/twemproxy.md 1.6).
+// line, and that a loaded pool routes like nutcracker (the routing table recorded
+// from a live nutcracker 0.5.0).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -490,7 +491,8 @@ TEST(TwemproxyConfig, ExampleFileInConfLoads) {
 }
 
 // ---------------------------------------------------------------------------
-// A loaded pool routes like nutcracker did (research/twemproxy.md 1.6).
+// A loaded pool routes like nutcracker did (routing recorded from a live
+// nutcracker 0.5.0).
 
 // Port of the backend a loaded config sends `key` to.
 uint16_t route(const Config& c, std::string_view key) {

@@ -1,6 +1,6 @@
 // Hash functions and hash tags against published and live-verified vectors:
 // twemproxy/libmemcached "apple" values, the nutcracker routing table
-// (research/twemproxy.md 1.6), RFC 1321 for md5, and high-byte vectors taken
+// (recorded from a live nutcracker 0.5.0), RFC 1321 for md5, and high-byte vectors taken
 // from twemproxy 0.5's own hashkit (sign extension, odd tails, >12-byte keys).
 #include "ringproxy/placement/hash.hpp"
 
@@ -84,7 +84,7 @@ TEST(Hash, NamesRoundTripInTwemproxyOrder) {
   EXPECT_FALSE(parse_hash_name("xxhash").has_value());
 }
 
-// research/twemproxy.md 1.6: key hashes observed routing through nutcracker.
+// Key hashes observed routing through a live nutcracker 0.5.0.
 TEST(Hash, LiveNutcrackerKeyHashes) {
   struct Row {
     const char* key;
@@ -224,7 +224,7 @@ TEST(Md5, KetamaPointWords) {
   EXPECT_EQ(hash_md5("127.0.0.1:22101-0"), 3251675681u);  // md5 hash = word 0
 }
 
-// research/twemproxy.md 2.2 and every listed consequence.
+// twemproxy's hash tag rules and each of their consequences.
 TEST(HashTag, BracesSelectTheTaggedPart) {
   EXPECT_EQ(apply_hash_tag("{user1}:a", "{}"), "user1");
   EXPECT_EQ(apply_hash_tag("{user1}:b", "{}"), "user1");

@@ -93,7 +93,8 @@ TEST(RingBuilder, MembershipChangeEqualsFreshStartForEveryDistribution) {
   }
 }
 
-// research/twemproxy.md 1.6 (as in hash_ring_test.cpp), reached by changes.
+// The routing table recorded from a live nutcracker (as in ketama_test.cpp),
+// reached by changes.
 const char* const kTableKeys[] = {"foo",    "bar",    "user:1", "user:2", "user:3", "user:4",
                                   "user:5", "user:6", "user:7", "user:8", "user:9", "user:10"};
 
