@@ -6,6 +6,7 @@
 # requests. Exact where requests per second on a shared machine are noise:
 # compare two binaries with the same arguments, or one binary with two sets.
 #   bench/callgrind_requests.sh BINARY [PIPELINE...] [-- PROXY_ARG...]   (default: 1 16)
+# REQUESTS=N sets the requests per test (default 100000; GET and SET each).
 # Health timeouts are raised: under callgrind the proxy runs about 50 times
 # slower, and a probe or request timing out would add work to one run only.
 set -euo pipefail
@@ -19,6 +20,7 @@ done
 (($# > 0)) && shift
 proxy_args=("$@")
 ((${#pipelines[@]} > 0)) || pipelines=(1 16)
+requests=${REQUESTS:-100000}
 out=$(mktemp -d)
 pids=()
 cleanup() {
@@ -57,9 +59,9 @@ for p in "${pipelines[@]}"; do
     --timeout-ms 0 "${proxy_args[@]}" "${backends[@]}" >"$out/proxy.$p.log" 2>&1 &
   proxy=$!
   wait_ping "$port"
-  redis-benchmark -p "$port" -t get,set -n 100000 -c 50 -P "$p" -q >"$out/bench.$p" 2>&1
+  redis-benchmark -p "$port" -t get,set -n "$requests" -c 50 -P "$p" -q >"$out/bench.$p" 2>&1
   kill -TERM "$proxy"
   wait "$proxy" || true
   total=$(awk '/^(summary|totals):/ { print $2; exit }' "$out/callgrind.$p")
-  awk -v t="$total" -v p="$p" 'BEGIN { printf "%-10s %16d %14.0f\n", "-P " p, t, t / 200000 }'
+  awk -v t="$total" -v p="$p" -v n="$requests" 'BEGIN { printf "%-10s %16d %14.0f\n", "-P " p, t, t / (2 * n) }'
 done

@@ -95,12 +95,15 @@ def main():
     ap.add_argument("--ringproxy", default=None,
                     help="ringproxy binary (default build-bench/ringproxy, else build/ringproxy)")
     ap.add_argument("--ringproxy-arg", action="append", default=[], metavar="ARG",
-                    help="extra ringproxy argument (repeat: --ringproxy-arg=--busy-poll-us --ringproxy-arg=20)")
+                    help="extra ringproxy argument (repeat: --ringproxy-arg=--output-buffer-pool --ringproxy-arg=0)")
     ap.add_argument("--variant", action="append", default=[], metavar="NAME=[BINARY] [ARG...]",
                     help="one more ringproxy instance in the same rounds, named NAME: another binary "
                          "and/or other arguments (repeat; e.g. --variant 'old=/tmp/old/ringproxy' "
                          "--variant 'nopool=--some-option 0'); the table shows every instance's "
                          "ratios, CPU and syscalls per request side by side")
+    ap.add_argument("--only", default=None, metavar="RUN,...",
+                    help="run only these of " + ", ".join(r[0] for r in THROUGHPUT_RUNS + [LATENCY_RUN])
+                         + " (the tables show '-' for the others)")
     ap.add_argument("--syscalls", choices=["perf", "io"], default=None,
                     help="count each target's system calls with perf stat (every call; the default "
                          "where perf can) or /proc/PID/io (reads and writes only)")
@@ -158,6 +161,14 @@ def main():
         if binary and not os.access(binary, os.X_OK):
             ap.error(f"--variant {v!r}: {binary} is not executable")
         args.variants.append((name, binary, words))
+    all_runs = THROUGHPUT_RUNS + [LATENCY_RUN]
+    args.runs = all_runs
+    if args.only:
+        wanted = args.only.split(",")
+        unknown = [w for w in wanted if w not in {r[0] for r in all_runs}]
+        if unknown:
+            ap.error(f"--only: unknown run(s) {', '.join(unknown)}")
+        args.runs = [r for r in all_runs if r[0] in wanted]
     if args.syscalls is None:
         args.syscalls = "perf" if shutil.which("perf") and perf_can_count() else "io"
     for tool in (args.nutcracker, args.redis_server, args.redis_benchmark):
@@ -276,7 +287,7 @@ def bench(args, out, workdir, procs, nofile):
         # always fall on the same target.
         shift = (rnd - 1) % len(targets)
         order = targets[shift:] + targets[:shift]
-        for run_id, tests, c, P, n_full, samples in THROUGHPUT_RUNS + [LATENCY_RUN]:
+        for run_id, tests, c, P, n_full, samples in args.runs:
             n = max(1000, int(n_full * args.scale))
             for sample, t in itertools.product(range(1, samples + 1), order):
                 setup.check_alive()
@@ -308,7 +319,7 @@ def bench(args, out, workdir, procs, nofile):
             f.write(f"{k}: {v}\n")
     # Each run of the cost tables: its label, id and the test whose rows stand for it.
     cost_runs = [(f"{tests} -c {c} -P {P}", run_id, COST_TEST[tests])
-                 for run_id, tests, c, P, _, _ in THROUGHPUT_RUNS + [LATENCY_RUN]]
+                 for run_id, tests, c, P, _, _ in args.runs]
     lines = report.main_table(res, summary, args.rounds, THROUGHPUT_RUNS)
     if len(setup.ringproxies) > 1:
         lines += [""] + report.instances_table(res, summary, setup.ringproxies)
@@ -328,7 +339,9 @@ def bench(args, out, workdir, procs, nofile):
     if not args.no_plot:
         report.chart(out, summary, info, args.rounds)
     log(f"results: {out}")
-    failed = [r for r in summary if any(r[t] is None for t in targets)]
+    ran = {r[0] for r in args.runs}
+    failed = [r for (_, run_id, _), r in zip(SCENARIOS, summary) if run_id in ran and any(
+        r[t] is None for t in targets)]
     return 1 if failed else 0
 
 
@@ -353,8 +366,9 @@ def measure_run(args, setup, t, is_proxy, out, rnd, sample, run_id, tests, c, P,
         return []
     wall = time.time() - w0
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    syscalls, ctxsw = counter.stop()
-    cpu = proc_cpu_seconds(pid) - cpu0
+    syscalls, ctxsw, cpu = counter.stop()
+    if cpu is None:
+        cpu = proc_cpu_seconds(pid) - cpu0
     back = sum(proc_cpu_seconds(b) for b in back_pids) - back0
     # RUSAGE_CHILDREN also counts a finished perf stat: redis-benchmark's own share is the
     # difference minus nothing measurable (perf stat sleeps while counting).

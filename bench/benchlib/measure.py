@@ -160,10 +160,11 @@ def run_redis_benchmark(args, port, tests, clients, pipeline, requests, logf, pl
 
 
 class SyscallCounter:
-    """Counts a process's system calls and context switches over a run with
-    `perf stat -e raw_syscalls:sys_enter,context-switches -p PID` (every call, send and
-    epoll_wait included, which /proc/PID/io's read/write counts miss). Falls back to
-    /proc/PID/io (reads and writes only) where perf cannot attach."""
+    """Counts a process's system calls, context switches and CPU time over a run with
+    `perf stat -e raw_syscalls:sys_enter,context-switches,task-clock -p PID` (every call,
+    send and epoll_wait included, which /proc/PID/io's read/write counts miss; CPU time in
+    nanoseconds, where /proc/PID/stat counts clock ticks). Falls back to /proc/PID/io
+    (reads and writes only) where perf cannot attach."""
 
     def __init__(self, pid, use_perf, outdir):
         self.pid, self.proc = pid, None
@@ -172,12 +173,12 @@ class SyscallCounter:
         if use_perf:
             self.proc = subprocess.Popen(
                 ["perf", "stat", "-x", ",", "-o", self.path, "-e",
-                 "raw_syscalls:sys_enter,context-switches", "-p", str(pid)],
+                 "raw_syscalls:sys_enter,context-switches,task-clock", "-p", str(pid)],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(0.05)  # attached before the run starts
 
     def stop(self):
-        """(syscalls, context switches or None), or (None, None) if nothing was counted."""
+        """(syscalls, context switches, CPU seconds); None for what was not counted."""
         if self.proc is not None:
             self.proc.send_signal(signal.SIGINT)
             try:
@@ -190,17 +191,19 @@ class SyscallCounter:
                 with open(self.path) as f:
                     for line in f:
                         parts = line.strip().split(",")
-                        if len(parts) > 2 and parts[0].isdigit():
-                            counts[parts[2]] = int(parts[0])
+                        if len(parts) > 2 and parts[0].replace(".", "", 1).isdigit():
+                            counts[parts[2]] = float(parts[0])
                 os.unlink(self.path)
             except OSError:
                 pass
             if "raw_syscalls:sys_enter" in counts:
-                return counts["raw_syscalls:sys_enter"], counts.get("context-switches")
+                ms = counts.get("task-clock")
+                return (counts["raw_syscalls:sys_enter"], counts.get("context-switches"),
+                        ms / 1000 if ms is not None else None)
         io1 = proc_syscalls(self.pid)
         if self.io0 is None or io1 is None:
-            return None, None
-        return (io1[0] - self.io0[0]) + (io1[1] - self.io0[1]), None
+            return None, None, None
+        return (io1[0] - self.io0[0]) + (io1[1] - self.io0[1]), None, None
 
 
 def perf_can_count():

@@ -113,6 +113,8 @@ def instances_table(res, summary, ringproxies):
            f"{'vs ringproxy':>12s} {'CPU µs':>7s} {'sysc':>6s}")
     lines += [hdr, "-" * len(hdr)]
     for (label, run_id, test), r in zip(res.scenarios, summary):
+        if all(r[t] is None for t in ringproxies):
+            continue  # not run (--only)
         for i, t in enumerate(ringproxies):
             w, n = res.won(run_id, test, t, "twemproxy")
             rel = median([a / b for a, b in res.paired(run_id, test, t, "ringproxy") if b]) if i else 1.0
@@ -125,8 +127,8 @@ def instances_table(res, summary, ringproxies):
 
 def cost_tables(res, targets, cost_runs):
     lines = ["Cost per request of each process over a whole redis-benchmark run (median over rounds):",
-             "CPU µs (utime+stime, /proc/PID/stat) and system calls (perf stat raw_syscalls, else",
-             "reads+writes from /proc/PID/io)"]
+             "CPU µs (perf stat task-clock, else utime+stime from /proc/PID/stat), system calls",
+             "(perf stat raw_syscalls, else reads+writes from /proc/PID/io) and context switches"]
     hdr = f"{'run':26s} {'target':12s} {'CPU µs':>7s} {'syscalls':>8s} {'ctx sw':>7s}"
     lines += [hdr, "-" * len(hdr)]
     for label, run_id, first in cost_runs:
@@ -153,6 +155,8 @@ def latency_table(latency):
     lines = ["Latency at -c 10 -P 1 (median over rounds of redis-benchmark's p50/p99), ms",
              f"{'test':10s} {'target':12s} {'req/s':>9s} {'p50':>7s} {'p99':>7s}"]
     for r in latency:
+        if r["rps"] is None:
+            continue  # not run (--only)
         lines.append(f"{r['test']:10s} {r['target']:12s} {fmt_num(r['rps']):>9s} "
                      f"{fmt_num(r['p50_ms'], 3):>7s} {fmt_num(r['p99_ms'], 3):>7s}")
     return lines
