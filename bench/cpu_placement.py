@@ -17,7 +17,7 @@ switches per request (how often it slept and had to be woken).
 
     bench/cpu_placement.py                       # build-bench/ringproxy or build/ringproxy
     bench/cpu_placement.py --ringproxy PATH --runs 5 --test incr
-    bench/cpu_placement.py -- --busy-poll-us 0   # extra ringproxy options after --
+    bench/cpu_placement.py -- --output-buffer-pool 0   # extra ringproxy options after --
 
 Needs 2 or more CPUs, redis-server, redis-benchmark and nutcracker; 127.0.0.1 only.
 """

@@ -22,7 +22,7 @@ wall times include their share of it.
     bench/large_values.py                                  # build-bench/ringproxy or build/ringproxy
     bench/large_values.py --ringproxy PATH --rounds 5 --sizes 1024,16384,65536,262144
     bench/large_values.py --rounds 0 --huge-sizes 100000000,500000000   # huge values only
-    bench/large_values.py --ringproxy-arg=--coalesce-us --ringproxy-arg=0
+    bench/large_values.py --ringproxy-arg=--output-buffer-pool --ringproxy-arg=0
 
 127.0.0.1 only; needs redis-server, redis-benchmark and nutcracker.
 """

@@ -17,7 +17,7 @@ in which exactly one backend ran) a letter per sample:
 
     bench/lpush_placement.py                         # build-bench/ringproxy or build/ringproxy
     bench/lpush_placement.py --ringproxy PATH --rounds 8
-    bench/lpush_placement.py -- --coalesce-us 0      # extra ringproxy options after --
+    bench/lpush_placement.py -- --output-buffer-pool 0   # extra ringproxy options after --
 
 Needs 2 or more CPUs, redis-server, redis-benchmark and nutcracker; 127.0.0.1 only.
 """

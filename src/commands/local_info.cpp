@@ -111,10 +111,6 @@ void info_command(CommandContext& ctx, const Call& call, Buffer& out) {
     t.kv("total_connections_received", f.connections_received);
     t.kv("total_commands_processed", st.commands);
     t.kv("rejected_connections", f.connections_rejected);
-    t.kv("coalescing", f.coalescing_sleeping ? "sleeping" : "awake");
-    t.kv("coalesced_passes", f.coalesced_passes);
-    t.kv("coalescing_probes_won", f.coalescing_probes_won);
-    t.kv("coalescing_probes_lost", f.coalescing_probes_lost);
     t.end_section();
   }
   if (want("replication")) {

@@ -2,8 +2,6 @@
 // for the batching and lifetime rules.
 #include "ringproxy/net/connection.hpp"
 
-#include <sched.h>
-
 #include <algorithm>
 
 #include "ringproxy/common/assert.hpp"
@@ -12,7 +10,7 @@
 namespace ringproxy {
 
 FlushScheduler::FlushScheduler(uv_loop_t* loop)
-    : loop_(loop), check_(std::make_unique<uv_check_t>()), poller_(loop) {
+    : check_(std::make_unique<uv_check_t>()) {
   uv_check_init(loop, check_.get());
   check_->data = this;
   uv_check_start(check_.get(),
@@ -53,8 +51,6 @@ void FlushScheduler::run_deferred() {
 
 void FlushScheduler::flush_all() {
   run_deferred();
-  coalescer_.tick(uv_now(loop_));
-  bool wrote = false;
   // Flushing can make more connections dirty (a write error fails requests,
   // whose error replies go to clients): loop until nothing is left.
   while (!dirty_.empty() || !dirty_last_.empty()) {
@@ -65,18 +61,10 @@ void FlushScheduler::flush_all() {
       if (c == nullptr) continue;
       c->dirty_ = false;
       if (c->closing_) continue;
-      wrote = wrote || !c->output_.empty();
       c->flush();
     }
     flushing_.clear();
   }
-  if (!wrote) return;
-  poller_.note_work();
-  // While polling, the idle phase yields before the next poll anyway; a second
-  // yield right behind it would only cost a syscall. A coalescing sleep gives
-  // the CPU away for longer than a yield would.
-  if (poller_.polling() || coalescer_.after_writing_pass()) return;
-  if (yield_) sched_yield();
 }
 
 Connection::~Connection() {

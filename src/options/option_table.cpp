@@ -226,41 +226,33 @@ std::vector<OptionSpec> build_table() {
                "`-ERR max number of clients reached`",
        .details = "The descriptor limit (`ulimit -n`) must allow them too: past that, new "
                   "connections are closed at once and counted in INFO `rejected_connections`."},
-      // The loop-tuning options below are to be measured on a dedicated core
-      // and removed unless they win there. A removed one keeps a row like
-      //   {.name = "busy-poll-us", .group = kNetwork, .codec = removed("US"),
-      //    .fields = 0, .removed = "why, and what to do instead", .help = "..."}
-      // so that files and command lines giving it still start (with a warning).
+      // Loop-tuning options, measured with the proxy on a CPU of its own and
+      // removed (bench/README.md, "Loop scheduling"). Still accepted, with a
+      // warning, so that existing config files keep starting.
       {.name = "yield-after-flush",
        .group = kNetwork,
-       .codec = boolean(&C::yield_after_flush),
-       .default_text = "true",
-       .help = "after a loop pass that wrote to sockets, sched_yield() so the clients and "
-               "backends just woken can run on this CPU before the proxy polls again",
-       .details = "A no-op on a CPU of its own; turn it off to measure without it."},
+       .codec = removed("BOOL"),
+       .fields = 0,
+       .removed = "the loop no longer yields after writing; remove it from your config",
+       .help = "removed: accepted and ignored"},
       {.name = "coalesce-us",
        .group = kNetwork,
-       .codec = micros(&C::coalesce_us, 0, 10000),
-       .default_text = "20",
-       .help = "while at least --coalesce-min-clients clients are active at once, try sleeping "
-               "this long after each loop pass that wrote, so arriving messages are read "
-               "together; 0 = off",
-       .details = "A probe every 2 s drops the sleep where staying awake receives 3% more "
-                  "requests. While on, a request hop waits at most this long."},
+       .codec = removed("US"),
+       .fields = 0,
+       .removed = "the loop no longer sleeps between passes; remove it from your config",
+       .help = "removed: accepted and ignored"},
       {.name = "coalesce-min-clients",
        .group = kNetwork,
-       .codec = count(&C::coalesce_min_clients, 0, 1000000),
-       .default_text = "32",
-       .help = "clients that must have sent something within a millisecond before coalescing "
-               "is considered; 0 = whenever the loop writes"},
+       .codec = removed("N"),
+       .fields = 0,
+       .removed = "the loop no longer sleeps between passes; remove it from your config",
+       .help = "removed: accepted and ignored"},
       {.name = "busy-poll-us",
        .group = kNetwork,
-       .codec = micros(&C::busy_poll_us, 0, 1000000),
-       .default_text = "0",
-       .help = "under sustained load, poll without sleeping until this long passes with "
-               "nothing to write; 0 = off",
-       .details = "Stops by itself while the CPU is shared with other busy tasks; worth trying "
-                  "only when the proxy has a core of its own."},
+       .codec = removed("US"),
+       .fields = 0,
+       .removed = "the loop no longer busy-polls; remove it from your config",
+       .help = "removed: accepted and ignored"},
 
       // --- Placement --------------------------------------------------------
       {.name = "backend",

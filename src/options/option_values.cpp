@@ -23,7 +23,6 @@ constexpr Suffix kByteSuffixes[] = {
     {"mb", 1LL << 20}, {"g", 1LL << 30}, {"gb", 1LL << 30},
 };
 constexpr Suffix kMillisSuffixes[] = {{"ms", 1}};
-constexpr Suffix kMicrosSuffixes[] = {{"us", 1}};
 
 std::string_view base_unit_words(Unit unit) {
   switch (unit) {
@@ -31,8 +30,6 @@ std::string_view base_unit_words(Unit unit) {
       return "a plain number is bytes";
     case Unit::kMillis:
       return "a plain number is milliseconds";
-    case Unit::kMicros:
-      return "a plain number is microseconds";
     case Unit::kNone:
       break;
   }
@@ -47,8 +44,6 @@ std::string_view unit_names(Unit unit) {
       return "b, k, kb, m, mb, g, gb";
     case Unit::kMillis:
       return "ms";
-    case Unit::kMicros:
-      return "us";
     case Unit::kNone:
       break;
   }
@@ -74,7 +69,6 @@ int64_t parse_number(std::string_view text, Unit unit, int64_t min, int64_t max)
     std::span<const Suffix> accepted;
     if (unit == Unit::kBytes) accepted = kByteSuffixes;
     if (unit == Unit::kMillis) accepted = kMillisSuffixes;
-    if (unit == Unit::kMicros) accepted = kMicrosSuffixes;
     const auto hit = std::find_if(accepted.begin(), accepted.end(),
                                   [&](const Suffix& s) { return s.name == suffix; });
     if (hit == accepted.end()) {

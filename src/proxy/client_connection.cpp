@@ -78,7 +78,6 @@ void ClientConnection::on_read(ssize_t nread, const uv_buf_t* buf) {
     return;
   }
   size_t n = static_cast<size_t>(nread);
-  flusher().note_client_active(active_stamp_);
   // Its replies will need an output buffer: reuse a pooled one if it has none.
   proxy_.output_pool().lend(out());
   if (buf->base == proxy_.scratch()) {

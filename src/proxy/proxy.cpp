@@ -46,11 +46,6 @@ Proxy::Proxy(Config config)
   uv_loop_init(loop_);
   flusher_ = std::make_unique<FlushScheduler>(loop_);
   sockets_ = std::make_unique<SocketPoller>(loop_);
-  flusher_->set_yield(config_.yield_after_flush);
-  flusher_->set_busy_poll_us(static_cast<uint64_t>(config_.busy_poll_us));
-  flusher_->set_coalescing(static_cast<uint64_t>(config_.coalesce_us),
-                           static_cast<uint32_t>(config_.coalesce_min_clients),
-                           [this] { return dispatcher_->counters().commands; });
   ring_ = std::make_unique<LiveRing>(
       Router(config_.hash, config_.hash_tag, config_.distribution, ring_nodes(config_)));
   pool_ = std::make_unique<BackendPool>(config_, loop_, *flusher_, *ring_, *this);

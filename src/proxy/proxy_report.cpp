@@ -15,7 +15,6 @@ uint64_t ProxyReport::now_ms() const {
 void ProxyReport::facts(ProxyFacts& out) const {
   const Config& config = proxy_.config();
   const ProxyStats& stats = proxy_.stats();
-  const EventCoalescer& co = proxy_.flusher().coalescer();
   out.tcp_port = config.listen_port;
   out.uptime_s = (proxy_.now_ms() - proxy_.start_ms()) / 1000;
   out.connected_clients = proxy_.clients().size();
@@ -24,10 +23,6 @@ void ProxyReport::facts(ProxyFacts& out) const {
   out.connections_rejected = stats.connections_rejected;
   out.protocol_errors = stats.protocol_errors;
   out.output_limit_disconnections = stats.output_limit_disconnections;
-  out.coalescing_sleeping = co.sleeping();
-  out.coalesced_passes = co.naps();
-  out.coalescing_probes_won = co.probes_won();
-  out.coalescing_probes_lost = co.probes_lost();
   out.hash = hash_name(config.hash);
   out.hash_tag = config.hash_tag;
   out.distribution = distribution_name(config.distribution);

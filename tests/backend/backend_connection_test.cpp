@@ -60,7 +60,6 @@ class BackendConnectionTest : public ::testing::Test {
   void SetUp() override {
     uv_loop_init(&loop_);
     flusher_ = std::make_unique<FlushScheduler>(&loop_);
-    flusher_->set_yield(false);
     listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;

@@ -51,7 +51,6 @@ class DeferredWorkTest : public ::testing::Test {
   DeferredWorkTest() {
     uv_loop_init(&loop_);
     flusher_ = std::make_unique<FlushScheduler>(&loop_);
-    flusher_->set_yield(false);
   }
   ~DeferredWorkTest() override {
     flusher_.reset();

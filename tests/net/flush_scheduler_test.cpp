@@ -67,7 +67,6 @@ class FlushSchedulerTest : public ::testing::Test {
 
 TEST_F(FlushSchedulerTest, WritesClientsBeforeBackends) {
   FlushScheduler flusher(&loop_);
-  flusher.set_yield(false);
   RecordingConnection backend1(flusher, Order::kLast, "backend1", log_);
   RecordingConnection client1(flusher, Order::kFirst, "client1", log_);
   RecordingConnection backend2(flusher, Order::kLast, "backend2", log_);
@@ -87,7 +86,6 @@ TEST_F(FlushSchedulerTest, WritesClientsBeforeBackends) {
 
 TEST_F(FlushSchedulerTest, OutputMadeDuringThePassLeavesInIt) {
   FlushScheduler flusher(&loop_);
-  flusher.set_yield(false);
   RecordingConnection client(flusher, Order::kFirst, "client", log_);
   RecordingConnection backend(flusher, Order::kLast, "backend", log_);
   // A backend write that fails turns into error replies for clients.
@@ -102,7 +100,6 @@ TEST_F(FlushSchedulerTest, OutputMadeDuringThePassLeavesInIt) {
 
 TEST_F(FlushSchedulerTest, ARemovedConnectionIsNotFlushed) {
   FlushScheduler flusher(&loop_);
-  flusher.set_yield(false);
   RecordingConnection client(flusher, Order::kFirst, "client", log_);
   {
     RecordingConnection backend(flusher, Order::kLast, "backend", log_);

@@ -117,14 +117,13 @@ TEST(ConfigFile, UnitsSayWhichAreAccepted) {
             r.path + ":2: invalid value '70000' for option 'backlog': out of range [1, 65535]");
 
   TempFile ok(kBackend + "max-bulk-len = 2MB\nquery-buffer-limit = 3g\nmax-inline-len = 100\n" +
-                  "timeout-ms = 250ms\ncoalesce-us = 15us\n",
+                  "timeout-ms = 250ms\n",
               ".conf");
   const Config c = parse_args({"--config", ok.path()}).config;
   EXPECT_EQ(c.max_bulk_len, 2u << 20);
   EXPECT_EQ(c.query_buffer_limit, 3ull << 30);
   EXPECT_EQ(c.max_inline_len, 100u);
   EXPECT_EQ(c.timeout_ms, 250);
-  EXPECT_EQ(c.coalesce_us, 15);
 }
 
 TEST(ConfigFile, TwemproxyYamlPointsToTwemproxyConfig) {
@@ -191,6 +190,24 @@ TEST(ConfigFile, RemovedOptionIsAcceptedWithAWarningAndDoesNothing) {
   // Without the row, the same file fails.
   EXPECT_NE(parse_error({"--config", f.path()}).find("unknown option 'old-knob'"),
             std::string::npos);
+}
+
+// The loop-tuning options were removed (bench/README.md, "Loop scheduling"):
+// files and command lines that still give them start, with a warning each.
+TEST(ConfigFile, RemovedLoopTuningOptionsStillStart) {
+  TempFile f(kBackend + "yield-after-flush = true\ncoalesce-us = 20\ncoalesce-min-clients = 32\n",
+             ".conf");
+  const CommandLine cl = parse_args({"--config", f.path(), "--busy-poll-us", "20"});
+  ASSERT_EQ(cl.warnings.size(), 4u);
+  EXPECT_NE(cl.warnings[0].find(":2: option 'yield-after-flush' does nothing"), std::string::npos)
+      << cl.warnings[0];
+  EXPECT_NE(cl.warnings[1].find(":3: option 'coalesce-us' does nothing"), std::string::npos);
+  EXPECT_NE(cl.warnings[2].find(":4: option 'coalesce-min-clients' does nothing"),
+            std::string::npos);
+  EXPECT_NE(cl.warnings[3].find("option 'busy-poll-us' does nothing"), std::string::npos);
+  std::vector<std::string_view> changed;
+  for (const OptionSpec* spec : changed_options(Config{}, cl.config)) changed.push_back(spec->name);
+  EXPECT_EQ(changed, (std::vector<std::string_view>{"config", "backend"}));
 }
 
 }  // namespace

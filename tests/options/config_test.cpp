@@ -40,8 +40,6 @@ TEST(Config, Defaults) {
   EXPECT_EQ(c.health_interval_ms, 1000);
   EXPECT_EQ(c.on_unavailable, OnUnavailable::kMiss);
   EXPECT_EQ(c.rejoin, RejoinPolicy::kFlush);
-  EXPECT_TRUE(c.yield_after_flush);
-  EXPECT_EQ(c.busy_poll_us, 0);
 }
 
 TEST(Config, CommandLineValues) {
@@ -65,14 +63,6 @@ TEST(Config, CommandLineValues) {
                           "error",
                           "--rejoin",
                           "keep",
-                          "--yield-after-flush",
-                          "off",
-                          "--busy-poll-us",
-                          "50",
-                          "--coalesce-us",
-                          "35",
-                          "--coalesce-min-clients",
-                          "0",
                           "--output-buffer-pool",
                           "0"});
   const Config& c = cl.config;
@@ -88,10 +78,6 @@ TEST(Config, CommandLineValues) {
   EXPECT_EQ(c.timeout_ms, 0);
   EXPECT_EQ(c.on_unavailable, OnUnavailable::kError);
   EXPECT_EQ(c.rejoin, RejoinPolicy::kKeep);
-  EXPECT_FALSE(c.yield_after_flush);
-  EXPECT_EQ(c.busy_poll_us, 50);
-  EXPECT_EQ(c.coalesce_us, 35);
-  EXPECT_EQ(c.coalesce_min_clients, 0);
   EXPECT_EQ(c.output_buffer_pool, 0u);
 }
 
@@ -143,10 +129,6 @@ TEST(Config, ErrorsNameOptionAndValue) {
       {{"--backend", "127.0.0.1:6379", "--on-unavailable", "maybe"}, "option '--on-unavailable'"},
       {{"--backend", "127.0.0.1:6379", "--rejoin", "x"}, "option '--rejoin'"},
       {{"--backend", "127.0.0.1:6379", "--preconnect", "perhaps"}, "option '--preconnect'"},
-      {{"--backend", "127.0.0.1:6379", "--busy-poll-us", "-1"}, "option '--busy-poll-us'"},
-      {{"--backend", "127.0.0.1:6379", "--coalesce-us", "20000"}, "option '--coalesce-us'"},
-      {{"--backend", "127.0.0.1:6379", "--coalesce-min-clients", "x"},
-       "option '--coalesce-min-clients'"},
       {{"--backend", "127.0.0.1:6379", "--log-level", "loud"}, "option '--log-level'"},
       {{"--backend", "127.0.0.1:6379", "--backend", "127.0.0.1:6379"}, "duplicate"},
       {{"--no-such-option"}, "no-such-option"},
@@ -253,9 +235,6 @@ TEST(Config, ShippedConfigFilesParse) {
   EXPECT_EQ(full.config.max_inline_len, defaults.max_inline_len);
   EXPECT_EQ(full.config.timeout_ms, defaults.timeout_ms);
   EXPECT_EQ(full.config.failover_key_log, defaults.failover_key_log);
-  EXPECT_EQ(full.config.coalesce_us, defaults.coalesce_us);
-  EXPECT_EQ(full.config.coalesce_min_clients, defaults.coalesce_min_clients);
-  EXPECT_EQ(full.config.busy_poll_us, defaults.busy_poll_us);
   EXPECT_EQ(full.config.output_buffer_pool, defaults.output_buffer_pool);
   CommandLine demo = parse({"--config", dir + "demo.conf"});
   EXPECT_EQ(demo.config.backends.size(), 3u);

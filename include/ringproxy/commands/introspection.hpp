@@ -29,10 +29,6 @@ struct ProxyFacts {
   uint64_t connections_rejected = 0;
   uint64_t protocol_errors = 0;
   uint64_t output_limit_disconnections = 0;
-  bool coalescing_sleeping = false;
-  uint64_t coalesced_passes = 0;
-  uint64_t coalescing_probes_won = 0;
-  uint64_t coalescing_probes_lost = 0;
   std::string_view hash;
   std::string_view hash_tag;
   std::string_view distribution;

@@ -9,29 +9,17 @@
 // connection with one write; what the socket does not take waits for it to
 // become writable. Many requests therefore leave in one syscall.
 //
-// After a pass that wrote, the scheduler may sched_yield(). Loopback and LAN
-// socket writes wake their reader with a "sync" hint (the waker is about to
-// sleep), so the kernel often queues the woken client or backend on the
-// proxy's own CPU. Under load the proxy does not sleep, it polls again and
-// finds one more event, so the process it just fed waits behind it and every
-// party ends up handling one message per wakeup. Yielding keeps that promise:
-// the woken process runs now, and the next poll returns a batch. With nothing
-// else runnable on the CPU the call returns at once.
-//
 // Within a pass, client connections are written before backend connections.
 // Each write wakes its reader, and where busy processes outnumber CPUs the
-// last one woken before the proxy sleeps (or yields) tends to run on the
-// proxy's CPU. Ending with the backends keeps the proxy next to the backend it
-// feeds and leaves the clients, which cost more per request than a backend,
-// a CPU of their own: the placement with the most throughput on the 2-core
-// benchmark (bench/README.md: LPUSH to one backend, 106.5k vs 84.6k req/s
-// with writes in the order connections became dirty).
+// last one woken before the proxy sleeps tends to run on the proxy's CPU.
+// Ending with the backends keeps the proxy next to the backend it feeds and
+// leaves the clients, which cost more per request than a backend, a CPU of
+// their own (bench/README.md).
 //
-// Each pass that wrote also tells the BusyPoller (busy_poller.hpp), which may
-// keep the loop polling instead of sleeping while it is busy, and, when not
-// polling, the EventCoalescer (event_coalescer.hpp), which sleeps briefly
-// before the next poll while many clients are active and that measurably
-// pays; a pass followed by such a sleep does not yield as well.
+// The loop does nothing else about scheduling: no yields, sleeps or busy
+// polling between passes. Those were measured with the proxy on a CPU of its
+// own and removed (bench/README.md, "Loop scheduling"); a proxy scales with
+// more loops, not with tricks on one.
 //
 // Output is an OutputQueue: small output is appended to its tail (out()),
 // and a big buffer is linked with its storage (output().append_buffer())
@@ -61,8 +49,6 @@
 
 #include "ringproxy/common/buffer.hpp"
 #include "ringproxy/common/intrusive_list.hpp"
-#include "ringproxy/net/busy_poller.hpp"
-#include "ringproxy/net/event_coalescer.hpp"
 #include "ringproxy/net/output_queue.hpp"
 
 namespace ringproxy {
@@ -79,19 +65,6 @@ class FlushScheduler {
   FlushScheduler& operator=(const FlushScheduler&) = delete;
 
   void add(Connection* c);
-  // Whether to sched_yield() after a pass that wrote something.
-  void set_yield(bool on) { yield_ = on; }
-  // Busy-poll window in microseconds; 0 turns busy polling off.
-  void set_busy_poll_us(uint64_t us) { poller_.set_window_us(us); }
-  // Coalescing window in microseconds (0 = off), the clients that must be
-  // active at once for it, and the proxy's running count of requests.
-  void set_coalescing(uint64_t window_us, uint32_t min_clients,
-                      std::function<uint64_t()> requests) {
-    coalescer_.configure(window_us, min_clients, std::move(requests));
-  }
-  // A client sent something (its connection's one-byte stamp).
-  void note_client_active(uint8_t& stamp) { coalescer_.note_active(stamp); }
-  const EventCoalescer& coalescer() const { return coalescer_; }
   void remove(Connection* c);
   void flush_all();
   // Connections waiting for their deferred work (resume_soon, close_soon).
@@ -103,15 +76,11 @@ class FlushScheduler {
   // waits for the next pass).
   void run_deferred();
 
-  uv_loop_t* loop_;
   std::unique_ptr<uv_check_t> check_;
   std::vector<Connection*> dirty_;       // client side, written first
   std::vector<Connection*> dirty_last_;  // backend side, written after
   std::vector<Connection*> flushing_;
   IntrusiveList<Connection, DeferredTag> deferred_;
-  BusyPoller poller_;
-  EventCoalescer coalescer_;
-  bool yield_ = false;
 };
 
 class Connection : private ListHook<DeferredTag> {

@@ -41,10 +41,6 @@ struct ConfigFields {
   uint16_t listen_port;
   int backlog;
   size_t max_clients;
-  bool yield_after_flush;    // sched_yield() after a flush pass that wrote
-  int busy_poll_us;          // busy-poll window while the loop is busy; 0 = never
-  int coalesce_us;           // EventCoalescer sleep window; 0 = off
-  int coalesce_min_clients;  // clients active at once before coalescing
 
   // Placement
   std::vector<BackendSpec> backends;

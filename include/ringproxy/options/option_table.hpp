@@ -124,10 +124,6 @@ template <typename T>
 OptionCodec millis(T ConfigFields::*field, int64_t min, int64_t max) {
   return number(field, "MS", Unit::kMillis, min, max);
 }
-template <typename T>
-OptionCodec micros(T ConfigFields::*field, int64_t min, int64_t max) {
-  return number(field, "US", Unit::kMicros, min, max);
-}
 OptionCodec boolean(bool ConfigFields::*field);
 OptionCodec text(std::string ConfigFields::*field, std::string value_name);
 

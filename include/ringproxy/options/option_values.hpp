@@ -18,12 +18,11 @@ class OptionValueError : public std::runtime_error {
 };
 
 // The unit of a number option. A plain number is in the base unit (bytes,
-// milliseconds, microseconds); the accepted suffixes are listed by unit_names().
+// milliseconds); the accepted suffixes are listed by unit_names().
 enum class Unit : uint8_t {
   kNone,    // a count: no suffix
   kBytes,   // b, k/kb (1024), m/mb, g/gb, any case
   kMillis,  // ms
-  kMicros,  // us
 };
 
 // "512mb" -> 536870912, in [min, max]. Throws OptionValueError naming the

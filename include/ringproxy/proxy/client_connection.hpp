@@ -149,7 +149,6 @@ class ClientConnection final : public Session, public SocketConnection {
   bool paused_ = false;
   bool quitting_ = false;     // no more input is processed; close once replies are out
   bool moved_input_ = false;  // write_request() took the input's storage (process restarts)
-  uint8_t active_stamp_ = 0;  // the EventCoalescer's activity stamp
   Proxy& proxy_;
   uint64_t id_;
   uint64_t created_ms_;
