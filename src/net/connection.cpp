@@ -9,8 +9,7 @@
 
 namespace ringproxy {
 
-FlushScheduler::FlushScheduler(uv_loop_t* loop)
-    : check_(std::make_unique<uv_check_t>()) {
+FlushScheduler::FlushScheduler(uv_loop_t* loop) : check_(std::make_unique<uv_check_t>()) {
   uv_check_init(loop, check_.get());
   check_->data = this;
   uv_check_start(check_.get(),

@@ -147,7 +147,7 @@ TEST(Ketama, MatchesIndependentModelAtEveryPoint) {
   }
 }
 
-// ---------------------------------------------------------------- ketama routing (recorded from nutcracker)
+// ---------------------------------------------------------------- ketama routing (nutcracker's)
 
 TEST(Ketama, LiveVectorsThreeServers) {
   const auto nodes = nodes_from({"127.0.0.1:22101:1", "127.0.0.1:22102:1", "127.0.0.1:22103:1"});
