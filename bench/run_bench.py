@@ -53,9 +53,9 @@ from benchlib.setup import Setup
 # small (2-core) machine.
 # LPUSH sends every request to one list, so one backend does all the work, and on 2 cores
 # where the kernel puts the client, the proxy and that backend decides a whole run: the
-# slow placement costs either proxy about a quarter (bench/README.md, "LPUSH: three runs
-# per round"). So it runs on its own, three times per round, and its median is taken over
-# three times as many runs; every other row runs once per round.
+# slow placement costs either proxy about a quarter of its requests/s. So it runs on its
+# own, three times per round, and its median is taken over three times as many runs; every
+# other row runs once per round.
 THROUGHPUT_RUNS = [
     ("c50_P1", "get,set", 50, 1, 200_000, 1),
     ("c50_P16", "get,set", 50, 16, 1_000_000, 1),

@@ -12,9 +12,10 @@
 // whole table.
 //
 // Failure behaviour: set_live() rebuilds the table over the live nodes
-// (milliseconds at M = 65537; bench/README.md has the figures). A down node's slots are refilled by
-// the survivors, spread evenly; because the turn order shifts, a few percent of the survivors' own
-// slots also change hands (the paper's "minimal disruption", not zero). Use ketama or rendezvous
+// (milliseconds at M = 65537; bench/README.md has the figures). A down
+// node's slots are refilled by the survivors, spread evenly; because the turn
+// order shifts, a few percent of the survivors' own slots also change hands
+// (the paper's "minimal disruption", not zero). Use ketama or rendezvous
 // where survivors must not move at all. All nodes down: kNoNode.
 #include <algorithm>
 #include <cstdint>
