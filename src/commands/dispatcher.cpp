@@ -17,6 +17,8 @@ namespace {
 constexpr CommandInfo kProxyCommand{"proxy", -1,    &handlers::proxy, 0, 0, 0,
                                     0,       false, MissReply::kNone};
 
+constexpr size_t kBigRequestBytes = 1024 * 1024;
+
 }  // namespace
 
 Dispatcher::Dispatcher(RingView& ring, BackendPort& backends, ProxyIntrospection& proxy,
@@ -30,7 +32,10 @@ const CommandInfo* Dispatcher::dispatch(Session& session, const RequestParser& p
   const CommandInfo* cmd = lookup_command(argv_[0]);
   ctx_.expect = cmd != nullptr ? expected_reply_types(*cmd, argv_) : resp::kAnyReply;
   ctx_.write = cmd != nullptr && cmd->write;
-  ctx_.fast = cmd != nullptr && command_is_fast(*cmd);
+  // Redis's work on a request also grows with its bytes (a big value is
+  // copied, the one it replaces freed), so a big request is not judged by the
+  // stall timeout whatever its command.
+  ctx_.fast = cmd != nullptr && command_is_fast(*cmd) && parsed.raw().size() < kBigRequestBytes;
 
   if (!session.authenticated() && !(cmd && cmd->handler->traits().before_auth)) {
     ctx_.reply_error(session, "NOAUTH Authentication required.");
