@@ -254,7 +254,7 @@ double survivor_moves(DistributionKind kind, const std::vector<BackendSpec>& bef
 }
 
 TEST(RingBuilder, WhatOtherDistributionsMoveBetweenSurvivors) {
-  // The figures README's placement section quotes come from ringproxy-ring;
+  // The figures tools/ring/README.md quotes come from ringproxy-ring;
   // these bounds pin their order of magnitude.
   const std::vector<uint32_t> hashes = sample_hashes(100000);
   const auto three = numbered(1, 3);
