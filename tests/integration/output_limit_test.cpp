@@ -37,13 +37,11 @@ TEST_F(OutputHardLimit, ClientThatDoesNotReadIsClosed) {
   start_proxy();
   RawConnection raw = proxy_raw(Duration(30000));
   std::string burst;
-  for (int i = 0; i < 400; ++i) burst += get_cmd("big");
+  for (int i = 0; i < 2000; ++i) burst += get_cmd("big");
   raw.send(burst);
-  // 400 x 100 KB owed to a client that reads nothing: past what loopback
-  // sockets' buffers hold plus the hard limit, so it is closed at the hard
-  // limit instead of being held 40 MB for. (Then everything buffered is
-  // read, and the close.) Kept small so an ASan build on a busy machine moves
-  // it well within the timeouts.
+  // 2,000 x 100 KB owed to a client that reads nothing: past what the
+  // sockets' buffers hold, closed at the hard limit instead of holding 200 MB
+  // for it. (Then everything buffered is read, and the close.)
   EXPECT_TRUE(raw.wait_closed(Duration(30000)));
   Client c = proxy_client();
   EXPECT_EQ(info_number(c, "client_output_buffer_limit_disconnections"), 1u);
