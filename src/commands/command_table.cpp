@@ -42,6 +42,7 @@
 #include <array>
 #include <cstring>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "ringproxy/commands/handlers.hpp"
@@ -435,44 +436,31 @@ constexpr bool numkeys_commands_known() {
 }
 static_assert(numkeys_commands_known());
 
-// Redis's @fast category, a side array indexed like kCommands.
-constexpr std::string_view kFastNames[] = {
-#include "fast_commands.inc"
-};
-// Plain string writes Redis puts in @slow (a value may be big) that still do
-// one allocation and copy of a value already received: stall detection
-// treats them as fast, or it would be off under any write load, and a probe
-// timing out behind one would not count either.
-constexpr std::string_view kAlsoFast[] = {"mset", "msetnx", "psetex", "set", "setex"};
-template <size_t N>
-constexpr bool sorted(const std::string_view (&names)[N]) {
-  for (size_t i = 1; i < N; ++i) {
-    if (!(names[i - 1] < names[i])) return false;
-  }
-  return true;
-}
-static_assert(sorted(kFastNames) && sorted(kAlsoFast));
-constexpr bool is_fast_name(std::string_view name) {
-  return std::binary_search(std::begin(kFastNames), std::end(kFastNames), name) ||
-         std::binary_search(std::begin(kAlsoFast), std::end(kAlsoFast), name);
-}
-constexpr std::array<bool, kCommandCount> build_fast() {
+// Redis's @fast category (fast_commands.cpp), a side array indexed like kCommands.
+std::array<bool, kCommandCount> build_fast() {
   std::array<bool, kCommandCount> fast{};
   for (size_t i = 0; i < kCommandCount; ++i) {
-    fast[i] = is_fast_name(kCommands[i].name);
+    fast[i] = is_fast_command_name(kCommands[i].name);
   }
   return fast;
 }
-constexpr std::array<bool, kCommandCount> kFast = build_fast();
+// Dynamic initialization: the name lists it reads are constant-initialized.
+const std::array<bool, kCommandCount> kFast = build_fast();
+
+// The row of `cmd` in kCommands, or nullopt for a copy made elsewhere.
+std::optional<size_t> row_of(const CommandInfo& cmd) {
+  const CommandInfo* p = &cmd;
+  std::less<const CommandInfo*> before;
+  if (!before(p, std::begin(kCommands)) && before(p, std::end(kCommands))) {
+    return static_cast<size_t>(p - std::begin(kCommands));
+  }
+  return std::nullopt;
+}
 
 const Extra& extra_of(const CommandInfo& cmd) {
   // Entries handed out by lookup_command() / all_commands() live in kCommands;
   // a copy made elsewhere is resolved by name.
-  const CommandInfo* p = &cmd;
-  std::less<const CommandInfo*> before;
-  if (!before(p, std::begin(kCommands)) && before(p, std::end(kCommands))) {
-    return kExtras[static_cast<size_t>(p - std::begin(kCommands))];
-  }
+  if (const std::optional<size_t> row = row_of(cmd)) return kExtras[*row];
   static constexpr Extra kNoExtra{};
   const CommandInfo* found = lookup_command(cmd.name);
   return found ? kExtras[static_cast<size_t>(found - std::begin(kCommands))] : kNoExtra;
@@ -551,20 +539,8 @@ std::span<const CommandInfo> all_commands() {
 }
 
 bool command_is_fast(const CommandInfo& cmd) {
-  const CommandInfo* p = &cmd;
-  std::less<const CommandInfo*> before;
-  if (!before(p, std::begin(kCommands)) && before(p, std::end(kCommands))) {
-    return kFast[static_cast<size_t>(p - std::begin(kCommands))];
-  }
-  return is_fast_name(cmd.name);
-}
-
-std::span<const std::string_view> fast_command_names() {
-  return kFastNames;
-}
-
-std::span<const std::string_view> also_fast_command_names() {
-  return kAlsoFast;
+  const std::optional<size_t> row = row_of(cmd);
+  return row ? kFast[*row] : is_fast_command_name(cmd.name);
 }
 
 bool arity_ok(const CommandInfo& cmd, size_t argc) {

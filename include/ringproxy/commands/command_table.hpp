@@ -66,6 +66,8 @@ std::span<const CommandInfo> all_commands();
 bool command_is_fast(const CommandInfo& cmd);
 // The committed @fast list, sorted (for the test against a live Redis).
 std::span<const std::string_view> fast_command_names();
+// Whether `name` (lower case) is in either list.
+bool is_fast_command_name(std::string_view name);
 // The additions to it, sorted.
 std::span<const std::string_view> also_fast_command_names();
 

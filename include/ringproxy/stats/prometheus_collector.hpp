@@ -30,8 +30,8 @@
 //   per command {cmd}: ringproxy_command_calls_total,
 //     ringproxy_command_failed_calls_total, ringproxy_command_rejected_calls_total,
 //     ringproxy_command_duration_seconds (histogram).
-// Histogram buckets are LatencyHistogram's Prometheus bounds (8.192 µs to 68.7 s,
-// powers of two) plus +Inf. Label values that are not printable ASCII (hot
+// Histogram buckets are LatencyHistogram's Prometheus bounds (its powers of
+// two) plus +Inf. Label values that are not printable ASCII (hot
 // keys are binary-safe) are written with \xHH escapes.
 #pragma once
 
