@@ -79,7 +79,6 @@
 #include <charconv>
 #include <climits>
 #include <cstdint>
-#include <cstdio>
 #include <exception>
 #include <fstream>
 #include <set>
@@ -90,6 +89,7 @@
 #include <vector>
 
 #include "ringproxy/options/config.hpp"
+#include "ringproxy/options/option_values.hpp"
 
 namespace ringproxy {
 namespace {
@@ -134,27 +134,6 @@ constexpr std::string_view kKnownKeys[] = {
     "server_failure_limit",
     "servers",
 };
-
-// Makes a value from the file safe for a one-line message: control bytes and
-// high bytes are escaped, long values are cut.
-std::string printable(std::string_view s) {
-  constexpr size_t kMax = 200;
-  std::string out;
-  for (size_t i = 0; i < s.size() && i < kMax; ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c < 0x20 || c >= 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else {
-      out.push_back(static_cast<char>(c));
-    }
-  }
-  if (s.size() > kMax) out += "...";
-  return out;
-}
 
 [[noreturn]] void fail(std::string_view option, std::string_view value, std::string_view why) {
   throw ConfigError("invalid value '" + printable(value) + "' for option '" + std::string(option) +
