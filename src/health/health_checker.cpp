@@ -15,6 +15,7 @@
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
+#include <sys/socket.h>
 
 #include <cstring>
 
@@ -55,7 +56,22 @@ struct UvEvents {
       events = e->events != 0 ? e->events : UV_READABLE;
     }
     if (e->context != nullptr && (events & UV_WRITABLE)) redisAsyncHandleWrite(e->context);
-    if (e->context != nullptr && (events & UV_READABLE)) redisAsyncHandleRead(e->context);
+    if (e->context != nullptr && (events & UV_READABLE)) {
+      if (unsolicited_data(e->context)) {
+        // hiredis aborts the process on a reply nobody asked for (outside
+        // pub/sub), and a backend out of step with its probes is not one to
+        // trust anyway: drop the connection, the next probe opens a new one.
+        redisAsyncDisconnect(e->context);
+        return;
+      }
+      redisAsyncHandleRead(e->context);
+    }
+  }
+  // Bytes waiting on a connected context with no reply expected.
+  static bool unsolicited_data(redisAsyncContext* ac) {
+    if (!(ac->c.flags & REDIS_CONNECTED) || ac->replies.head != nullptr) return false;
+    char byte;
+    return recv(ac->c.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
   }
   void update(int add, int remove) {
     events = (events | add) & ~remove;
@@ -289,6 +305,20 @@ class HealthChecker::Probe {
       std::string why = ac->errstr[0] ? ac->errstr : "connection lost";
       self->detach(ac);
       self->finish(false, why);
+      return;
+    }
+    // More bytes read than replies expected: the backend answered twice.
+    // hiredis would abort on the extra reply; freeing the context from this
+    // callback stops it from parsing further.
+    const redisReader* reader = ac->c.reader;
+    bool extra = ac->replies.head == nullptr && reader->pos < reader->len;
+    // A PING or FLUSHDB answers with a status or an error; anything else is
+    // another request's reply.
+    bool wrong_type = (tag == kPing || tag == kFlush) && reply->type != REDIS_REPLY_STATUS &&
+                      reply->type != REDIS_REPLY_ERROR;
+    if (extra || wrong_type) {
+      self->drop_context();
+      self->finish(false, "probe connection out of step with its requests");
       return;
     }
     if (tag == kAuth || tag == kSelect) {
