@@ -25,6 +25,12 @@ bool password_ok(const CommandContext& ctx, std::string_view user, std::string_v
   return user == "default" && (password.empty() || given == password);
 }
 
+// The admin password also authenticates as a client.
+bool admin_password_ok(const CommandContext& ctx, std::string_view user, std::string_view given) {
+  const std::string& password = ctx.options.admin_password;
+  return user == "default" && !password.empty() && given == password;
+}
+
 constexpr std::string_view kWrongPass =
     "WRONGPASS invalid username-password pair or user is disabled.";
 
@@ -62,6 +68,10 @@ void auth_command(CommandContext& ctx, const Call& call, Buffer& out) {
   std::string_view user = argc == 3 ? call.argv[1] : std::string_view("default");
   if (argc > 3) {
     local_error(ctx, out, "ERR syntax error");
+  } else if (admin_password_ok(ctx, user, call.argv[argc - 1])) {
+    call.session.set_authenticated();
+    call.session.set_admin();
+    resp::ok(out);
   } else if (ctx.options.client_password.empty() && argc == 2) {
     local_error(ctx, out,
                 "ERR AUTH <password> called without any password configured for the default "

@@ -10,6 +10,7 @@
 
 #include "ringproxy/commands/context.hpp"
 #include "ringproxy/commands/local.hpp"
+#include "ringproxy/commands/ring_admin.hpp"
 #include "ringproxy/common/text.hpp"
 #include "ringproxy/resp/resp_writer.hpp"
 
@@ -73,6 +74,23 @@ class InfoText {
  private:
   std::string text_;
 };
+
+// The live ring's state (ring_admin.hpp), as PROXY RING gives it in full.
+void ring_info(CommandContext& ctx, InfoText& t) {
+  RingReport r;
+  ctx.admin->ring_report(r);
+  uint64_t dirty = 0, cleaned = 0;
+  for (const RingMemberReport& m : r.members) {
+    dirty += m.dirty_entries;
+    cleaned += m.cleanup_keys_deleted;
+  }
+  t.kv("ring_version", r.version);
+  t.kv("ring_source", sanitize(r.source));
+  t.kv("ring_differs_from_config", r.differs_from_config ? 1 : 0);
+  t.kv("ring_draining_backends", r.draining);
+  t.kv("ring_dirty_entries", dirty);
+  t.kv("ring_stale_keys_deleted", cleaned);
+}
 
 void info_command(CommandContext& ctx, const Call& call, Buffer& out) {
   const std::string s = lower(call.argv.size() > 1 ? call.argv[1] : "default");
@@ -153,6 +171,8 @@ void info_command(CommandContext& ctx, const Call& call, Buffer& out) {
     t.kv("writes_failed_in_flight", st.writes_failed_in_flight);
     t.kv("failover_copies_deleted", f.failover_copies_deleted);
     t.kv("failover_keys_untracked", f.failover_keys_untracked);
+    t.kv("stale_reads", st.stale_reads);
+    if (ctx.admin != nullptr) ring_info(ctx, t);
     for (const BackendReport& b : backends) {
       t.kv("backend" + std::to_string(b.id), backend_line(b, ','));
     }

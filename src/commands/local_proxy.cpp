@@ -63,6 +63,11 @@ void where(CommandContext& ctx, const Call& call, Buffer& out) {
 
 void help(CommandContext& ctx, const Call& call, Buffer& out);
 
+// local_ring_admin.cpp checks its own arguments.
+void ring_admin(CommandContext& ctx, const Call& call, Buffer& out) {
+  ring_admin_command(ctx, call, out);
+}
+
 constexpr ProxySubcommand kSubcommands[] = {
     {"nodes", 2, &proxy_nodes, "NODES",
      "One line per backend: addr name state weight points connections requests errors "
@@ -71,6 +76,14 @@ constexpr ProxySubcommand kSubcommands[] = {
      "Where <key> goes: point (its hash on the ring), hashed (the part hashed), owner (the "
      "backend serving it now) and home (its backend when all are up), each with name and "
      "state."},
+    {"add", -2, &ring_admin, "ADD host:port[:weight] [name]",
+     "Add a backend to the ring while serving (admin: --admin-password or loopback)."},
+    {"remove", -2, &ring_admin, "REMOVE name|host:port",
+     "Remove a backend; its connections close once their replies are in (admin)."},
+    {"weight", -2, &ring_admin, "WEIGHT name|host:port <weight>",
+     "Change a backend's weight (admin)."},
+    {"ring", -2, &ring_admin, "RING",
+     "The ring: version, source, members, points, liveness, stale-range cleanup progress."},
     {"help", 2, &help, "HELP", "Print this help."},
 };
 

@@ -47,6 +47,18 @@ bool write_miss_answer(MissReply miss, uint32_t count, Buffer& out) {
   return false;
 }
 
+namespace {
+
+bool stale_read(const CommandContext& ctx, const Call& call, const std::vector<uint32_t>& keys,
+                BackendId backend) {
+  for (uint32_t k : keys) {
+    if (ctx.ring.stale(backend, call.argv[k])) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 void SingleKeyHandler::handle(CommandContext& ctx, const Call& call) const {
   const CommandInfo& cmd = call.cmd;
   std::string_view error;
@@ -77,6 +89,15 @@ void SingleKeyHandler::handle(CommandContext& ctx, const Call& call) const {
   }
   if (cmd.write && ctx.ring.any_down()) {
     for (uint32_t k : keys) ctx.note_write(call.argv[k], backend);
+  }
+  if (!cmd.write && cmd.miss != MissReply::kNone && stale_read(ctx, call, keys, backend)) {
+    // The backend may hold a copy from before its keys moved away and back:
+    // answer as a miss rather than risk a stale value.
+    ctx.counters.stale_reads++;
+    write_miss_answer(cmd.miss, static_cast<uint32_t>(call.argv.size() - 2),
+                      call.session.begin_reply());
+    call.session.end_reply();
+    return;
   }
   Request* req = ctx.open_request(call.session, *this);
   req->miss = cmd.miss;

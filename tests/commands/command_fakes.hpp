@@ -253,6 +253,11 @@ class FakeSession final : public Session {
   uint64_t id() const override { return id_; }
   bool authenticated() const override { return authenticated_; }
   void set_authenticated() override { authenticated_ = true; }
+  bool admin() const override { return is_admin; }
+  void set_admin() override { is_admin = true; }
+  bool loopback() const override { return is_loopback; }
+  bool is_admin = false;
+  bool is_loopback = true;
   std::string_view name() const override { return name_; }
   void set_name(std::string_view name) override { name_ = name; }
   void describe(ClientInfo& out) const override {

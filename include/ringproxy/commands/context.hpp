@@ -24,12 +24,15 @@
 namespace ringproxy {
 
 class CommandHandler;
+class RingAdmin;
 
 // What the handlers take from the configuration.
 struct CommandOptions {
   bool miss_on_unavailable = false;  // --on-unavailable miss
   std::string client_password;       // --client-password; empty: none
   size_t max_transaction_bytes = 0;  // queued MULTI commands (--query-buffer-limit)
+  std::string admin_password;        // --admin-password; empty: loopback clients only
+  bool admin_allow_remote = false;   // --admin-allow-remote
 };
 
 // What the proxy did with the requests it handled: plain per-loop counters
@@ -47,6 +50,7 @@ struct RequestCounters {
   // answered: the client got an error, the backend may or may not apply them.
   uint64_t writes_failed_in_flight = 0;
   uint64_t replies_moved = 0;  // big replies handed over with their storage, not copied
+  uint64_t stale_reads = 0;    // reads answered as misses: the backend's copy may be stale
 };
 
 class CommandContext {
@@ -57,6 +61,8 @@ class CommandContext {
   RingView& ring;
   BackendPort& backends;
   ProxyIntrospection& proxy;
+  // PROXY ADD/REMOVE/WEIGHT/RING go here; nullptr: not supported.
+  RingAdmin* admin = nullptr;
   const CommandOptions options;
   RequestCounters counters;
   RequestPool requests;

@@ -38,6 +38,9 @@ void client_kill(CommandContext& ctx, const Call& call, Buffer& out);
 void proxy_nodes(CommandContext& ctx, const Call& call, Buffer& out);
 inline constexpr std::string_view kInvalidClientName =
     "ERR Client names cannot contain spaces, newlines or special characters.";
+// PROXY ADD/REMOVE/WEIGHT/RING (local_ring_admin.cpp): true when `call` is
+// one of them and its reply was written to `out`.
+bool ring_admin_command(CommandContext& ctx, const Call& call, Buffer& out);
 // The server version INFO and HELLO report: clients gate features on it, and
 // the backends are expected to be Redis 7.
 inline constexpr std::string_view kCompatVersion = "7.0.15";

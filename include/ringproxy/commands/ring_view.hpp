@@ -33,6 +33,10 @@ class RingView {
   virtual std::span<const BackendId> members() const = 0;
   // Every id is below this.
   virtual uint32_t id_limit() const = 0;
+  // Whether `backend` may hold a stale copy of `key` (ownership of the key
+  // moved away from it and came back; see placement/dirty_set.hpp): a read
+  // of it routed there answers as a miss without asking the backend.
+  virtual bool stale(BackendId /*backend*/, std::string_view /*key*/) const { return false; }
 };
 
 }  // namespace ringproxy

@@ -42,6 +42,11 @@ class Session {
   virtual uint64_t id() const = 0;
   virtual bool authenticated() const = 0;
   virtual void set_authenticated() = 0;
+  // Ring administration (PROXY ADD/REMOVE/WEIGHT): whether the client has
+  // AUTHed with --admin-password, and whether it connected over loopback.
+  virtual bool admin() const { return false; }
+  virtual void set_admin() {}
+  virtual bool loopback() const { return false; }
   virtual std::string_view name() const = 0;
   // An empty name clears it. The caller checked it (set_client_name).
   virtual void set_name(std::string_view name) = 0;
