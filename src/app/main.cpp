@@ -4,7 +4,9 @@
 #include <cstring>
 #include <iostream>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "ringproxy/app/daemon.hpp"
 #include "ringproxy/app/ring_summary.hpp"
@@ -18,6 +20,8 @@ int main(int argc, char** argv) {
   using namespace ringproxy;
   std::signal(SIGPIPE, SIG_IGN);
   if (argc > 1 && std::string_view(argv[1]) == "register") return run_register_agent(argc, argv);
+  // Kept before secrets are hidden from ps: SIGHUP parses it again.
+  std::vector<std::string> args(argv, argv + argc);
   CommandLine cl;
   try {
     cl = parse_command_line(argc, argv);
@@ -77,6 +81,7 @@ int main(int argc, char** argv) {
     const Config& running = proxy.config();
     if (!running.pid_file.empty()) pid_file.create(running.pid_file);
     ready.done(running.log_file.empty());
+    proxy.set_command_line(std::move(args));
     proxy.run();
   } catch (const std::exception& e) {
     std::cerr << "ringproxy: " << e.what() << "\n";

@@ -117,7 +117,7 @@ struct UvEvents {
 // timer and the per-probe deadline.
 class HealthChecker::Probe {
  public:
-  Probe(HealthChecker& owner, uint32_t index, HealthTarget target)
+  Probe(HealthChecker& owner, uint32_t index, HealthTarget target, bool start_down = false)
       : owner_(owner), index_(index), target_(std::move(target)) {
     interval_ = std::make_unique<uv_timer_t>();
     deadline_ = std::make_unique<uv_timer_t>();
@@ -125,7 +125,7 @@ class HealthChecker::Probe {
     uv_timer_init(owner_.loop_, deadline_.get());
     interval_->data = deadline_->data = this;
     last_change_ms = uv_now(owner_.loop_);
-    if (owner_.options_.start_down) state = BackendState::kDown;
+    if (owner_.options_.start_down || start_down) state = BackendState::kDown;
   }
   ~Probe() {
     drop_context();
@@ -364,15 +364,35 @@ HealthChecker::~HealthChecker() = default;
 
 void HealthChecker::start() {
   stopped_ = false;
-  for (auto& p : probes_) p->start();
+  started_ = true;
+  for (auto& p : probes_) {
+    if (p) p->start();
+  }
 }
 
 void HealthChecker::stop() {
   stopped_ = true;
-  for (auto& p : probes_) p->stop();
+  for (auto& p : probes_) {
+    if (p) p->stop();
+  }
+}
+
+void HealthChecker::add(uint32_t slot, HealthTarget target, bool start_down) {
+  if (slot >= probes_.size()) probes_.resize(slot + 1);
+  probes_[slot] = std::make_unique<Probe>(*this, slot, std::move(target), start_down);
+  if (started_ && !stopped_) {
+    probes_[slot]->start();
+    // A backend that must prove itself is probed at once, not after an interval.
+    if (start_down) probes_[slot]->send(kPing);
+  }
+}
+
+void HealthChecker::remove(uint32_t slot) {
+  if (slot < probes_.size()) probes_[slot].reset();
 }
 
 BackendState HealthChecker::state(uint32_t backend) const {
+  if (!has(backend)) return BackendState::kDown;
   return probes_[backend]->state;
 }
 
@@ -385,6 +405,7 @@ const std::string& HealthChecker::last_error(uint32_t backend) const {
 }
 
 void HealthChecker::report_failure(uint32_t backend, std::string_view reason) {
+  if (!has(backend)) return;
   Probe& p = *probes_[backend];
   // After stop() the proxy is closing everything; while notifying, these are
   // the connections our own state change is closing. Neither is a new signal:

@@ -15,6 +15,7 @@ constexpr std::string_view kPlacement = "Placement";
 constexpr std::string_view kLimits = "Protocol limits (per client)";
 constexpr std::string_view kBackends = "Backends";
 constexpr std::string_view kHealth = "Health checks and failover";
+constexpr std::string_view kLiveRing = "Live ring";
 constexpr std::string_view kLogging = "Logging";
 constexpr std::string_view kProcess = "Process";
 
@@ -490,6 +491,39 @@ std::vector<OptionSpec> build_table() {
        .help = "keys remembered per down backend whose copies on successors are deleted when "
                "it rejoins",
        .details = "Past this, copies are only counted (INFO `failover_keys_untracked`)."},
+
+      // --- Live ring ----------------------------------------------------------
+      {.name = "admin-password",
+       .group = kLiveRing,
+       .codec = text(&C::admin_password, "PASS"),
+       .env = "RINGPROXY_ADMIN_PASSWORD",
+       .example = "secret",
+       .secret = true,
+       .help = "clients that AUTH with this password may change the ring (PROXY ADD, REMOVE, "
+               "WEIGHT); without it only loopback clients may",
+       .details = "It also authenticates the client as --client-password does."},
+      {.name = "admin-allow-remote",
+       .group = kLiveRing,
+       .codec = boolean(&C::admin_allow_remote),
+       .default_text = "false",
+       .help = "without --admin-password, let clients from any address change the ring"},
+      {.name = "cleanup-rate",
+       .group = kLiveRing,
+       .codec = count(&C::cleanup_rate, 1, 100000000),
+       .default_text = "10000",
+       .help = "keys per second the background cleaner SCANs on a backend holding copies of "
+               "keys it no longer owns (they are UNLINKed)"},
+      {.name = "cleanup-batch",
+       .group = kLiveRing,
+       .codec = count(&C::cleanup_batch, 1, 100000),
+       .default_text = "500",
+       .help = "the cleaner's SCAN COUNT: keys asked for per SCAN"},
+      {.name = "ring-build-inline-max",
+       .group = kLiveRing,
+       .codec = count(&C::ring_build_inline_max, 0, 1024),
+       .default_text = "64",
+       .help = "a ring change with at most this many backends is built on the event loop; "
+               "bigger ones are built on a worker thread and swapped in when done"},
 
       // --- Logging ----------------------------------------------------------
       {.name = "log-level",

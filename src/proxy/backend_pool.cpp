@@ -7,6 +7,7 @@
 #include "ringproxy/commands/request.hpp"
 #include "ringproxy/common/assert.hpp"
 #include "ringproxy/common/log.hpp"
+#include "ringproxy/placement/ring_builder.hpp"
 #include "ringproxy/proxy/client_connection.hpp"
 #include "ringproxy/resp/resp_writer.hpp"
 
@@ -16,22 +17,27 @@ BackendPool::BackendPool(const Config& config, uv_loop_t* loop, FlushScheduler& 
                          LiveRing& ring, BackendEvents& events)
     : loop_(loop),
       ring_(ring),
+      flusher_(flusher),
+      events_(events),
+      connections_per_backend_(config.backend_connections),
+      flush_on_rejoin_(config.rejoin == RejoinPolicy::kFlush),
       failover_(config.backends.size(), config.failover_key_log),
       auto_eject_(config.auto_eject) {
-  BackendOptions options;
-  options.connect_timeout_ms = config.connect_timeout_ms;
-  options.timeout_ms = config.timeout_ms;
-  options.stall_timeout_ms = config.stall_timeout_ms;
-  options.password = config.backend_password;
-  options.db = config.backend_db;
-  for (size_t i = 0; i < config.backends.size(); ++i) {
-    backends_.push_back(std::make_unique<Backend>(static_cast<uint32_t>(i), config.backends[i],
-                                                  options, config.backend_connections, loop,
-                                                  flusher, events));
-    backends_.back()->resolve();
+  options_.connect_timeout_ms = config.connect_timeout_ms;
+  options_.timeout_ms = config.timeout_ms;
+  options_.stall_timeout_ms = config.stall_timeout_ms;
+  options_.password = config.backend_password;
+  options_.db = config.backend_db;
+  const RingSnapshot& snap = ring_.snapshot();
+  backends_.resize(snap.slot_limit());
+  for (const RingMember& m : snap.members()) {
+    backends_[m.slot] = open_backend(m.slot, m.spec);
+    ever_members_.push_back(m.spec.address());
   }
-  std::vector<HealthTarget> targets;
-  for (const auto& b : backends_) targets.push_back({b->spec().host, b->spec().port, b->address()});
+  std::vector<HealthTarget> targets(backends_.size());
+  for (const auto& b : backends_) {
+    targets[b->index()] = {b->spec().host, b->spec().port, b->address()};
+  }
   HealthOptions ho;
   ho.interval_ms = config.health_interval_ms;
   ho.timeout_ms = config.health_timeout_ms;
@@ -50,8 +56,16 @@ BackendPool::BackendPool(const Config& config, uv_loop_t* loop, FlushScheduler& 
   // A slow command blocks PING as much as anything else: a probe that times
   // out behind one proves nothing (--timeout-ms still bounds the command).
   health_->set_busy([this, window = static_cast<uint64_t>(config.health_timeout_ms)](uint32_t b) {
-    return backends_[b]->busy_with_slow(now(), window);
+    return b < backends_.size() && backends_[b] != nullptr &&
+           backends_[b]->busy_with_slow(now(), window);
   });
+}
+
+std::unique_ptr<Backend> BackendPool::open_backend(uint32_t slot, const BackendSpec& spec) {
+  auto b = std::make_unique<Backend>(slot, spec, options_, connections_per_backend_, loop_,
+                                     flusher_, events_);
+  b->resolve();
+  return b;
 }
 
 BackendPool::~BackendPool() = default;
@@ -59,13 +73,18 @@ BackendPool::~BackendPool() = default;
 void BackendPool::start(bool preconnect) {
   health_->start();
   if (preconnect) {
-    for (auto& b : backends_) b->connect_all(now());
+    for (auto& b : backends_) {
+      if (b) b->connect_all(now());
+    }
   }
 }
 
 void BackendPool::stop() {
   if (health_) health_->stop();
-  for (auto& b : backends_) b->fail_all("proxy shutting down");
+  for (auto& b : backends_) {
+    if (b) b->fail_all("proxy shutting down");
+  }
+  for (auto& b : draining_) b->fail_all("proxy shutting down");
 }
 
 bool BackendPool::send(BackendId backend, uint64_t client_id, Request* req, uint32_t fragment,
@@ -99,6 +118,10 @@ void BackendPool::commit(Request* req, uint32_t fragment, uint32_t swallow) {
 }
 
 void BackendPool::unavailable_error(BackendId backend, Buffer& out) {
+  if (backend >= backends_.size() || backends_[backend] == nullptr) {
+    resp::error(out, "ERR ringproxy: backend removed from the ring");
+    return;
+  }
   Backend& b = *backends_[backend];
   b.stats().errors++;
   std::string msg = "ERR ringproxy: backend " + b.address() + " is unavailable";
@@ -107,6 +130,7 @@ void BackendPool::unavailable_error(BackendId backend, Buffer& out) {
 }
 
 void BackendPool::failover_write(std::string_view key, BackendId home, BackendId successor) {
+  if (home >= backends_.size() || backends_[home] == nullptr) return;
   failover_.record(home, successor, key);
 }
 
@@ -115,7 +139,10 @@ void BackendPool::write_lost(BackendId backend) {
 }
 
 void BackendPool::report_failure(Backend& backend, std::string_view reason) {
-  health_->report_failure(backend.index(), reason);
+  // A draining (removed) backend's connections are not a health signal.
+  const uint32_t slot = backend.index();
+  if (slot >= backends_.size() || backends_[slot].get() != &backend) return;
+  health_->report_failure(slot, reason);
 }
 
 void BackendPool::check_timeouts(uint64_t sweep_interval_ms) {
@@ -124,14 +151,19 @@ void BackendPool::check_timeouts(uint64_t sweep_interval_ms) {
   // replies may be sitting unread: silence is judged again next time.
   const bool on_time = last_sweep_ms_ == 0 || t - last_sweep_ms_ <= 2 * sweep_interval_ms;
   last_sweep_ms_ = t;
-  for (auto& b : backends_) b->check_timeouts(t, on_time);
+  for (auto& b : backends_) {
+    if (b) b->check_timeouts(t, on_time);
+  }
+  for (auto& b : draining_) b->check_timeouts(t, on_time);
 }
 
 void BackendPool::reports(std::vector<BackendReport>& out) const {
-  const std::vector<uint32_t> points = ring_.router().distribution().points_per_node();
+  const RingSnapshot& ring = ring_.snapshot();
+  const std::vector<uint32_t> points = ring.home().points_per_node();
   const uint64_t t = now();
   out.clear();
   for (uint32_t i = 0; i < backends_.size(); ++i) {
+    if (backends_[i] == nullptr) continue;
     const Backend& b = *backends_[i];
     const BackendStats& st = b.stats();
     BackendReport& r = out.emplace_back();
@@ -140,7 +172,8 @@ void BackendPool::reports(std::vector<BackendReport>& out) const {
     r.name = b.spec().name;
     r.state = backend_state_name(health_->state(i));
     r.weight = b.spec().weight;
-    r.points = i < points.size() ? points[i] : 0;
+    const uint32_t node = ring.node_of(i);
+    r.points = node < points.size() ? points[node] : 0;
     r.connections = b.open_connections();
     r.requests = st.requests;
     r.errors = st.errors;
@@ -172,9 +205,14 @@ void BackendPool::on_state(BackendId b, BackendState from, BackendState to,
   // Probes just saw it answer: connect at once, not after the back-off of
   // the connection that failed before (requests would get fast errors).
   if (to == BackendState::kUp) backend.reset_backoff();
+  // A flushed rejoin leaves nothing stale on it.
+  if (to == BackendState::kUp && from == BackendState::kProbing && flush_on_rejoin_) {
+    ring_.clear_dirty(b);
+  }
   // Its successors' copies go before it takes its keys back (and whatever it
   // missed while it stayed live is forgotten: up is a clean slate).
   if (to == BackendState::kUp) delete_failover_copies(b);
+  if (ring_.live(b) == now_live) return;
   ring_.set_live(b, now_live);
 }
 
@@ -196,7 +234,8 @@ void BackendPool::delete_failover_copies(BackendId home) {
     resp::array_header(cmd, static_cast<int64_t>(j - i + 1));
     resp::bulk(cmd, "DEL");
     for (size_t k = i; k < j; ++k) resp::bulk(cmd, copies[k].key);
-    if (ring_.live(succ) && backends_[succ]->send_internal(cmd.view(), now(), resp::kInteger)) {
+    if (ring_.live(succ) && backends_[succ] != nullptr &&
+        backends_[succ]->send_internal(cmd.view(), now(), resp::kInteger)) {
       failover_copies_deleted_ += j - i;
     } else {
       lost += j - i;
@@ -208,6 +247,71 @@ void BackendPool::delete_failover_copies(BackendId home) {
       lost ? " could not be deleted: successor unavailable)" : "",
       untracked ? "; untracked beyond failover-key-log: " : "",
       untracked ? std::to_string(untracked) : "");
+}
+
+// ---------------------------------------------------------------- membership
+
+std::vector<uint32_t> BackendPool::rejoining(const RingSnapshot& before,
+                                             const RingSnapshot& after) const {
+  std::vector<uint32_t> out;
+  const RingDiff d = diff(before, after);
+  auto seen = [&](const BackendSpec& spec) {
+    return std::find(ever_members_.begin(), ever_members_.end(), spec.address()) !=
+           ever_members_.end();
+  };
+  for (uint32_t slot : d.added) {
+    if (seen(after.member(slot)->spec)) out.push_back(slot);
+  }
+  for (uint32_t slot : d.readdressed) {
+    if (seen(after.member(slot)->spec)) out.push_back(slot);
+  }
+  return out;
+}
+
+void BackendPool::apply(const RingSnapshot& before, const RingSnapshot& after,
+                        const std::vector<uint32_t>& rejoining) {
+  const RingDiff d = diff(before, after);
+  auto retire = [&](uint32_t slot) {
+    if (slot >= backends_.size() || backends_[slot] == nullptr) return;
+    health_->remove(slot);
+    failover_.forget(slot);
+    log(LogLevel::kInfo, "backend ", backends_[slot]->address(),
+        ": removed from the ring; its connections close once their replies are in");
+    draining_.push_back(std::move(backends_[slot]));
+  };
+  auto open = [&](uint32_t slot) {
+    const BackendSpec& spec = after.member(slot)->spec;
+    if (slot >= backends_.size()) backends_.resize(slot + 1);
+    backends_[slot] = open_backend(slot, spec);
+    failover_.ensure(backends_.size());
+    const bool rejoin = std::find(rejoining.begin(), rejoining.end(), slot) != rejoining.end();
+    health_->add(slot, {spec.host, spec.port, backends_[slot]->address()}, rejoin);
+    if (std::find(ever_members_.begin(), ever_members_.end(), spec.address()) ==
+        ever_members_.end()) {
+      ever_members_.push_back(spec.address());
+    }
+    log(LogLevel::kInfo, "backend ", backends_[slot]->address(), ": added to the ring",
+        rejoin ? " (it was a member before: it rejoins through probes and the rejoin policy)" : "");
+  };
+  for (uint32_t slot : d.removed) retire(slot);
+  for (uint32_t slot : d.readdressed) retire(slot);
+  for (uint32_t slot : d.added) open(slot);
+  for (uint32_t slot : d.readdressed) open(slot);
+  sweep_draining();
+}
+
+void BackendPool::sweep_draining() {
+  std::erase_if(draining_, [](const std::unique_ptr<Backend>& b) {
+    if (b->inflight() != 0) return false;
+    b->fail_all("removed from the ring");
+    return true;
+  });
+}
+
+std::vector<uint32_t> BackendPool::draining_slots() const {
+  std::vector<uint32_t> out;
+  for (const auto& b : draining_) out.push_back(b->index());
+  return out;
 }
 
 }  // namespace ringproxy

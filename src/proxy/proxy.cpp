@@ -19,17 +19,13 @@ constexpr size_t kTrimThreshold = 1024 * 1024;
 // How often backend timeouts and stalls are checked.
 constexpr uint64_t kSweepIntervalMs = 50;
 
-std::vector<RingNode> ring_nodes(const Config& c) {
-  std::vector<RingNode> nodes;
-  for (const BackendSpec& b : c.backends) nodes.push_back({b.ring_name, b.weight});
-  return nodes;
-}
-
 CommandOptions command_options(const Config& c) {
   CommandOptions o;
   o.miss_on_unavailable = c.on_unavailable == OnUnavailable::kMiss;
   o.client_password = c.client_password;
   o.max_transaction_bytes = c.query_buffer_limit;
+  o.admin_password = c.admin_password;
+  o.admin_allow_remote = c.admin_allow_remote;
   return o;
 }
 
@@ -47,9 +43,16 @@ Proxy::Proxy(Config config)
   flusher_ = std::make_unique<FlushScheduler>(loop_);
   sockets_ = std::make_unique<SocketPoller>(loop_);
   ring_ = std::make_unique<LiveRing>(
-      Router(config_.hash, config_.hash_tag, config_.distribution, ring_nodes(config_)));
+      make_ring({config_.hash, config_.hash_tag, config_.distribution}, config_.backends, "config"),
+      CleanerOptions{config_.cleanup_rate, config_.cleanup_batch},
+      [loop = loop_] { return uv_now(loop); });
   pool_ = std::make_unique<BackendPool>(config_, loop_, *flusher_, *ring_, *this);
+  ring_control_ = std::make_unique<RingControl>(loop_, *ring_, *pool_, config_);
   dispatcher_ = std::make_unique<Dispatcher>(*ring_, *pool_, report_, command_options(config_));
+  dispatcher_->context().admin = ring_control_.get();
+  loaded_ = std::make_unique<Config>(config_);
+  stale_cleanup_ = std::make_unique<StaleCleanup>(*ring_, *pool_, dispatcher_->context(),
+                                                  [loop = loop_] { return uv_now(loop); });
 }
 
 Proxy::~Proxy() {
@@ -91,6 +94,9 @@ void Proxy::stop() {
   std::vector<ClientConnection*> clients = clients_;
   for (ClientConnection* c : clients) c->close();
   pool_->stop();
+  // A ring build still running on the thread pool is discarded when done.
+  if (dispatcher_) dispatcher_->context().admin = nullptr;
+  ring_control_.reset();
 }
 
 void Proxy::shutdown() {
@@ -150,6 +156,8 @@ void Proxy::client_closed(ClientConnection& c) {
 void Proxy::sweep() {
   uint64_t now = uv_now(loop_);
   pool_->check_timeouts(kSweepIntervalMs);
+  pool_->sweep_draining();
+  if (!stopping_) stale_cleanup_->tick();
   if (now - last_buffer_sweep_ms_ >= 1000) {
     last_buffer_sweep_ms_ = now;
     size_t freed = 0;

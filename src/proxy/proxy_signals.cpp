@@ -72,6 +72,7 @@ void Proxy::on_signal(int signum) {
 
 void Proxy::on_hangup() {
   reopen_log();
+  reload_config();  // config_reload.cpp
 }
 
 void Proxy::reopen_log() {

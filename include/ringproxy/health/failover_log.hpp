@@ -32,7 +32,17 @@ class FailoverLog {
   };
   // Returns and forgets the copies made on behalf of `home`.
   std::vector<Copy> take(uint32_t home);
-  size_t tracked(uint32_t home) const { return homes_[home].keys.size(); }
+  // Membership changes: room for homes below `backends`; a home that left
+  // the pool has nothing to clean up any more.
+  void ensure(size_t backends) {
+    if (homes_.size() < backends) homes_.resize(backends);
+  }
+  void forget(uint32_t home) {
+    if (home < homes_.size()) homes_[home] = Home{};
+  }
+  size_t tracked(uint32_t home) const {
+    return home < homes_.size() ? homes_[home].keys.size() : 0;
+  }
   // A write sent to `home` itself was lost with its connection (reset by
   // take()): `home` may hold a value its clients were told was not written,
   // or apply it late, so nothing short of a flush makes it safe again.
@@ -41,6 +51,7 @@ class FailoverLog {
   // Whether `home` missed writes since the last take(): it must pass the
   // rejoin policy before it serves again.
   bool missed_writes(uint32_t home) const {
+    if (home >= homes_.size()) return false;
     const Home& h = homes_[home];
     return !h.keys.empty() || h.untracked > 0 || h.lost;
   }

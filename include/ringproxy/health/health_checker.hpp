@@ -91,6 +91,14 @@ class HealthChecker {
   // Passive signal from the data path. Ignored for a backend that is down or
   // probing, and while its own state-change callback runs.
   void report_failure(uint32_t backend, std::string_view reason);
+  // Membership changes (a live ring): backends are indexed by a stable slot.
+  // add() probes a new target at `slot` (free: past the end, or vacated by
+  // remove()); with `start_down` it must pass `rise` probes (and the rejoin
+  // flush) before it is up, else it starts up like a target given at
+  // construction. remove() stops and forgets the slot's probe.
+  void add(uint32_t slot, HealthTarget target, bool start_down);
+  void remove(uint32_t slot);
+  bool has(uint32_t slot) const { return slot < probes_.size() && probes_[slot] != nullptr; }
   BackendState state(uint32_t backend) const;
   uint64_t last_change_ms(uint32_t backend) const;
   const std::string& last_error(uint32_t backend) const;
@@ -108,6 +116,7 @@ class HealthChecker {
   Busy busy_;
   std::vector<std::unique_ptr<Probe>> probes_;
   bool stopped_ = false;
+  bool started_ = false;
 };
 
 }  // namespace ringproxy

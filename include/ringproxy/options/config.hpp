@@ -80,6 +80,13 @@ struct ConfigFields {
   RejoinPolicy rejoin;
   size_t failover_key_log;  // keys remembered per down backend for cleanup
 
+  // Live ring
+  std::string admin_password;    // PROXY ADD/REMOVE/WEIGHT need AUTH with it
+  bool admin_allow_remote;       // without a password, not only loopback clients
+  uint32_t cleanup_rate;         // keys scanned per second per backend with stale ranges
+  uint32_t cleanup_batch;        // SCAN COUNT
+  size_t ring_build_inline_max;  // bigger ring changes are built off the loop
+
   // Logging
   std::string log_level;  // error | warn | info | debug
   std::string log_file;   // empty: stderr

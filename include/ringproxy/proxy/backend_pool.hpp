@@ -11,6 +11,12 @@
 //     flight) passes the rejoin policy before it is up again, and then gets
 //     the failover-era copies of its keys deleted from the successors that
 //     took its writes (FailoverLog).
+//
+// Backends are indexed by their ring slot (RingSnapshot), which stays the
+// same while a backend is a member: apply() follows a membership change,
+// opening the new members, keeping the connections and health state of the
+// ones that stay, and letting a removed member's connections finish their
+// replies before they close (draining).
 #pragma once
 
 #include <uv.h>
@@ -26,6 +32,7 @@
 #include "ringproxy/health/failover_log.hpp"
 #include "ringproxy/health/health_checker.hpp"
 #include "ringproxy/options/config.hpp"
+#include "ringproxy/placement/ring_snapshot.hpp"
 #include "ringproxy/proxy/live_ring.hpp"
 
 namespace ringproxy {
@@ -55,13 +62,39 @@ class BackendPool final : public BackendPort {
   void failover_write(std::string_view key, BackendId home, BackendId successor) override;
   void write_lost(BackendId backend) override;
 
+  // A request of the proxy's own (UNLINK of stale copies), in order with
+  // client traffic; its reply is dropped. False when the backend cannot take
+  // it now.
+  bool send_internal(uint32_t slot, std::string_view bytes) {
+    if (slot >= backends_.size() || backends_[slot] == nullptr) return false;
+    if (health_->state(slot) != BackendState::kUp) return false;
+    return backends_[slot]->send_internal(bytes, now());
+  }
   // A connection of `backend` broke: a passive health signal.
   void report_failure(Backend& backend, std::string_view reason);
   // Fails requests and connects that took too long, and connections of
   // stalled backends; called every `sweep_interval_ms`.
   void check_timeouts(uint64_t sweep_interval_ms);
 
-  size_t size() const { return backends_.size(); }
+  // A membership change from `before` to `after` (not yet published): opens
+  // the added members (`rejoining` ones start down and go through the rejoin
+  // policy), drains the removed ones. Call it just before the ring publishes
+  // `after`.
+  void apply(const RingSnapshot& before, const RingSnapshot& after,
+             const std::vector<uint32_t>& rejoining);
+  // The added members of a change that were members of this pool before
+  // (REMOVE then ADD): they may hold stale copies, so they rejoin.
+  std::vector<uint32_t> rejoining(const RingSnapshot& before, const RingSnapshot& after) const;
+  // Closes drained backends; slots of those still draining.
+  void sweep_draining();
+  std::vector<uint32_t> draining_slots() const;
+  size_t draining() const { return draining_.size(); }
+  BackendState state(uint32_t slot) const { return health_->state(slot); }
+  const Backend* backend(uint32_t slot) const {
+    return slot < backends_.size() ? backends_[slot].get() : nullptr;
+  }
+
+  size_t size() const { return ring_.members().size(); }
   void reports(std::vector<BackendReport>& out) const;
   uint64_t failover_copies_deleted() const { return failover_copies_deleted_; }
   uint64_t failover_keys_untracked() const { return failover_.untracked_total(); }
@@ -70,6 +103,8 @@ class BackendPool final : public BackendPort {
   // The connection a request of `client_id` to `backend` goes on; nullptr
   // when the backend cannot take it now.
   BackendConnection* connection(BackendId backend, uint64_t client_id, uint64_t now_ms) {
+    // A slot no longer in the pool (a MULTI block pinned before a removal).
+    if (backend >= backends_.size() || backends_[backend] == nullptr) return nullptr;
     if (health_->state(backend) != BackendState::kUp) return nullptr;
     return backends_[backend]->connection_for(client_id, now_ms);
   }
@@ -77,9 +112,18 @@ class BackendPool final : public BackendPort {
   void delete_failover_copies(BackendId home);
   uint64_t now() const { return uv_now(loop_); }
 
+  std::unique_ptr<Backend> open_backend(uint32_t slot, const BackendSpec& spec);
+
   uv_loop_t* loop_;
   LiveRing& ring_;
-  std::vector<std::unique_ptr<Backend>> backends_;
+  FlushScheduler& flusher_;
+  BackendEvents& events_;
+  BackendOptions options_;
+  uint32_t connections_per_backend_;
+  bool flush_on_rejoin_;
+  std::vector<std::unique_ptr<Backend>> backends_;  // by slot; null for free slots
+  std::vector<std::unique_ptr<Backend>> draining_;  // removed, replies still due
+  std::vector<std::string> ever_members_;           // addresses that were members
   std::unique_ptr<HealthChecker> health_;
   FailoverLog failover_;
   bool auto_eject_;

@@ -47,6 +47,9 @@ class ClientConnection final : public Session, public SocketConnection {
   uint64_t id() const override { return id_; }
   bool authenticated() const override { return authenticated_; }
   void set_authenticated() override { authenticated_ = true; }
+  bool admin() const override { return admin_; }
+  void set_admin() override { admin_ = true; }
+  bool loopback() const override;
   std::string_view name() const override {
     return name_ ? std::string_view(*name_) : std::string_view();
   }
@@ -146,6 +149,7 @@ class ClientConnection final : public Session, public SocketConnection {
   // connection): small fields first, so they share one word with
   // registry_index, and whatever most clients never use behind a pointer.
   bool authenticated_ = false;
+  bool admin_ = false;  // AUTHed with --admin-password
   bool paused_ = false;
   bool quitting_ = false;     // no more input is processed; close once replies are out
   bool moved_input_ = false;  // write_request() took the input's storage (process restarts)

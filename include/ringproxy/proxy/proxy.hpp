@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -32,6 +33,8 @@
 #include "ringproxy/proxy/client_connection.hpp"
 #include "ringproxy/proxy/live_ring.hpp"
 #include "ringproxy/proxy/proxy_report.hpp"
+#include "ringproxy/proxy/ring_control.hpp"
+#include "ringproxy/proxy/stale_cleanup.hpp"
 #include "ringproxy/resp/request_parser.hpp"
 
 namespace ringproxy {
@@ -71,6 +74,21 @@ class Proxy final : public BackendEvents {
   // client is left or --shutdown-timeout-ms has passed. `why` names the cause.
   void begin_shutdown(std::string_view why);
   bool draining() const { return draining_; }
+
+  // Makes `members` the pool's membership while serving (a live ring change:
+  // see ring_control.hpp); `source` names where it came from in PROXY RING
+  // and the log ("etcd revision 12"). A list that cannot be applied (no
+  // member, a duplicate, an address that does not resolve) changes nothing
+  // and is logged.
+  void apply_membership(std::vector<BackendSpec> members, std::string source);
+  RingControl& ring_control() { return *ring_control_; }
+  // The command line the proxy was started with (before passwords are hidden
+  // from ps): a reload parses it again, re-reading the files it names.
+  void set_command_line(std::vector<std::string> args) { args_ = std::move(args); }
+  // SIGHUP: re-reads the configuration files and applies what changed in
+  // them since they were last loaded (config_reload.hpp).
+  void reload_config();
+  const StaleCleanup& stale_cleanup() const { return *stale_cleanup_; }
 
   // For ClientConnection.
   Dispatcher& dispatcher() { return *dispatcher_; }
@@ -130,11 +148,15 @@ class Proxy final : public BackendEvents {
   std::unique_ptr<SocketPoller> sockets_;
   std::unique_ptr<LiveRing> ring_;
   std::unique_ptr<BackendPool> pool_;
+  std::unique_ptr<RingControl> ring_control_;
   ProxyReport report_;
   std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<StaleCleanup> stale_cleanup_;
   std::unique_ptr<Listener> listener_;
   std::unique_ptr<uv_timer_t> sweep_timer_;
   std::unique_ptr<SignalWatcher> signals_;
+  std::vector<std::string> args_;
+  std::unique_ptr<Config> loaded_;  // the configuration as last loaded (reload diffs)
   std::vector<ClientConnection*> clients_;
   BufferPool output_pool_;
   ProxyStats stats_;
