@@ -48,6 +48,22 @@ void SplitHandler::handle(CommandContext& ctx, const Call& call) const {
     owners.push_back(b);
     if (note_writes) ctx.note_write(argv[i], b);
   }
+  if (!cmd.write && cmd.miss != MissReply::kNone) {
+    for (size_t i = 1, k = 0; i < argv.size(); i += step, ++k) {
+      if (!ctx.ring.stale(owners[k], argv[i])) continue;
+      // A key's backend may hold a stale copy of it: the whole read answers
+      // as a miss (rare: only while stale ranges are being cleaned up).
+      ctx.counters.stale_reads++;
+      Buffer& out = call.session.begin_reply();
+      if (shape_ == Shape::kValues) {
+        write_miss_answer(MissReply::kNilPerField, static_cast<uint32_t>(owners.size()), out);
+      } else {
+        write_miss_answer(cmd.miss, 0, out);
+      }
+      call.session.end_reply();
+      return;
+    }
+  }
   Request* req = ctx.open_request(call.session, *this);
   req->miss = cmd.miss;
   req->miss_count = static_cast<uint32_t>(owners.size());

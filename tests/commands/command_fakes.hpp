@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -122,6 +123,10 @@ class FakeRing final : public RingView {
   }
   std::span<const BackendId> members() const override { return members_; }
   uint32_t id_limit() const override { return static_cast<uint32_t>(live_.size()); }
+  bool stale(BackendId b, std::string_view key) const override {
+    return stale_keys.contains({b, std::string(key)});
+  }
+  std::set<std::pair<BackendId, std::string>> stale_keys;
 
  private:
   std::vector<BackendId> members_;

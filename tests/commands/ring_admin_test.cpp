@@ -142,3 +142,25 @@ TEST_F(CommandsTest, WithoutAnAdminTheRingCannotChange) {
 
 }  // namespace
 }  // namespace ringproxy::fakes
+
+namespace ringproxy::fakes {
+namespace {
+
+// Reads of a key its backend may hold a stale copy of answer as misses
+// without asking the backend; writes go through.
+TEST_F(CommandsTest, StaleKeysReadAsMisses) {
+  ring.stale_keys.insert({1, "1:old"});
+  EXPECT_EQ(call({"GET", "1:old"}), nil());
+  EXPECT_EQ(call({"HMGET", "1:old", "a", "b"}), array({nil(), nil()}));
+  EXPECT_EQ(call({"MGET", "0:a", "1:old"}), array({nil(), nil()}));
+  EXPECT_EQ(call({"EXISTS", "0:a", "1:old"}), integer(0));
+  EXPECT_TRUE(port.sent.empty());
+  EXPECT_EQ(ctx().counters.stale_reads, 4u);
+  send({"SET", "1:old", "v"});
+  ASSERT_EQ(port.sent.size(), 1u);
+  send({"GET", "1:fresh"});
+  EXPECT_EQ(port.sent.size(), 2u);
+}
+
+}  // namespace
+}  // namespace ringproxy::fakes

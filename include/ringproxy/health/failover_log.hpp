@@ -5,9 +5,10 @@
 // from B.
 //
 // Bounded: at most `limit` keys per down backend. Writes of keys past the bound
-// are counted, not stored; their copies stay on the successor and ARE served
-// (stale) if the home backend fails again before they are overwritten, deleted
-// or expire (tests/integration/failover_test.cpp,
+// are counted, not stored; their copies stay on the successor until its
+// stale-range cleaner removes them, and are not served meanwhile: the rejoin
+// gives the successor a dirty entry for the range it lost (LiveRing), so reads
+// of them there answer as misses (tests/integration/failover_test.cpp,
 // FailoverKeyLogBoundIsReportedAndKeysPastItMayBeStale). The rejoin log line
 // says how many were untracked, and INFO's failover_keys_untracked counts them
 // since start-up, so operators can see it and raise --failover-key-log.
