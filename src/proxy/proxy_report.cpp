@@ -57,10 +57,10 @@ bool ProxyReport::kill_client(uint64_t id) {
 }
 
 void ProxyReport::place(std::string_view key, KeyPlacement& out) const {
-  const Router& router = proxy_.ring().router();
-  out.point = router.key_hash(key);
-  out.home = router.home_for_key(key);
-  out.owner = router.backend_for_key(key);
+  const RingSnapshot& ring = proxy_.ring().snapshot();
+  out.point = ring.key_hash(key);
+  out.home = ring.home_slot(out.point);
+  out.owner = ring.owner_slot(out.point);
 }
 
 }  // namespace ringproxy
