@@ -3,6 +3,7 @@
 
 #include "ringproxy/commands/handler.hpp"
 #include "ringproxy/commands/session.hpp"
+#include "ringproxy/commands/single_key.hpp"
 #include "ringproxy/common/assert.hpp"
 #include "ringproxy/resp/resp_writer.hpp"
 
@@ -41,6 +42,14 @@ void CommandContext::part_merged(Request* req, uint32_t fragment, std::string_vi
 }
 
 void CommandContext::part_failed(Request* req, uint32_t fragment, std::string_view error) {
+  if (req->window_asked) {
+    // The previous home could not answer: the new home's miss stands.
+    req->window_asked = false;
+    Buffer miss;
+    req->handler->miss_answer(*req, fragment, miss);
+    part_replied(req, fragment, miss.view());
+    return;
+  }
   counters.errors++;
   if (options.miss_on_unavailable && req->miss != MissReply::kNone) {
     // A read of an unreachable backend answers as a cache miss; for a split
@@ -63,8 +72,12 @@ void CommandContext::part_lost(Request* req, uint32_t fragment, std::string_view
 }
 
 Buffer* CommandContext::reply_sink(Request* req, uint32_t) {
-  // Only a reply that passes through as it came.
-  if (req->merge || req->session == nullptr) return nullptr;
+  // Only a reply that passes through as it came (and is not a window read's,
+  // which may be asked again or counted).
+  if (req->merge || req->session == nullptr || req->window_from != kNoBackend ||
+      req->window_asked) {
+    return nullptr;
+  }
   return req->session->reply_sink(req);
 }
 
@@ -97,6 +110,61 @@ void CommandContext::note_write(std::string_view key, BackendId owner) {
   if (home == owner || home == kNoBackend) return;
   counters.failover_writes++;
   backends.failover_write(key, home, owner);
+}
+
+void CommandContext::window_read(Request* req, std::string_view key, BackendId owner,
+                                 std::string_view raw) {
+  const BackendId from = ring.previous_home(key);
+  if (from == kNoBackend || from == owner) return;
+  req->window_from = from;
+  req->window_lane = ring.key_lane(key);
+  req->window_request.assign(raw);
+}
+
+bool CommandContext::window_reply(Request* req, std::string_view reply) {
+  Buffer miss;
+  const bool missed = req->handler->miss_answer(*req, 0, miss) && reply == miss.view();
+  if (req->window_asked) {
+    req->window_asked = false;
+    if (!missed) counters.window_hits++;
+    return false;
+  }
+  const BackendId from = req->window_from;
+  req->window_from = kNoBackend;
+  if (!missed || req->session == nullptr) return false;
+  counters.window_reads++;
+  req->window_asked = true;
+  req->fragments[0].backend = from;
+  if (!backends.send(from, req->window_lane, req, 0, req->window_request, 0)) {
+    req->window_asked = false;  // the new home's miss stands
+    return false;
+  }
+  return true;
+}
+
+void CommandContext::window_invalidate(std::string_view key, BackendId owner) {
+  const BackendId from = ring.previous_home(key);
+  if (from == kNoBackend || from == owner) return;
+  counters.window_invalidations++;
+  // Nobody waits for the reply (the request has no session). The same lane
+  // as the key's window reads, so a read sent after this removal cannot
+  // overtake it.
+  Buffer* out = backends.begin(from, ring.key_lane(key));
+  if (out == nullptr) {
+    // Not removed: the previous home must not serve again before the rejoin
+    // policy has run.
+    backends.write_lost(from);
+    return;
+  }
+  resp::array_header(*out, 2);
+  resp::bulk(*out, "UNLINK");
+  resp::bulk(*out, key);
+  Request* req = requests.acquire();
+  req->handler = &handlers::single_key;
+  req->write = true;
+  req->fragments.emplace_back().backend = from;
+  req->pending = 1;
+  backends.commit(req, 0, 0);
 }
 
 }  // namespace ringproxy

@@ -88,6 +88,7 @@ void ring_info(CommandContext& ctx, InfoText& t) {
   t.kv("ring_source", sanitize(r.source));
   t.kv("ring_differs_from_config", r.differs_from_config ? 1 : 0);
   t.kv("ring_draining_backends", r.draining);
+  t.kv("migration_window_remaining_ms", r.window_remaining_ms);
   t.kv("ring_dirty_entries", dirty);
   t.kv("ring_stale_keys_deleted", cleaned);
 }
@@ -172,6 +173,9 @@ void info_command(CommandContext& ctx, const Call& call, Buffer& out) {
     t.kv("failover_copies_deleted", f.failover_copies_deleted);
     t.kv("failover_keys_untracked", f.failover_keys_untracked);
     t.kv("stale_reads", st.stale_reads);
+    t.kv("window_reads", st.window_reads);
+    t.kv("window_hits", st.window_hits);
+    t.kv("window_invalidations", st.window_invalidations);
     if (ctx.admin != nullptr) ring_info(ctx, t);
     for (const BackendReport& b : backends) {
       t.kv("backend" + std::to_string(b.id), backend_line(b, ','));

@@ -72,6 +72,7 @@ void ring_command(CommandContext& ctx, Buffer& out) {
   kv("differs_from_config", r.differs_from_config ? "1" : "0");
   kv("draining", std::to_string(r.draining));
   kv("rebuild_pending", r.rebuild_pending ? "1" : "0");
+  kv("migration_window_remaining_ms", std::to_string(r.window_remaining_ms));
   uint64_t dirty = 0;
   for (const RingMemberReport& m : r.members) dirty += m.dirty_entries;
   kv("dirty_entries", std::to_string(dirty));

@@ -90,6 +90,10 @@ void SingleKeyHandler::handle(CommandContext& ctx, const Call& call) const {
   if (cmd.write && ctx.ring.any_down()) {
     for (uint32_t k : keys) ctx.note_write(call.argv[k], backend);
   }
+  const bool window = ctx.ring.window_open();
+  if (cmd.write && window) {
+    for (uint32_t k : keys) ctx.window_invalidate(call.argv[k], backend);
+  }
   if (!cmd.write && cmd.miss != MissReply::kNone && stale_read(ctx, call, keys, backend)) {
     // The backend may hold a copy from before its keys moved away and back:
     // answer as a miss rather than risk a stale value.
@@ -104,6 +108,11 @@ void SingleKeyHandler::handle(CommandContext& ctx, const Call& call) const {
   // HMGET's fields (ZMSCORE's, GEOPOS's members): one nil each.
   req->miss_count = static_cast<uint32_t>(call.argv.size() - 2);
   ctx.counters.forwarded++;
+  // Reads of one key with a miss answer; the keys of other reads may have
+  // had different previous homes.
+  if (window && !cmd.write && cmd.miss != MissReply::kNone && keys.size() == 1) {
+    ctx.window_read(req, call.argv[keys[0]], backend, call.raw);
+  }
   ctx.send_whole(req, call.session.id(), backend, call.raw);
 }
 

@@ -48,6 +48,11 @@ void SplitHandler::handle(CommandContext& ctx, const Call& call) const {
     owners.push_back(b);
     if (note_writes) ctx.note_write(argv[i], b);
   }
+  if (cmd.write && ctx.ring.window_open()) {
+    for (size_t i = 1, k = 0; i < argv.size(); i += step, ++k) {
+      ctx.window_invalidate(argv[i], owners[k]);
+    }
+  }
   if (!cmd.write && cmd.miss != MissReply::kNone) {
     for (size_t i = 1, k = 0; i < argv.size(); i += step, ++k) {
       if (!ctx.ring.stale(owners[k], argv[i])) continue;

@@ -141,6 +141,11 @@ void TransactionHandler::exec(CommandContext& ctx, Session& session) const {
       if (k.write) ctx.note_write(tx.key(k), backend);
     }
   }
+  if (ctx.ring.window_open()) {
+    for (const Transaction::Key& k : tx.keys) {
+      if (k.write) ctx.window_invalidate(tx.key(k), backend);
+    }
+  }
   // One uninterrupted block on the shared connection: nothing of another
   // client can land between MULTI and EXEC.
   Request* req = ctx.open_request(session, *this);

@@ -518,6 +518,15 @@ std::vector<OptionSpec> build_table() {
        .codec = count(&C::cleanup_batch, 1, 100000),
        .default_text = "500",
        .help = "the cleaner's SCAN COUNT: keys asked for per SCAN"},
+      {.name = "migration-window-s",
+       .group = kLiveRing,
+       .codec = number(&C::migration_window_s, "SECONDS", Unit::kNone, 0, 86400),
+       .default_text = "0",
+       .help = "for this long after a membership change, a read of a moved key that misses on "
+               "its new backend is answered by its previous one, and writes of moved keys also "
+               "remove the previous backend's copy; 0 turns it off",
+       .details = "Values are never copied. Reads of one key with a miss answer (GET, HGET, "
+                  "TTL, ...) take part; MGET and reads inside MULTI do not."},
       {.name = "ring-build-inline-max",
        .group = kLiveRing,
        .codec = count(&C::ring_build_inline_max, 0, 1024),

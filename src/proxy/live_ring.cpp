@@ -61,6 +61,20 @@ void LiveRing::publish(std::shared_ptr<const RingSnapshot> next) {
   entries_changed();
 }
 
+BackendId LiveRing::previous_home(std::string_view key) const {
+  const uint32_t hash = ring_->key_hash(key);
+  const uint32_t slot = ring_->previous_home_slot(hash, clock_());
+  if (slot == kNoSlot) return kNoBackend;
+  // Its copy is stale if the key had already moved away from it and back
+  // before this change (the change that opened the window does not count:
+  // its copies are what the window serves).
+  const DirtyCleaner* c = cleaner(slot);
+  if (c != nullptr && c->dirty().matches_before(hash, ring_->membership_version())) {
+    return kNoBackend;
+  }
+  return slot;
+}
+
 void LiveRing::clear_dirty(uint32_t slot) {
   if (DirtyCleaner* c = cleaner(slot)) c->clear();
   entries_changed();

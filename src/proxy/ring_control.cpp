@@ -27,6 +27,7 @@ RingControl::RingControl(uv_loop_t* loop, LiveRing& ring, BackendPool& pool, con
       pool_(pool),
       distribution_(config.distribution),
       inline_max_(config.ring_build_inline_max),
+      window_ms_(uint64_t{config.migration_window_s} * 1000),
       config_members_(config.backends),
       wanted_(config.backends) {
   RingRebuilder::Hooks hooks;
@@ -77,6 +78,7 @@ std::string RingControl::apply(std::vector<BackendSpec> members, std::string sou
   MembershipOptions options;
   options.source = std::move(source);
   options.joining = Liveness::kUp;
+  options.window_ms = window_ms_;
   if (members.size() <= inline_max_ && pending_ == 0) {
     options.now_ms = uv_now(loop_);
     options.draining_slots = pool_.draining_slots();
@@ -182,6 +184,8 @@ void RingControl::ring_report(RingReport& out) const {
   out.differs_from_config = !same_membership(ring, config_members_);
   out.draining = pool_.draining();
   out.rebuild_pending = pending_ > 0;
+  const uint64_t now = uv_now(loop_);
+  if (ring.window_open(now)) out.window_remaining_ms = ring.previous()->window_end_ms - now;
   const std::vector<uint32_t> points = ring.home().points_per_node();
   out.members.clear();
   for (BackendId slot : ring_.members()) {

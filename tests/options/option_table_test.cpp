@@ -92,6 +92,7 @@ const std::map<std::string_view, std::string> kSamples = {
     {"admin-allow-remote", "true"},
     {"cleanup-rate", "123"},
     {"cleanup-batch", "45"},
+    {"migration-window-s", "30"},
     {"ring-build-inline-max", "3"},
     {"log-level", "debug"},
     {"log-file", "/tmp/rp.log"},

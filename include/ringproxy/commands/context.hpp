@@ -51,6 +51,12 @@ struct RequestCounters {
   uint64_t writes_failed_in_flight = 0;
   uint64_t replies_moved = 0;  // big replies handed over with their storage, not copied
   uint64_t stale_reads = 0;    // reads answered as misses: the backend's copy may be stale
+  // Migration window: misses on a moved key's new home asked again of its
+  // previous home, how many of those found the key, and the removals sent
+  // there for writes of moved keys.
+  uint64_t window_reads = 0;
+  uint64_t window_hits = 0;
+  uint64_t window_invalidations = 0;
 };
 
 class CommandContext {
@@ -109,6 +115,9 @@ class CommandContext {
 
   // --- The reply path (from the backends).
   void part_replied(Request* req, uint32_t fragment, std::string_view reply) {
+    if (req->window_from != kNoBackend || req->window_asked) [[unlikely]] {
+      if (window_reply(req, reply)) return;
+    }
     if (req->merge) {
       part_merged(req, fragment, reply);
       return;
@@ -134,9 +143,20 @@ class CommandContext {
   // Records a write of `key` that went to `owner`, if that is not its home.
   void note_write(std::string_view key, BackendId owner);
 
+  // --- Migration window (RingView::window_open()).
+  // A read of `key` sent to `owner` in `req`: if it misses there and the key
+  // moved, it is asked again of its previous home.
+  void window_read(Request* req, std::string_view key, BackendId owner, std::string_view raw);
+  // A write of `key` went to `owner`: the key's copy on its previous home (if
+  // the key moved) is removed, so it cannot be read back from there.
+  void window_invalidate(std::string_view key, BackendId owner);
+
  private:
   void part_merged(Request* req, uint32_t fragment, std::string_view reply);
   void complete(Request* req);
+  // The reply of a window read: true when it was taken (the miss is asked
+  // again of the previous home).
+  bool window_reply(Request* req, std::string_view reply);
 };
 
 }  // namespace ringproxy

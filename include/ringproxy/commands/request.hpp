@@ -48,6 +48,12 @@ struct Request {
   std::vector<uint32_t> key_fragment;         // MGET: fragment index of each key, in key order
   Buffer reply;                               // the reply when it must wait for its turn
   resp::ReplyTypes expect = resp::kAnyReply;  // kinds of reply its command can produce
+  // Migration window: the key's previous home, asked when the new home
+  // answers the miss (then kNoBackend), with the request's bytes kept for it.
+  BackendId window_from = kNoBackend;
+  bool window_asked = false;  // the reply now being waited for is the previous home's
+  uint64_t window_lane = 0;   // RingView::key_lane of the key
+  std::string window_request;
   // Of the reply bytes stored here, how many its client counts in its output
   // (ClientConnection::account), so the count can be taken back exactly.
   size_t counted_bytes = 0;
@@ -71,6 +77,9 @@ struct Request {
     miss_count = 0;
     expect = resp::kAnyReply;
     counted_bytes = 0;
+    window_from = kNoBackend;
+    window_asked = false;
+    window_request.clear();
     fragments.clear();
     key_fragment.clear();
     reply.clear();

@@ -41,6 +41,7 @@ struct RingReport {
   bool differs_from_config = false;
   uint64_t draining = 0;                  // removed backends still finishing their replies
   bool rebuild_pending = false;           // a membership change is being built off the loop
+  uint64_t window_remaining_ms = 0;       // migration window still open after the last change
   std::vector<RingMemberReport> members;  // ascending slot order
 };
 

@@ -37,6 +37,20 @@ class RingView {
   // moved away from it and came back; see placement/dirty_set.hpp): a read
   // of it routed there answers as a miss without asking the backend.
   virtual bool stale(BackendId /*backend*/, std::string_view /*key*/) const { return false; }
+
+  // Migration window (--migration-window-s): whether one is open now, after
+  // the last membership change.
+  virtual bool window_open() const { return false; }
+  // While it is: the backend that was `key`'s home before the change, when
+  // the key moved, that backend is live and its copy is current (it held the
+  // key until the change); kNoBackend otherwise. A read that misses on the
+  // key's new home is asked there; a write or delete also removes the copy
+  // there.
+  virtual BackendId previous_home(std::string_view /*key*/) const { return kNoBackend; }
+  // A number that picks one connection for every window request of `key`
+  // (so a removal and a later read of the key reach its previous home in
+  // order).
+  virtual uint64_t key_lane(std::string_view /*key*/) const { return 0; }
 };
 
 }  // namespace ringproxy

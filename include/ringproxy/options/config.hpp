@@ -86,6 +86,7 @@ struct ConfigFields {
   uint32_t cleanup_rate;         // keys scanned per second per backend with stale ranges
   uint32_t cleanup_batch;        // SCAN COUNT
   size_t ring_build_inline_max;  // bigger ring changes are built off the loop
+  uint32_t migration_window_s;   // after a membership change; 0: none
 
   // Logging
   std::string log_level;  // error | warn | info | debug

@@ -51,6 +51,12 @@ class LiveRing final : public RingView {
            cleaners_[backend]->dirty().matches(ring_->key_hash(key));
   }
 
+  bool window_open() const override {
+    return ring_->previous() != nullptr && ring_->window_open(clock_());
+  }
+  BackendId previous_home(std::string_view key) const override;
+  uint64_t key_lane(std::string_view key) const override { return ring_->key_hash(key); }
+
   // Takes `backend` into placement (up) or out of it (down): a new snapshot
   // with that liveness. Returns false if that is its state already.
   bool set_live(BackendId backend, bool live);

@@ -72,6 +72,7 @@ class RingControl final : public RingAdmin {
   BackendPool& pool_;
   DistributionKind distribution_;
   size_t inline_max_;
+  uint64_t window_ms_;  // --migration-window-s
   std::vector<BackendSpec> config_members_;
   std::vector<BackendSpec> wanted_;
   std::unique_ptr<RingRebuilder> rebuilder_;
