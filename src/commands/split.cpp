@@ -75,6 +75,10 @@ void SplitHandler::handle(CommandContext& ctx, const Call& call) const {
   if (same) {
     // Every key on one backend: the request goes as it came.
     ctx.counters.forwarded++;
+    if (owners.size() == 1 && !cmd.write && cmd.miss != MissReply::kNone &&
+        ctx.ring.window_open()) {
+      ctx.window_read(req, argv[1], owners[0], call.raw);  // EXISTS k, MGET k
+    }
     ctx.send_whole(req, call.session.id(), owners[0], call.raw);
     return;
   }

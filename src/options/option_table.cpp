@@ -526,7 +526,8 @@ std::vector<OptionSpec> build_table() {
                "its new backend is answered by its previous one, and writes of moved keys also "
                "remove the previous backend's copy; 0 turns it off",
        .details = "Values are never copied. Reads of one key with a miss answer (GET, HGET, "
-                  "TTL, ...) take part; MGET and reads inside MULTI do not."},
+                  "TTL, EXISTS, an MGET of one key, ...) take part; MGETs of several keys and "
+                  "reads inside MULTI do not."},
       {.name = "ring-build-inline-max",
        .group = kLiveRing,
        .codec = count(&C::ring_build_inline_max, 0, 1024),

@@ -128,7 +128,20 @@ class FakeRing final : public RingView {
   }
   std::set<std::pair<BackendId, std::string>> stale_keys;
 
+  // Migration window: open while `window` is set; previous homes of moved
+  // keys set with moved_from().
+  bool window_open() const override { return window; }
+  BackendId previous_home(std::string_view key) const override {
+    if (!window) return kNoBackend;
+    auto it = previous_.find(std::string(key));
+    return it == previous_.end() ? kNoBackend : it->second;
+  }
+  uint64_t key_lane(std::string_view key) const override { return 1000 + key.size(); }
+  void moved_from(const std::string& key, BackendId previous) { previous_[key] = previous; }
+  bool window = false;
+
  private:
+  std::map<std::string, BackendId> previous_;
   std::vector<BackendId> members_;
   std::vector<bool> live_;
   std::map<std::string, BackendId> homes_;
