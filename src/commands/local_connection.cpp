@@ -108,7 +108,9 @@ void hello_command(CommandContext& ctx, const Call& call, Buffer& out) {
   std::optional<std::string_view> name;
   for (; i < argv.size(); ++i) {
     if (iequals(argv[i], "AUTH") && i + 2 < argv.size()) {
-      if (!password_ok(ctx, argv[i + 1], argv[i + 2])) {
+      if (admin_password_ok(ctx, argv[i + 1], argv[i + 2])) {
+        session.set_admin();  // as AUTH with the admin password
+      } else if (!password_ok(ctx, argv[i + 1], argv[i + 2])) {
         local_error(ctx, out, kWrongPass);
         return;
       }

@@ -112,6 +112,23 @@ TEST_F(AdminPasswordTest, OnlyClientsThatAuthedWithItMay) {
   EXPECT_TRUE(t.authenticated());
 }
 
+TEST_F(AdminPasswordTest, HelloAuthWithItGrantsAdminToo) {
+  FakeSession s(dispatcher.requests(), 11, false);
+  send(s, {"HELLO", "2", "AUTH", "default", "cli"});
+  EXPECT_TRUE(s.reply().starts_with("*14"));
+  send(s, {"PROXY", "ADD", "127.0.0.1:7004"});
+  EXPECT_TRUE(s.reply().starts_with("-NOPERM"));
+  FakeSession t(dispatcher.requests(), 12, false);
+  send(t, {"HELLO", "2", "AUTH", "default", "adm"});
+  EXPECT_TRUE(t.reply().starts_with("*14"));
+  send(t, {"PROXY", "ADD", "127.0.0.1:7004"});
+  EXPECT_EQ(t.reply(), status("OK"));
+  FakeSession u(dispatcher.requests(), 13, false);
+  send(u, {"HELLO", "2", "AUTH", "default", "wrong"});
+  EXPECT_TRUE(u.reply().starts_with("-WRONGPASS"));
+  EXPECT_FALSE(u.authenticated());
+}
+
 TEST_F(RingAdminTest, BadArgumentsAndFailuresAreErrors) {
   EXPECT_TRUE(call({"PROXY", "ADD"}).starts_with("-ERR wrong number"));
   EXPECT_TRUE(call({"PROXY", "ADD", "nohostport"}).starts_with("-ERR ringproxy: bad backend"));
