@@ -43,6 +43,8 @@ class PrefixMirror {
   void start();
 
   bool synced() const { return synced_; }  // read at least once
+  // The last read failed (every endpoint tried) and a retry is pending.
+  bool read_failing() const { return read_failing_; }
   const Snapshot& kvs() const { return kvs_; }
   int64_t revision() const { return revision_; }
   uint64_t rereads() const { return rereads_; }  // reads after a compaction
