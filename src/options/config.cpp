@@ -14,7 +14,7 @@ constexpr size_t kMaxBackends = 1024;
 }  // namespace
 
 std::optional<ConfigProblem> find_problem(const Config& c) {
-  if (c.backends.empty()) {
+  if (c.backends.empty() && c.etcd.empty()) {
     return ConfigProblem{"", "",
                          "no backends: give at least one --backend \"HOST:PORT[:WEIGHT] [NAME]\""};
   }
@@ -43,6 +43,11 @@ std::optional<ConfigProblem> find_problem(const Config& c) {
     return ConfigProblem{"client-output-hard-limit", std::to_string(c.client_output_hard_limit),
                          "must be at least --client-output-limit (" +
                              std::to_string(c.client_output_limit) + ")"};
+  }
+  if (c.etcd_cert_file.empty() != c.etcd_key_file.empty()) {
+    return c.etcd_cert_file.empty()
+               ? ConfigProblem{"etcd-key-file", c.etcd_key_file, "needs --etcd-cert-file"}
+               : ConfigProblem{"etcd-cert-file", c.etcd_cert_file, "needs --etcd-key-file"};
   }
   if (!c.hash_tag.empty() && c.hash_tag.size() != 2) {
     return ConfigProblem{"hash-tag", c.hash_tag, "must be exactly two characters"};

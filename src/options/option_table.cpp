@@ -16,6 +16,7 @@ constexpr std::string_view kLimits = "Protocol limits (per client)";
 constexpr std::string_view kBackends = "Backends";
 constexpr std::string_view kHealth = "Health checks and failover";
 constexpr std::string_view kLiveRing = "Live ring";
+constexpr std::string_view kCluster = "Cluster (etcd)";
 constexpr std::string_view kLogging = "Logging";
 constexpr std::string_view kProcess = "Process";
 
@@ -135,6 +136,29 @@ OptionCodec file_codec(std::string ConfigFields::*field) {
 // prints an unset one.
 OptionCodec output_file_codec(std::string ConfigFields::*field) {
   return text(field, "FILE");
+}
+
+// URL[,URL...] ("" = off): each entry non-empty, http(s):// or no scheme (the etcd
+// client checks the rest when the proxy starts).
+OptionCodec etcd_endpoints_codec() {
+  OptionCodec c = text(&ConfigFields::etcd, "URL[,URL...]");
+  c.set = [](Config& config, std::string_view value) {
+    size_t start = 0;
+    while (!value.empty() && start <= value.size()) {
+      size_t comma = value.find(',', start);
+      if (comma == std::string_view::npos) comma = value.size();
+      const std::string_view url = value.substr(start, comma - start);
+      if (url.empty()) throw OptionValueError("empty endpoint in the list");
+      const size_t scheme = url.find("://");
+      if (scheme != std::string_view::npos && url.substr(0, scheme) != "http" &&
+          url.substr(0, scheme) != "https") {
+        throw OptionValueError("endpoint '" + printable(url) + "': expected http:// or https://");
+      }
+      start = comma + 1;
+    }
+    config.etcd = std::string(value);
+  };
+  return c;
 }
 
 OptionCodec log_level_codec() {
@@ -534,6 +558,54 @@ std::vector<OptionSpec> build_table() {
        .default_text = "64",
        .help = "a ring change with at most this many backends is built on the event loop; "
                "bigger ones are built on a worker thread and swapped in when done"},
+      // --- Cluster (etcd) ---------------------------------------------------
+      {.name = "etcd",
+       .group = kCluster,
+       .codec = etcd_endpoints_codec(),
+       .example = "http://127.0.0.1:2379",
+       .help = "etcd endpoints: the pool's members come from etcd (read at start, watched) "
+               "instead of --backend",
+       .details = "Members are the keys `<prefix>/backends/<name>` -> `host:port[:weight]`. "
+                  "Configured backends are used only if etcd cannot be reached at start-up; "
+                  "with none, the proxy refuses to start. See \"A fleet of proxies with etcd\"."},
+      {.name = "etcd-prefix",
+       .group = kCluster,
+       .codec = text(&C::etcd_prefix, "PREFIX"),
+       .example = "/ringproxy/cache",
+       .help = "the pool's etcd prefix (default /ringproxy/<pool name>)"},
+      {.name = "pool-name",
+       .group = kCluster,
+       .codec = text(&C::pool_name, "NAME"),
+       .example = "cache",
+       .help = "the pool's name in the default etcd prefix (default: the twemproxy pool's "
+               "name, else ringproxy)"},
+      {.name = "etcd-user",
+       .group = kCluster,
+       .codec = text(&C::etcd_user, "USER"),
+       .example = "ringproxy",
+       .help = "etcd user (etcdctl auth enable); none by default"},
+      {.name = "etcd-password",
+       .group = kCluster,
+       .codec = text(&C::etcd_password, "PASS"),
+       .env = "RINGPROXY_ETCD_PASSWORD",
+       .example = "secret",
+       .secret = true,
+       .help = "the etcd user's password"},
+      {.name = "etcd-ca-file",
+       .group = kCluster,
+       .codec = text(&C::etcd_ca_file, "FILE"),
+       .example = "/etc/ringproxy/etcd-ca.pem",
+       .help = "CA certificate that signed etcd's server certificates (https:// endpoints)"},
+      {.name = "etcd-cert-file",
+       .group = kCluster,
+       .codec = text(&C::etcd_cert_file, "FILE"),
+       .example = "/etc/ringproxy/etcd-client.pem",
+       .help = "TLS client certificate presented to etcd (etcd --client-cert-auth)"},
+      {.name = "etcd-key-file",
+       .group = kCluster,
+       .codec = text(&C::etcd_key_file, "FILE"),
+       .example = "/etc/ringproxy/etcd-client-key.pem",
+       .help = "the TLS client certificate's private key"},
 
       // --- Logging ----------------------------------------------------------
       {.name = "log-level",

@@ -537,6 +537,8 @@ void load_twemproxy_config_text(const std::string& text, const std::string& path
            std::to_string(pools.size()) + " pools (" + join(names) +
                "); choose one with --pool NAME");
     }
+    // The pool's name names it elsewhere too (the default etcd prefix).
+    if (config.twemproxy_pool.empty()) config.twemproxy_pool = chosen->first;
     map_pool(path, chosen->first, entries(chosen->second, path, chosen->first), chosen->second,
              config);
   } catch (const YAML::Exception& e) {

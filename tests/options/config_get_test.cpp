@@ -71,15 +71,18 @@ TEST(ConfigGet, PasswordsAreNeverPrinted) {
   c.client_password = "s3cret";
   c.backend_password = "hunter2";
   c.admin_password = "adm1n";
+  c.etcd_password = "etcd-pw";
   for (const auto& [name, value] : config_get(c, "*")) {
     EXPECT_EQ(value.find("s3cret"), std::string::npos) << name;
     EXPECT_EQ(value.find("hunter2"), std::string::npos) << name;
     EXPECT_EQ(value.find("adm1n"), std::string::npos) << name;
+    EXPECT_EQ(value.find("etcd-pw"), std::string::npos) << name;
   }
   EXPECT_EQ(config_get(c, "*pass*"),
             (std::vector<std::pair<std::string, std::string>>{{"backend-password", "(hidden)"},
                                                               {"client-password", "(hidden)"},
                                                               {"admin-password", "(hidden)"},
+                                                              {"etcd-password", "(hidden)"},
                                                               {"requirepass", "(hidden)"}}));
 }
 

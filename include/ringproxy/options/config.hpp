@@ -88,6 +88,16 @@ struct ConfigFields {
   size_t ring_build_inline_max;  // bigger ring changes are built off the loop
   uint32_t migration_window_s;   // after a membership change; 0: none
 
+  // Cluster (etcd)
+  std::string etcd;         // "URL[,URL...]"; "" = membership from the configuration
+  std::string etcd_prefix;  // "" = /ringproxy/<pool name>
+  std::string pool_name;    // "" = the twemproxy pool's name, else "ringproxy"
+  std::string etcd_user;    // etcd authentication; "" = none
+  std::string etcd_password;
+  std::string etcd_ca_file;    // TLS: CA that signed etcd's certificates
+  std::string etcd_cert_file;  // TLS client certificate and key (etcd --client-cert-auth)
+  std::string etcd_key_file;
+
   // Logging
   std::string log_level;  // error | warn | info | debug
   std::string log_file;   // empty: stderr
@@ -112,6 +122,13 @@ struct CommandLine {
   // were given, passwords given where `ps` shows them, ...
   std::vector<std::string> warnings;
 };
+
+// The pool's name: --pool-name, else the twemproxy pool's, else "ringproxy".
+inline std::string effective_pool_name(const ConfigFields& c) {
+  if (!c.pool_name.empty()) return c.pool_name;
+  if (!c.twemproxy_pool.empty()) return c.twemproxy_pool;
+  return "ringproxy";
+}
 
 // Parses argv, the files it names (--config, --twemproxy-config) and the
 // environment variables of the options that have one (passwords). Precedence,
