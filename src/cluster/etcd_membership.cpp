@@ -71,7 +71,11 @@ void EtcdMembership::on_change(const PrefixMirror::Snapshot& kvs, int64_t revisi
   if (!deliver_) return;
   ++delivered_;
   log(LogLevel::kInfo, "etcd: ", members_.size(), " backends at revision ", revision);
-  if (apply_) apply_(m.backends, "etcd revision " + std::to_string(revision));
+  if (apply_) apply_(m.backends, source(revision));
+}
+
+std::string EtcdMembership::source(int64_t revision) const {
+  return "etcd " + prefix_ + " revision " + std::to_string(revision);
 }
 
 std::optional<std::pair<std::string, BackendSpec>> EtcdMembership::find(

@@ -11,6 +11,7 @@ namespace ringproxy {
 
 void LocalCommand::handle(CommandContext& ctx, const Call& call) const {
   ctx.counters.local++;
+  if (later_ != nullptr && later_(ctx, call, *this)) return;
   fn_(ctx, call, call.session.begin_reply());
   call.session.end_reply();
   if (close_after_ || ctx.close_after_reply) {

@@ -116,7 +116,7 @@ void proxy_command(CommandContext& ctx, const Call& call, Buffer& out) {
 }  // namespace
 
 namespace handlers {
-constinit const LocalCommand proxy(&proxy_command);
+constinit const LocalCommand proxy(&proxy_command, {}, false, &ring_admin_change);
 }  // namespace handlers
 
 }  // namespace ringproxy

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ringproxy/commands/context.hpp"
+#include "ringproxy/commands/handler.hpp"
 #include "ringproxy/commands/local.hpp"
 #include "ringproxy/commands/ring_admin.hpp"
 #include "ringproxy/commands/session.hpp"
@@ -46,14 +47,6 @@ std::string source_text(std::span<const std::string_view> argv) {
   return s;
 }
 
-void reply_result(CommandContext& ctx, const std::string& error, Buffer& out) {
-  if (error.empty()) {
-    resp::ok(out);
-  } else {
-    local_error(ctx, out, error);
-  }
-}
-
 // PROXY RING: one bulk string of `key:value` lines like INFO's, then one
 // `memberN:` line per member with comma-separated key=value fields.
 void ring_command(CommandContext& ctx, Buffer& out) {
@@ -66,6 +59,8 @@ void ring_command(CommandContext& ctx, Buffer& out) {
   kv("ring_version", std::to_string(r.version));
   kv("membership_version", std::to_string(r.membership_version));
   kv("source", r.source);
+  kv("membership_from", r.membership_from);
+  if (r.etcd_revision >= 0) kv("etcd_revision", std::to_string(r.etcd_revision));
   kv("distribution", r.distribution);
   kv("hash", r.hash);
   kv("members", std::to_string(r.members.size()));
@@ -103,63 +98,86 @@ bool ring_admin_command(CommandContext& ctx, const Call& call, Buffer& out) {
   const std::span<const std::string_view> argv = call.argv;
   if (argv.size() < 2) return false;
   const std::string_view sub = argv[1];
-  const bool add = iequals(sub, "add"), remove = iequals(sub, "remove"),
-             weight = iequals(sub, "weight"), ring = iequals(sub, "ring");
-  if (!add && !remove && !weight && !ring) return false;
+  if (!iequals(sub, "add") && !iequals(sub, "remove") && !iequals(sub, "weight") &&
+      !iequals(sub, "ring")) {
+    return false;
+  }
   if (ctx.admin == nullptr) {
     local_error(ctx, out, "ERR ringproxy: this proxy's ring cannot be changed");
-    return true;
+  } else if (argv.size() != 2 || !iequals(sub, "ring")) {
+    local_error(ctx, out, "ERR wrong number of arguments for 'proxy|" + lower(sub) + "' command");
+  } else {
+    ring_command(ctx, out);
   }
-  if (ring) {
-    if (argv.size() != 2) {
-      local_error(ctx, out, "ERR wrong number of arguments for 'proxy|ring' command");
-    } else {
-      ring_command(ctx, out);
-    }
-    return true;
-  }
+  return true;
+}
+
+bool ring_admin_change(CommandContext& ctx, const Call& call, const CommandHandler& handler) {
+  const std::span<const std::string_view> argv = call.argv;
+  if (argv.size() < 2 || ctx.admin == nullptr) return false;
+  const std::string_view sub = argv[1];
+  const bool add = iequals(sub, "add"), remove = iequals(sub, "remove"),
+             weight = iequals(sub, "weight");
+  if (!add && !remove && !weight) return false;
   std::string why;
   if (!admin_allowed(ctx, call.session, why)) {
-    local_error(ctx, out, why);
+    ctx.reply_error(call.session, why);
     return true;
   }
+  BackendSpec spec;
+  uint64_t w = 0;
   if (add) {
     if (argv.size() != 3 && argv.size() != 4) {
-      local_error(ctx, out,
-                  "ERR wrong number of arguments for 'proxy|add' command: PROXY ADD "
-                  "host:port[:weight] [name]");
+      ctx.reply_error(call.session,
+                      "ERR wrong number of arguments for 'proxy|add' command: PROXY ADD "
+                      "host:port[:weight] [name]");
       return true;
     }
-    BackendSpec spec;
     try {
       std::string text(argv[2]);
       if (argv.size() == 4) text.append(" ").append(argv[3]);
       spec = parse_backend_spec(text);
     } catch (const std::exception& e) {
-      local_error(ctx, out, std::string("ERR ringproxy: bad backend: ") + e.what());
+      ctx.reply_error(call.session, std::string("ERR ringproxy: bad backend: ") + e.what());
       return true;
     }
-    reply_result(ctx, ctx.admin->add_member(std::move(spec), source_text(argv)), out);
+  } else if (remove && argv.size() != 3) {
+    ctx.reply_error(call.session,
+                    "ERR wrong number of arguments for 'proxy|remove' command: PROXY REMOVE "
+                    "name|host:port");
+    return true;
+  } else if (weight && argv.size() != 4) {
+    ctx.reply_error(call.session,
+                    "ERR wrong number of arguments for 'proxy|weight' command: PROXY WEIGHT "
+                    "name|host:port weight");
+    return true;
+  } else if (weight && (!parse_u64(argv[3], w) || w == 0 || w > 2147483647)) {
+    ctx.reply_error(call.session,
+                    "ERR ringproxy: weight must be a whole number from 1 to 2147483647");
+    return true;
+  }
+  // The reply has a slot of its own in the client's reply order, answered
+  // when the change is done; a client gone by then leaves the request to be
+  // released by that answer (pending > 0, as for a backend's reply).
+  Request* req = ctx.open_request(call.session, handler);
+  req->pending = 1;
+  RingAdmin::Done done = [&ctx, req](std::string error) {
+    std::string reply = "+OK\r\n";
+    if (!error.empty()) {
+      ctx.counters.errors++;
+      for (char& ch : error) {
+        if (ch == '\r' || ch == '\n') ch = ' ';
+      }
+      reply = "-" + error + "\r\n";
+    }
+    ctx.part_replied(req, 0, reply);
+  };
+  if (add) {
+    ctx.admin->add_member(std::move(spec), source_text(argv), std::move(done));
   } else if (remove) {
-    if (argv.size() != 3) {
-      local_error(ctx, out,
-                  "ERR wrong number of arguments for 'proxy|remove' command: PROXY REMOVE "
-                  "name|host:port");
-      return true;
-    }
-    reply_result(ctx, ctx.admin->remove_member(argv[2], source_text(argv)), out);
+    ctx.admin->remove_member(argv[2], source_text(argv), std::move(done));
   } else {
-    uint64_t w = 0;
-    if (argv.size() != 4) {
-      local_error(ctx, out,
-                  "ERR wrong number of arguments for 'proxy|weight' command: PROXY WEIGHT "
-                  "name|host:port weight");
-    } else if (!parse_u64(argv[3], w) || w == 0 || w > 2147483647) {
-      local_error(ctx, out, "ERR ringproxy: weight must be a whole number from 1 to 2147483647");
-    } else {
-      reply_result(ctx, ctx.admin->set_weight(argv[2], static_cast<uint32_t>(w), source_text(argv)),
-                   out);
-    }
+    ctx.admin->set_weight(argv[2], static_cast<uint32_t>(w), source_text(argv), std::move(done));
   }
   return true;
 }

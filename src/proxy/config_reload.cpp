@@ -96,8 +96,11 @@ void Proxy::reload_config() {
   }
   Config& next = cl.config;
   const OptionChanges options = option_changes(*loaded_, next);
-  // Membership: what changed in the file since it was last loaded.
+  // Membership: what changed in the file since it was last loaded; with
+  // --etcd it comes from etcd alone.
+  const bool from_etcd = etcd_ != nullptr;
   const bool membership_changed =
+      !from_etcd &&
       !std::equal(loaded_->backends.begin(), loaded_->backends.end(), next.backends.begin(),
                   next.backends.end(), [](const BackendSpec& a, const BackendSpec& b) {
                     return a.ring_name == b.ring_name && a.host == b.host && a.port == b.port &&
@@ -112,7 +115,7 @@ void Proxy::reload_config() {
       return;
     }
   }
-  ring_control_->set_config_members(next.backends);
+  if (!from_etcd) ring_control_->set_config_members(next.backends);
   for (const std::string& name : options.applied) {
     if (name == "log-level") {
       LogLevel level = LogLevel::kInfo;
@@ -120,7 +123,9 @@ void Proxy::reload_config() {
       config_.log_level = next.log_level;
     }
   }
-  log(LogLevel::kInfo, "reload: backends ", membership_changed ? "changed" : "unchanged",
+  log(LogLevel::kInfo, "reload: backends ",
+      from_etcd ? "come from etcd (--etcd): not reloaded"
+                : (membership_changed ? "changed" : "unchanged"),
       options.applied.empty() ? "" : "; applied: ", join(options.applied),
       options.need_restart.empty() ? "" : "; changed but need a restart to take effect: ",
       join(options.need_restart));

@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "ringproxy/cluster/etcd_membership.hpp"
 #include "ringproxy/common/log.hpp"
 #include "ringproxy/net/uv_handle.hpp"
+#include "ringproxy/proxy/etcd_ring_admin.hpp"
 #include "ringproxy/resp/resp_writer.hpp"
 
 namespace ringproxy {
@@ -42,14 +44,19 @@ Proxy::Proxy(Config config)
   uv_loop_init(loop_);
   flusher_ = std::make_unique<FlushScheduler>(loop_);
   sockets_ = std::make_unique<SocketPoller>(loop_);
+  const std::string source = config_.etcd.empty() ? "config" : start_etcd();
   ring_ = std::make_unique<LiveRing>(
-      make_ring({config_.hash, config_.hash_tag, config_.distribution}, config_.backends, "config"),
+      make_ring({config_.hash, config_.hash_tag, config_.distribution}, config_.backends, source),
       CleanerOptions{config_.cleanup_rate, config_.cleanup_batch},
       [loop = loop_] { return uv_now(loop); });
   pool_ = std::make_unique<BackendPool>(config_, loop_, *flusher_, *ring_, *this);
   ring_control_ = std::make_unique<RingControl>(loop_, *ring_, *pool_, config_);
   dispatcher_ = std::make_unique<Dispatcher>(*ring_, *pool_, report_, command_options(config_));
   dispatcher_->context().admin = ring_control_.get();
+  if (etcd_ != nullptr) {
+    etcd_admin_ = std::make_unique<EtcdRingAdmin>(*ring_control_, *etcd_);
+    dispatcher_->context().admin = etcd_admin_.get();
+  }
   loaded_ = std::make_unique<Config>(config_);
   stale_cleanup_ = std::make_unique<StaleCleanup>(*ring_, *pool_, dispatcher_->context(),
                                                   [loop = loop_] { return uv_now(loop); });
@@ -96,6 +103,9 @@ void Proxy::stop() {
   pool_->stop();
   // A ring build still running on the thread pool is discarded when done.
   if (dispatcher_) dispatcher_->context().admin = nullptr;
+  // Pending etcd writes are dropped unanswered (their clients are closed).
+  etcd_admin_.reset();
+  etcd_.reset();
   ring_control_.reset();
 }
 

@@ -9,18 +9,26 @@ namespace {
 
 class FakeAdmin final : public RingAdmin {
  public:
-  std::string add_member(BackendSpec spec, std::string who) override {
+  void add_member(BackendSpec spec, std::string who, Done done) override {
     calls.push_back("add " + spec.address() + " w" + std::to_string(spec.weight) +
                     " n=" + spec.name + " | " + who);
-    return result;
+    finish(std::move(done));
   }
-  std::string remove_member(std::string_view what, std::string who) override {
+  void remove_member(std::string_view what, std::string who, Done done) override {
     calls.push_back("remove " + std::string(what) + " | " + who);
-    return result;
+    finish(std::move(done));
   }
-  std::string set_weight(std::string_view what, uint32_t weight, std::string who) override {
+  void set_weight(std::string_view what, uint32_t weight, std::string who, Done done) override {
     calls.push_back("weight " + std::string(what) + " " + std::to_string(weight) + " | " + who);
-    return result;
+    finish(std::move(done));
+  }
+  // Answers at once, or (later) keeps the answer for the test to give.
+  void finish(Done done) {
+    if (later) {
+      waiting.push_back(std::move(done));
+    } else {
+      done(result);
+    }
   }
   void ring_report(RingReport& out) const override {
     out.version = 7;
@@ -40,6 +48,8 @@ class FakeAdmin final : public RingAdmin {
   }
   std::vector<std::string> calls;
   std::string result;
+  bool later = false;
+  std::vector<Done> waiting;
 };
 
 class RingAdminTest : public CommandsTest {
@@ -141,11 +151,37 @@ TEST_F(RingAdminTest, BadArgumentsAndFailuresAreErrors) {
   EXPECT_EQ(admin.calls.size(), 1u);
 }
 
+// With --etcd the change is answered once etcd has it: the reply keeps its
+// place in the client's reply order, and an error (etcd down) is one line.
+TEST_F(RingAdminTest, AChangeAnsweredLaterKeepsItsPlaceInTheReplyOrder) {
+  admin.later = true;
+  send({"PROXY", "ADD", "127.0.0.1:7004"});
+  send({"PING"});
+  send({"PROXY", "REMOVE", "a"});
+  EXPECT_TRUE(client.replies().empty());
+  ASSERT_EQ(admin.waiting.size(), 2u);
+  admin.waiting[0]("");
+  EXPECT_EQ(client.replies(), (std::vector<std::string>{status("OK"), status("PONG")}));
+  admin.waiting[1]("ERR ringproxy: etcd: unavailable: connection refused\r\nx");
+  EXPECT_EQ(client.replies(),
+            (std::vector<std::string>{error("ERR ringproxy: etcd: unavailable: connection "
+                                            "refused  x")}));
+  EXPECT_EQ(client.waiting(), 0u);
+  // A client gone before the answer: the answer releases its request.
+  const size_t in_use = dispatcher.requests().in_use();
+  send({"PROXY", "ADD", "127.0.0.1:7005"});
+  client.gone();
+  admin.waiting[2]("");
+  EXPECT_EQ(dispatcher.requests().in_use(), in_use);
+}
+
 TEST_F(RingAdminTest, RingDescribesMembersAndProgress) {
   const std::string r = call({"PROXY", "RING"});
   EXPECT_NE(r.find("ring_version:7\r\n"), std::string::npos) << r;
   EXPECT_NE(r.find("source:PROXY ADD 127.0.0.1:7004\r\n"), std::string::npos) << r;
   EXPECT_NE(r.find("differs_from_config:1\r\n"), std::string::npos) << r;
+  EXPECT_NE(r.find("membership_from:config\r\n"), std::string::npos) << r;
+  EXPECT_EQ(r.find("etcd_revision:"), std::string::npos) << r;
   EXPECT_NE(r.find("dirty_entries:2\r\n"), std::string::npos) << r;
   EXPECT_NE(r.find("member3:slot=3,addr=127.0.0.1:7004,name=-,weight=1,points=160,liveness=up,"
                    "dirty_entries=2"),

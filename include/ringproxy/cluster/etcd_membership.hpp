@@ -1,7 +1,7 @@
 // The pool's membership from etcd, for a proxy run with --etcd: the keys under
 // <prefix>/backends/ (membership.hpp) are read at start, watched, and every
 // complete new member list is handed to a callback (the proxy swaps its ring
-// for it), with the source "etcd revision N".
+// for it), with the source "etcd <prefix> revision N".
 //
 // etcd unreachable: the last list stays (nothing is delivered), the watch
 // retries with backoff and resumes from the last revision it saw; if that
@@ -64,6 +64,9 @@ class EtcdMembership {
   bool watching() const { return mirror_->watching(); }
   const std::string& prefix() const { return prefix_; }
   uint64_t lists_delivered() const { return delivered_; }
+  const EtcdClientState& client_state() const { return client_->state(); }
+  // The ring source text of the list at `revision`: "etcd <prefix> revision N".
+  std::string source(int64_t revision) const;
 
   // PROXY ADD host:port[:weight] [name]: puts <prefix>/backends/<name> (the
   // name, or "host:port" when it has none). A backend with the same address

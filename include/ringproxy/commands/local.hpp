@@ -13,15 +13,22 @@ namespace ringproxy {
 // Writes the reply of one local command into `out` (between the session's
 // begin_reply() and end_reply()).
 using LocalFn = void (*)(CommandContext& ctx, const Call& call, Buffer& out);
+// A local command whose answer may come later (PROXY ADD with --etcd answers
+// once etcd has stored the change): true when it took the call, answering it
+// itself, in a request of its own opened for `handler`; false leaves the call
+// to the LocalFn.
+using LaterFn = bool (*)(CommandContext& ctx, const Call& call, const CommandHandler& handler);
 
 class LocalCommand final : public CommandHandler {
  public:
-  constexpr LocalCommand(LocalFn fn, HandlerTraits traits = {}, bool close_after = false)
-      : CommandHandler(traits), fn_(fn), close_after_(close_after) {}
+  constexpr LocalCommand(LocalFn fn, HandlerTraits traits = {}, bool close_after = false,
+                         LaterFn later = nullptr)
+      : CommandHandler(traits), fn_(fn), later_(later), close_after_(close_after) {}
   void handle(CommandContext& ctx, const Call& call) const override;
 
  private:
   LocalFn fn_;
+  LaterFn later_;
   bool close_after_;  // QUIT: the connection closes once its replies are out
 };
 
@@ -41,6 +48,10 @@ inline constexpr std::string_view kInvalidClientName =
 // PROXY ADD/REMOVE/WEIGHT/RING (local_ring_admin.cpp): true when `call` is
 // one of them and its reply was written to `out`.
 bool ring_admin_command(CommandContext& ctx, const Call& call, Buffer& out);
+// PROXY ADD/REMOVE/WEIGHT as a LaterFn: the change's reply comes when the
+// RingAdmin says it is done (at once for this proxy's own ring, once etcd
+// acknowledged with --etcd).
+bool ring_admin_change(CommandContext& ctx, const Call& call, const CommandHandler& handler);
 // The server version INFO and HELLO report: clients gate features on it, and
 // the backends are expected to be Redis 7.
 inline constexpr std::string_view kCompatVersion = "7.0.15";

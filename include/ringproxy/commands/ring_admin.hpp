@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,11 @@ struct RingReport {
   uint64_t version = 0;
   uint64_t membership_version = 0;
   std::string source;  // what made the current membership ("config", "PROXY ADD ...")
+  // Where the membership is kept: "config" (this proxy's own: files, admin
+  // commands), or "etcd <prefix>" (shared by every proxy watching it), with
+  // the last etcd revision seen (-1 when not from etcd).
+  std::string membership_from = "config";
+  int64_t etcd_revision = -1;
   std::string_view distribution;
   std::string_view hash;
   // Whether the membership differs from the configuration file(s) as last
@@ -49,13 +55,17 @@ class RingAdmin {
  public:
   virtual ~RingAdmin() = default;
 
-  // Each returns "" once the change is applied or scheduled, else the error
-  // reply's text ("ERR ..."). `who` says where the change came from (the
-  // ring's source text).
-  virtual std::string add_member(BackendSpec spec, std::string who) = 0;
-  virtual std::string remove_member(std::string_view name_or_address, std::string who) = 0;
-  virtual std::string set_weight(std::string_view name_or_address, uint32_t weight,
-                                 std::string who) = 0;
+  // How a change ends: "" once it is applied or scheduled (or, when the
+  // membership lives elsewhere, stored there: etcd), else the error reply's
+  // text ("ERR ..."). Called exactly once, before the call returns or later
+  // from the loop (a write to etcd); not at all if the proxy stops first.
+  using Done = std::function<void(std::string error)>;
+
+  // `who` says where the change came from (the ring's source text).
+  virtual void add_member(BackendSpec spec, std::string who, Done done) = 0;
+  virtual void remove_member(std::string_view name_or_address, std::string who, Done done) = 0;
+  virtual void set_weight(std::string_view name_or_address, uint32_t weight, std::string who,
+                          Done done) = 0;
   virtual void ring_report(RingReport& out) const = 0;
 };
 

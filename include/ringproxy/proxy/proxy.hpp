@@ -39,6 +39,9 @@
 
 namespace ringproxy {
 
+class EtcdMembership;
+class EtcdRingAdmin;
+
 // Counters of the proxy's own (the command counters are RequestCounters).
 struct ProxyStats {
   uint64_t connections_received = 0;
@@ -89,6 +92,10 @@ class Proxy final : public BackendEvents {
   // them since they were last loaded (config_reload.hpp).
   void reload_config();
   const StaleCleanup& stale_cleanup() const { return *stale_cleanup_; }
+  // With --etcd, where the membership comes from (proxy_etcd.cpp): its
+  // changes go through apply_membership, the admin commands write through to
+  // it. nullptr without --etcd.
+  const EtcdMembership* etcd() const { return etcd_.get(); }
 
   // For ClientConnection.
   Dispatcher& dispatcher() { return *dispatcher_; }
@@ -140,6 +147,11 @@ class Proxy final : public BackendEvents {
   void watch_signals();
   // While draining: stop() once no client is left or at the deadline.
   void check_drained();
+  // --etcd (proxy_etcd.cpp): reads the members before the ring is built
+  // (config_.backends becomes etcd's list) and returns the ring's source
+  // text. Throws std::runtime_error when the proxy cannot start.
+  std::string start_etcd();
+  std::string read_etcd_members();
 
   Config config_;
   std::unique_ptr<uv_loop_t> loop_storage_;
@@ -149,6 +161,8 @@ class Proxy final : public BackendEvents {
   std::unique_ptr<LiveRing> ring_;
   std::unique_ptr<BackendPool> pool_;
   std::unique_ptr<RingControl> ring_control_;
+  std::unique_ptr<EtcdMembership> etcd_;
+  std::unique_ptr<EtcdRingAdmin> etcd_admin_;
   ProxyReport report_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<StaleCleanup> stale_cleanup_;

@@ -38,12 +38,27 @@ class RingControl final : public RingAdmin {
   // pool's membership; `source` says where it came from. "" when applied (or,
   // for a big pool, scheduled); else why not, and nothing changed.
   std::string apply(std::vector<BackendSpec> members, std::string source);
+  // Why apply() would refuse `members` (no member, too many, a duplicate, an
+  // address that does not resolve, a weight jump cannot use), or "".
+  std::string check(const std::vector<BackendSpec>& members) const;
 
-  // RingAdmin.
-  std::string add_member(BackendSpec spec, std::string who) override;
-  std::string remove_member(std::string_view name_or_address, std::string who) override;
-  std::string set_weight(std::string_view name_or_address, uint32_t weight,
-                         std::string who) override;
+  // The changes of PROXY ADD, REMOVE and WEIGHT to this proxy's ring: "" when
+  // applied (or scheduled), else why not.
+  std::string add_member(BackendSpec spec, std::string who);
+  std::string remove_member(std::string_view name_or_address, std::string who);
+  std::string set_weight(std::string_view name_or_address, uint32_t weight, std::string who);
+
+  // RingAdmin: the changes above, answered at once.
+  void add_member(BackendSpec spec, std::string who, Done done) override {
+    done(add_member(std::move(spec), std::move(who)));
+  }
+  void remove_member(std::string_view name_or_address, std::string who, Done done) override {
+    done(remove_member(name_or_address, std::move(who)));
+  }
+  void set_weight(std::string_view name_or_address, uint32_t weight, std::string who,
+                  Done done) override {
+    done(set_weight(name_or_address, weight, std::move(who)));
+  }
   void ring_report(RingReport& out) const override;
 
   // The members the configuration file(s) gave when last loaded: a reload
@@ -61,7 +76,6 @@ class RingControl final : public RingAdmin {
   uint64_t last_swap_us() const { return last_swap_us_; }
 
  private:
-  std::string check(const std::vector<BackendSpec>& members) const;
   void swap_in(std::shared_ptr<const RingSnapshot> next);
   // Index into wanted_ of the member named `what` (ring name, name or
   // host:port), or -1.

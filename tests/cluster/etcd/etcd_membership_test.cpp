@@ -68,12 +68,14 @@ TEST_F(EtcdMembershipTest, FirstReadThenPutsAndDeletes) {
   make_membership(options());
   membership_->start();
   ASSERT_TRUE(wait_for("a=127.0.0.1:7001:1,b=127.0.0.1:7002:2")) << rec_.last();
-  EXPECT_EQ(rec_.sources.back(), "etcd revision " + std::to_string(etcd_revision()));
+  EXPECT_EQ(rec_.sources.back(),
+            "etcd /ringproxy/pool revision " + std::to_string(etcd_revision()));
   ASSERT_TRUE(run_until([&] { return membership_->watching(); }));
 
   put_member("c", "127.0.0.1:7003");
   ASSERT_TRUE(wait_for("a=127.0.0.1:7001:1,b=127.0.0.1:7002:2,c=127.0.0.1:7003:1")) << rec_.last();
-  EXPECT_EQ(rec_.sources.back(), "etcd revision " + std::to_string(etcd_revision()));
+  EXPECT_EQ(rec_.sources.back(),
+            "etcd /ringproxy/pool revision " + std::to_string(etcd_revision()));
   etcd_->etcdctl_ok({"del", std::string(kPrefix) + "/backends/a"});
   ASSERT_TRUE(wait_for("b=127.0.0.1:7002:2,c=127.0.0.1:7003:1")) << rec_.last();
   put_member("b", "127.0.0.1:7002:5");
@@ -129,7 +131,8 @@ TEST_F(EtcdMembershipTest, KeepsTheLastListWhileEtcdIsDownAndCatchesUp) {
   ASSERT_TRUE(run_until([&] { return membership_->watching(); }));
   put_member("d", "127.0.0.1:7004");
   ASSERT_TRUE(wait_for("b=127.0.0.1:7002:1,c=127.0.0.1:7003:1,d=127.0.0.1:7004:1"));
-  EXPECT_EQ(rec_.sources.back(), "etcd revision " + std::to_string(etcd_revision()));
+  EXPECT_EQ(rec_.sources.back(),
+            "etcd /ringproxy/pool revision " + std::to_string(etcd_revision()));
 }
 
 TEST_F(EtcdMembershipTest, ReadsAgainWhenTheGapWasCompacted) {

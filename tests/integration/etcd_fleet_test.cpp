@@ -1,0 +1,194 @@
+// A fleet through etcd (issue 17): two proxies started with --etcd and no
+// --backend, one etcd, three redis servers. Placement is observed, not
+// assumed: route_map() empties the backends, writes keys through one proxy
+// and finds each key on the backend that got it; two proxies route alike when
+// their maps are equal. Tests: etcdctl put and del reach both proxies; a
+// backend registered by `ringproxy register` leaves both when the agent is
+// killed (its lease expires); etcd killed, changed while away from the
+// proxies, and brought back: both keep serving and catch up; start-up with
+// etcd down (configured backends, or a clear refusal).
+#include <gtest/gtest.h>
+
+#include <iostream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "etcd_server.hpp"
+#include "harness.hpp"
+
+namespace ringproxy::testing {
+namespace {
+
+constexpr const char* kBackends = "/ringproxy/fleet/backends/";
+constexpr int kKeys = 300;
+constexpr Duration kConverge = Duration(20000);
+
+class EtcdFleetTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    etcd_ = std::make_unique<EtcdServer>();
+    for (int i = 0; i < 3; ++i) redis_.push_back(std::make_unique<RedisServer>());
+  }
+  void TearDown() override {
+    agent_.kill9();
+    for (auto& p : proxies_) {
+      if (HasFailure()) std::cerr << "--- proxy " << p->port() << " ---\n" << p->log_tail(30);
+      ExitStatus s = p->stop();
+      EXPECT_TRUE(s.clean()) << s;
+    }
+  }
+
+  std::unique_ptr<ProxyProcess> make_proxy(std::vector<BackendAddress> backends = {},
+                                           bool wait_ready = true) {
+    ProxyOptions o;
+    o.backends = std::move(backends);
+    o.extra_args = {"--etcd", etcd_->url(), "--pool-name", "fleet", "--health-interval-ms", "100"};
+    o.wait_ready = wait_ready;
+    return std::make_unique<ProxyProcess>(o);
+  }
+  void start_proxies() {
+    proxies_.push_back(make_proxy());
+    proxies_.push_back(make_proxy());
+  }
+  void put_backend(int i) {
+    etcd_->etcdctl_ok(
+        {"put", kBackends + std::string("r") + std::to_string(i), redis_[i]->address()});
+  }
+  void del_backend(int i) {
+    etcd_->etcdctl_ok({"del", kBackends + std::string("r") + std::to_string(i)});
+  }
+
+  // Which backend (index into redis_) each key lands on when written through
+  // `proxy`; -1 when the write failed or no backend has it.
+  std::vector<int> route_map(ProxyProcess& proxy) {
+    for (auto& r : redis_) {
+      if (r->running()) r->client().command({"FLUSHALL"});
+    }
+    std::vector<std::vector<std::string>> sets;
+    for (int k = 0; k < kKeys; ++k) sets.push_back({"SET", "key:" + std::to_string(k), "v"});
+    std::vector<int> owner(kKeys, -1);
+    try {
+      Client c = proxy.client();
+      c.pipeline(sets);
+    } catch (const HarnessError&) {
+      return owner;
+    }
+    std::vector<std::vector<std::string>> exists;
+    for (int k = 0; k < kKeys; ++k) exists.push_back({"EXISTS", "key:" + std::to_string(k)});
+    for (size_t b = 0; b < redis_.size(); ++b) {
+      if (!redis_[b]->running()) continue;
+      std::vector<Reply> found = redis_[b]->client().pipeline(exists);
+      for (int k = 0; k < kKeys; ++k) {
+        if (found[k].integer == 1) owner[k] = static_cast<int>(b);
+      }
+    }
+    return owner;
+  }
+  static std::set<int> used(const std::vector<int>& map) { return {map.begin(), map.end()}; }
+  // Both proxies write every key to a backend of `members`, using each, and
+  // route every key alike.
+  bool converged_on(const std::set<int>& members) {
+    std::vector<int> a = route_map(*proxies_[0]);
+    std::vector<int> b = route_map(*proxies_[1]);
+    last_ = "proxy A uses " + text(used(a)) + ", proxy B uses " + text(used(b));
+    return a == b && used(a) == members;
+  }
+  bool wait_converged(const std::set<int>& members) {
+    return wait_until([&] { return converged_on(members); }, kConverge, Duration(100));
+  }
+  static std::string text(const std::set<int>& s) {
+    std::string out = "{";
+    for (int i : s) out += (out.size() > 1 ? "," : "") + std::to_string(i);
+    return out + "}";
+  }
+
+  std::unique_ptr<EtcdServer> etcd_;
+  std::vector<std::unique_ptr<RedisServer>> redis_;
+  std::vector<std::unique_ptr<ProxyProcess>> proxies_;
+  ChildProcess agent_;
+  std::string last_;
+};
+
+TEST_F(EtcdFleetTest, TwoProxiesConvergeAfterEtcdctlPutAndDel) {
+  put_backend(0);
+  put_backend(1);
+  start_proxies();
+  ASSERT_TRUE(wait_converged({0, 1})) << last_;
+  put_backend(2);
+  ASSERT_TRUE(wait_converged({0, 1, 2})) << last_;
+  del_backend(0);
+  ASSERT_TRUE(wait_converged({1, 2})) << last_;
+  // A weight change moves keys too, the same way on both.
+  etcd_->etcdctl_ok({"put", kBackends + std::string("r1"), redis_[1]->address() + ":5"});
+  ASSERT_TRUE(wait_until(
+      [&] {
+        std::vector<int> a = route_map(*proxies_[0]);
+        std::vector<int> b = route_map(*proxies_[1]);
+        size_t on1 = 0;
+        for (int o : a) on1 += o == 1;
+        return a == b && on1 > kKeys * 3 / 4;  // 5/6 expected
+      },
+      kConverge, Duration(100)));
+  for (auto& p : proxies_)
+    EXPECT_NE(p->log().find("(etcd /ringproxy/fleet revision "), std::string::npos);
+}
+
+TEST_F(EtcdFleetTest, ARegisteredBackendLeavesBothProxiesWhenItsAgentIsKilled) {
+  put_backend(0);
+  put_backend(1);
+  start_proxies();
+  ASSERT_TRUE(wait_converged({0, 1})) << last_;
+  agent_ = ChildProcess(
+      {proxy_binary(), "register", "--etcd", etcd_->url(), "--pool-name", "fleet", "--backend",
+       redis_[2]->address(), "--name", "r2", "--ttl", "2", "--check-interval-ms", "100"},
+      redis_[2]->dir() / "agent.log");
+  ASSERT_TRUE(wait_converged({0, 1, 2})) << last_;
+  agent_.kill9();
+  // The lease (2 s) runs out with nobody renewing it.
+  ASSERT_TRUE(wait_converged({0, 1})) << last_;
+}
+
+TEST_F(EtcdFleetTest, EtcdKilledAndRestartedProxiesKeepServingAndCatchUp) {
+  put_backend(0);
+  put_backend(1);
+  start_proxies();
+  ASSERT_TRUE(wait_converged({0, 1})) << last_;
+  const uint16_t port = etcd_->client_port();
+  etcd_->kill9();
+  // Serving with the last ring.
+  EXPECT_TRUE(converged_on({0, 1})) << last_;
+  // Changed while the proxies cannot see it (it serves on another port).
+  etcd_->start_on(free_port());
+  put_backend(2);
+  del_backend(0);
+  etcd_->stop();
+  EXPECT_TRUE(converged_on({0, 1})) << last_;
+  etcd_->start_on(port);
+  ASSERT_TRUE(wait_converged({1, 2})) << last_;
+  for (auto& p : proxies_) {
+    EXPECT_NE(p->log().find("etcd: lost contact"), std::string::npos) << p->log_tail(20);
+  }
+}
+
+TEST_F(EtcdFleetTest, StartedWhileEtcdIsDownItUsesConfiguredBackendsOrRefuses) {
+  put_backend(1);
+  etcd_->stop();
+  // No backend to fall back on: a clear start-up error.
+  auto refused = make_proxy({}, false);
+  auto status = refused->wait_exit(Duration(20000));
+  ASSERT_TRUE(status.has_value()) << refused->log_tail();
+  EXPECT_EQ(status->code, 1) << *status;
+  EXPECT_NE(refused->log().find("no backends: /ringproxy/fleet/backends/ in etcd"),
+            std::string::npos)
+      << refused->log_tail();
+  // With one configured, it serves that one, then etcd's members once etcd is up.
+  proxies_.push_back(make_proxy({BackendAddress{redis_[0]->port()}}));
+  proxies_.push_back(make_proxy({BackendAddress{redis_[0]->port()}}));
+  ASSERT_TRUE(converged_on({0})) << last_;
+  etcd_->start();
+  ASSERT_TRUE(wait_converged({1})) << last_;
+}
+
+}  // namespace
+}  // namespace ringproxy::testing
