@@ -28,6 +28,15 @@ std::string sanitize(std::string_view s) {
   return r;
 }
 
+// A value that may hold ':' (a URL) but never a line break.
+std::string one_line(std::string_view s) {
+  std::string r(s);
+  for (char& ch : r) {
+    if (ch == '\r' || ch == '\n') ch = ' ';
+  }
+  return r;
+}
+
 // One backend as key=value fields separated by `sep`: the same fields, in the
 // same order, for PROXY NODES (' ') and INFO's backendN lines (',').
 std::string backend_line(const BackendReport& b, char sep) {
@@ -86,6 +95,7 @@ void ring_info(CommandContext& ctx, InfoText& t) {
   }
   t.kv("ring_version", r.version);
   t.kv("ring_source", sanitize(r.source));
+  t.kv("ring_membership_from", sanitize(r.membership_from));
   t.kv("ring_differs_from_config", r.differs_from_config ? 1 : 0);
   t.kv("ring_draining_backends", r.draining);
   t.kv("migration_window_remaining_ms", r.window_remaining_ms);
@@ -177,6 +187,7 @@ void info_command(CommandContext& ctx, const Call& call, Buffer& out) {
     t.kv("window_hits", st.window_hits);
     t.kv("window_invalidations", st.window_invalidations);
     if (ctx.admin != nullptr) ring_info(ctx, t);
+    for (const auto& [name, value] : f.membership) t.kv(name, one_line(value));
     for (const BackendReport& b : backends) {
       t.kv("backend" + std::to_string(b.id), backend_line(b, ','));
     }

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "ringproxy/cluster/etcd_membership.hpp"
 #include "ringproxy/options/config_get.hpp"
 #include "ringproxy/proxy/proxy.hpp"
 
@@ -31,6 +32,7 @@ void ProxyReport::facts(ProxyFacts& out) const {
   out.output_pool_reuses = proxy_.output_pool().lends();
   out.failover_copies_deleted = proxy_.backends().failover_copies_deleted();
   out.failover_keys_untracked = proxy_.backends().failover_keys_untracked();
+  if (const EtcdMembership* etcd = proxy_.etcd()) out.membership = etcd->info_fields();
 }
 
 void ProxyReport::backends(std::vector<BackendReport>& out) const {

@@ -85,6 +85,10 @@ class EtcdFleetTest : public ::testing::Test {
     }
     return owner;
   }
+  static std::string proxy_info(ProxyProcess& p) {
+    Reply r = p.client().command({"INFO", "ringproxy"});
+    return r.str;
+  }
   static std::set<int> used(const std::vector<int>& map) { return {map.begin(), map.end()}; }
   // Both proxies write every key to a backend of `members`, using each, and
   // route every key alike.
@@ -154,10 +158,17 @@ TEST_F(EtcdFleetTest, EtcdKilledAndRestartedProxiesKeepServingAndCatchUp) {
   put_backend(1);
   start_proxies();
   ASSERT_TRUE(wait_converged({0, 1})) << last_;
+  auto info = [&](ProxyProcess& p) { return proxy_info(p); };
+  EXPECT_EQ(info_field(info(*proxies_[0]), "etcd_connected"), "1");
+  EXPECT_EQ(
+      info_field(info(*proxies_[0]), "ring_source").rfind("etcd /ringproxy/fleet revision ", 0),
+      0u);
   const uint16_t port = etcd_->client_port();
   etcd_->kill9();
-  // Serving with the last ring.
+  // Serving with the last ring, and INFO says etcd is gone.
   EXPECT_TRUE(converged_on({0, 1})) << last_;
+  EXPECT_TRUE(wait_until([&] { return info_field(info(*proxies_[1]), "etcd_connected") == "0"; },
+                         kConverge, Duration(50)));
   // Changed while the proxies cannot see it (it serves on another port).
   etcd_->start_on(free_port());
   put_backend(2);

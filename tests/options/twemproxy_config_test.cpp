@@ -114,6 +114,17 @@ TEST(TwemproxyConfig, MinimalPoolGetsTwemproxyDefaults) {
   EXPECT_NO_THROW(validate(c));
 }
 
+TEST(TwemproxyConfig, ThePoolNameNamesThePool) {
+  EXPECT_EQ(effective_pool_name(Config()), "ringproxy");
+  // The only pool of a file names the pool (the default etcd prefix uses it).
+  EXPECT_EQ(effective_pool_name(load(pool("alpha"))), "alpha");
+  EXPECT_EQ(effective_pool_name(load(pool("alpha") + pool("beta"), "beta")), "beta");
+  // --pool-name wins.
+  Config c = load(pool("alpha"));
+  c.pool_name = "cache";
+  EXPECT_EQ(effective_pool_name(c), "cache");
+}
+
 TEST(TwemproxyConfig, DefaultsReplaceWhatTheConfigHeldBefore) {
   TempFile f(pool(), ".yml");
   Config c;

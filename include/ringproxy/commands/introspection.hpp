@@ -37,6 +37,9 @@ struct ProxyFacts {
   uint64_t output_pool_reuses = 0;
   uint64_t failover_copies_deleted = 0;
   uint64_t failover_keys_untracked = 0;
+  // With --etcd, the membership's etcd client state as INFO lines
+  // (etcd_connected, etcd_retries, etcd_last_error, ...); empty without.
+  std::vector<std::pair<std::string, std::string>> membership;
 };
 
 // One backend as PROXY NODES and INFO's backendN lines show it.
