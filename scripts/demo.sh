@@ -2,6 +2,11 @@
 # Runs ringproxy in front of three throw-away redis-server backends.
 #   scripts/demo.sh            # install deps, build, start, wait for Ctrl-C
 #   scripts/demo.sh --check    # same, but run a few commands through it and exit
+#   scripts/demo.sh --etcd [--check]
+#                              # a fleet: an etcd, two proxies watching it, the
+#                              # members as etcd keys (see README "A fleet of
+#                              # proxies with etcd"); --check adds a backend with
+#                              # one etcdctl put and checks both proxies use it
 # Environment: RINGPROXY_DEMO_PORT (first proxy port to try, default 6380),
 # RINGPROXY_BIN (run this proxy binary instead of building build/ringproxy).
 # Everything runs on 127.0.0.1 from a temp dir and is stopped on exit; leftovers
@@ -11,7 +16,14 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 check=0
-if [[ ${1:-} == --check ]]; then check=1; fi
+etcd_mode=0
+for arg in "$@"; do
+  case $arg in
+    --check) check=1 ;;
+    --etcd) etcd_mode=1 ;;
+    *) echo "usage: scripts/demo.sh [--etcd] [--check]" >&2; exit 2 ;;
+  esac
+done
 
 tmp_base=${TMPDIR:-/tmp}
 tmp=""
@@ -100,6 +112,69 @@ start_in_tmp() {
   echo $! >>"$tmp/pids"
 }
 
+# --etcd: etcd on free ports, backends 1 and 2 as members, two proxies.
+run_etcd_demo() {
+  local etcd_port peer_port url prefix ports=() p i
+  etcd_port=$(next_free_port 2379 "${backend_ports[@]}")
+  peer_port=$(next_free_port $((etcd_port + 1)) "${backend_ports[@]}" "$etcd_port")
+  url=http://127.0.0.1:$etcd_port
+  start_in_tmp "$tmp/etcd.log" etcd --name demo --data-dir "$tmp/etcd" \
+    --listen-client-urls "$url" --advertise-client-urls "$url" \
+    --listen-peer-urls "http://127.0.0.1:$peer_port" \
+    --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
+    --initial-cluster "demo=http://127.0.0.1:$peer_port"
+  for _ in $(seq 100); do
+    if ETCDCTL_API=3 etcdctl --endpoints "$url" endpoint health >/dev/null 2>&1; then break; fi
+    sleep 0.1
+  done
+  etcdctl() { ETCDCTL_API=3 command etcdctl --endpoints "$url" "$@"; }
+  prefix=/ringproxy/demo/backends
+  etcdctl put "$prefix/cache-1" "127.0.0.1:${backend_ports[0]}:1" >/dev/null
+  etcdctl put "$prefix/cache-2" "127.0.0.1:${backend_ports[1]}:1" >/dev/null
+  p=${RINGPROXY_DEMO_PORT:-6380}
+  for i in 1 2; do
+    p=$(next_free_port "$p" "${backend_ports[@]}" "$etcd_port" "$peer_port" "${ports[@]}")
+    start_in_tmp "$tmp/ringproxy-$i.log" "$proxy_bin" --listen "127.0.0.1:$p" --etcd "$url" \
+      --pool-name demo
+    if ! wait_ping "$p" "${pids[-1]}"; then
+      log "ringproxy $i did not start; its log ($tmp/ringproxy-$i.log):"
+      tail -n 40 "$tmp/ringproxy-$i.log" >&2 || true
+      return 1
+    fi
+    ports+=("$p")
+  done
+  log "etcd:     $url (members under $prefix/)"
+  log "proxies:  127.0.0.1:${ports[0]} and 127.0.0.1:${ports[1]}"
+  log "logs:     $tmp"
+  echo
+  echo "add the third backend to both proxies with one put:"
+  echo "  ETCDCTL_API=3 etcdctl --endpoints $url put $prefix/cache-3 127.0.0.1:${backend_ports[2]}:1"
+  echo "and remove it with:"
+  echo "  ETCDCTL_API=3 etcdctl --endpoints $url del $prefix/cache-3"
+  echo
+  if ((check)); then
+    etcdctl put "$prefix/cache-3" "127.0.0.1:${backend_ports[2]}:1" >/dev/null
+    # Both proxies route alike once each has applied the put: keys written
+    # through one are read back through the other, and some land on cache-3.
+    local ok=0 k
+    for _ in $(seq 100); do
+      for k in $(seq 50); do redis-cli -p "${ports[0]}" set "demo:$k" "v$k" >/dev/null; done
+      ok=1
+      for k in $(seq 50); do
+        [[ $(redis-cli -p "${ports[1]}" get "demo:$k") == "v$k" ]] || ok=0
+      done
+      if ((ok)) && (($(redis-cli -p "${backend_ports[2]}" dbsize) > 0)); then break; fi
+      ok=0
+      sleep 0.1
+    done
+    ((ok)) || { log "check failed: the proxies do not route alike with cache-3"; return 1; }
+    log "check passed: one etcdctl put added cache-3 to both proxies"
+    return 0
+  fi
+  log "press Ctrl-C to stop"
+  wait "${pids[-1]}" || true
+}
+
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -134,6 +209,11 @@ while ((${#backend_ports[@]} < 3)); do
   fi
   port=$((port + 1))
 done
+
+if ((etcd_mode)); then
+  run_etcd_demo
+  exit $?
+fi
 
 proxy_port=$(next_free_port "${RINGPROXY_DEMO_PORT:-6380}" "${backend_ports[@]}")
 # The demo config: conf/demo.conf with the real listen address and backends.
