@@ -3,12 +3,13 @@
 
 Starts a throwaway single-member etcd (temp data dir), three redis-servers and
 two ringproxy processes with --etcd and no --backend, all on free loopback
-ports. Every redis holds the same probe keys with a value naming that redis,
-so an MGET of the probe keys through a proxy answers which backend each key
-routes to. Each trial puts (or deletes) the third backend's member key with
-one HTTP call to etcd's JSON gateway and polls both proxies until each routes
-every probe key as the new ring says; the time from the put's start to the
-moment both do is the convergence time.
+ports. PROXY WHERE, pipelined for 200 probe keys, says which backend each key
+routes to on each proxy (a read of the data would not do: a backend that gets
+ranges back answers them as misses until its stale copies are cleaned). Each
+trial puts (or deletes) the third backend's member key with one HTTP call to
+etcd's JSON gateway and polls both proxies until each routes every probe key
+as the new ring says; the time from the put's start to the moment both do is
+the convergence time.
 
     bench/etcd_converge.py                     # build/ringproxy, 20 trials
     bench/etcd_converge.py --ringproxy PATH --trials 50 --tmpdir /dev/shm
@@ -47,14 +48,12 @@ def etcd_call(url, path, body):
     return json.loads(urllib.request.urlopen(req, timeout=5).read())
 
 
-def command(sock_file, *args):
+def encode(*args):
     payload = b"*%d\r\n" % len(args)
     for a in args:
         a = a.encode() if isinstance(a, str) else a
         payload += b"$%d\r\n%s\r\n" % (len(a), a)
-    sock, f = sock_file
-    sock.sendall(payload)
-    return read_reply(f)
+    return payload
 
 
 def read_reply(f):
@@ -80,10 +79,20 @@ def connect(port):
     return (s, s.makefile("rb"))
 
 
+WHERE = b"".join(encode("PROXY", "WHERE", k) for k in KEYS)
+
+
 def routes(conn):
+    """Each probe key's owner (host:port) on this proxy, in KEYS order."""
+    sock, f = conn
     try:
-        return tuple(command(conn, "MGET", *KEYS))
-    except (OSError, ValueError):
+        sock.sendall(WHERE)
+        out = []
+        for _ in KEYS:
+            line = read_reply(f)
+            out.append(next(w for w in line.split() if w.startswith("owner=")))
+        return tuple(out)
+    except (OSError, ValueError, StopIteration):
         return None
 
 
@@ -113,9 +122,6 @@ def main():
                                           "127.0.0.1", "--save", "", "--appendonly", "no"],
                             f"{work}/redis{i}.log")
             wait_listening(port, p, "redis-server")
-            conn = connect(port)
-            for k in KEYS:
-                command(conn, "SET", k, f"r{i}")
             redis.append(port)
         for i in range(2):
             etcd_call(url, "/v3/kv/put", {"key": b64(f"{PREFIX}r{i}"),

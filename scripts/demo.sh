@@ -4,8 +4,8 @@
 #   scripts/demo.sh --check    # same, but run a few commands through it and exit
 #   scripts/demo.sh --etcd [--check]
 #                              # a fleet: an etcd, two proxies watching it, the
-#                              # members as etcd keys (see README "A fleet of
-#                              # proxies with etcd"); --check adds a backend with
+#                              # members as etcd keys (see README "Membership in
+#                              # etcd"); --check adds a backend with
 #                              # one etcdctl put and checks both proxies use it
 # Environment: RINGPROXY_DEMO_PORT (first proxy port to try, default 6380),
 # RINGPROXY_BIN (run this proxy binary instead of building build/ringproxy).
@@ -149,6 +149,8 @@ run_etcd_demo() {
   echo
   echo "add the third backend to both proxies with one put:"
   echo "  ETCDCTL_API=3 etcdctl --endpoints $url put $prefix/cache-3 127.0.0.1:${backend_ports[2]}:1"
+  echo "(or PROXY ADD on either proxy, which writes that key:"
+  echo "  redis-cli -p ${ports[0]} PROXY ADD 127.0.0.1:${backend_ports[2]}:1 cache-3)"
   echo "and remove it with:"
   echo "  ETCDCTL_API=3 etcdctl --endpoints $url del $prefix/cache-3"
   echo

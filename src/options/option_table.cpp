@@ -565,9 +565,10 @@ std::vector<OptionSpec> build_table() {
        .example = "http://127.0.0.1:2379",
        .help = "etcd endpoints: the pool's members come from etcd (read at start, watched) "
                "instead of --backend",
-       .details = "Members are the keys `<prefix>/backends/<name>` -> `host:port[:weight]`. "
-                  "Configured backends are used only if etcd cannot be reached at start-up; "
-                  "with none, the proxy refuses to start. See \"A fleet of proxies with etcd\"."},
+       .details = "Members are the keys `<prefix>/backends/<name>` -> `host:port[:weight]`; "
+                  "PROXY ADD/REMOVE/WEIGHT write them there and SIGHUP leaves them alone. "
+                  "Configured backends are used only while etcd cannot be read at start-up; "
+                  "with none, the proxy refuses to start. See README's \"Membership in etcd\"."},
       {.name = "etcd-prefix",
        .group = kCluster,
        .codec = text(&C::etcd_prefix, "PREFIX"),

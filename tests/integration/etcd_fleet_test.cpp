@@ -5,10 +5,14 @@
 // their maps are equal. Tests: etcdctl put and del reach both proxies; a
 // backend registered by `ringproxy register` leaves both when the agent is
 // killed (its lease expires); etcd killed, changed while away from the
-// proxies, and brought back: both keep serving and catch up; start-up with
-// etcd down (configured backends, or a clear refusal).
+// proxies, and brought back: both keep serving (an admin change is an error
+// meanwhile) and catch up; start-up with etcd down (configured backends, or a
+// clear refusal); PROXY ADD/REMOVE/WEIGHT on one proxy reach the other
+// through etcd; SIGHUP leaves the membership to etcd.
 #include <gtest/gtest.h>
 
+#include <csignal>
+#include <fstream>
 #include <iostream>
 #include <set>
 #include <string>
@@ -175,11 +179,85 @@ TEST_F(EtcdFleetTest, EtcdKilledAndRestartedProxiesKeepServingAndCatchUp) {
   del_backend(0);
   etcd_->stop();
   EXPECT_TRUE(converged_on({0, 1})) << last_;
+  // An admin change cannot be stored: a clear error, and nothing changes.
+  Reply add = proxies_[0]->client().command({"PROXY", "ADD", redis_[2]->address(), "r9"});
+  EXPECT_EQ(add.str.rfind("ERR ringproxy: etcd: ", 0), 0u) << add.str;
+  EXPECT_TRUE(converged_on({0, 1})) << last_;
   etcd_->start_on(port);
   ASSERT_TRUE(wait_converged({1, 2})) << last_;
   for (auto& p : proxies_) {
     EXPECT_NE(p->log().find("etcd: lost contact"), std::string::npos) << p->log_tail(20);
+    const std::string i = info(*p);
+    EXPECT_EQ(info_field(i, "etcd_connected"), "1") << i;
+    EXPECT_NE(info_field(i, "etcd_retries"), "0") << i;
   }
+}
+
+// With --etcd, PROXY ADD/REMOVE/WEIGHT write the member keys in etcd: a
+// change made on one proxy reaches the other through its watch.
+TEST_F(EtcdFleetTest, AdminChangesOnOneProxyReachTheOtherThroughEtcd) {
+  put_backend(0);
+  put_backend(1);
+  start_proxies();
+  ASSERT_TRUE(wait_converged({0, 1})) << last_;
+  Client a = proxies_[0]->client();
+  Client b = proxies_[1]->client();
+  ASSERT_EQ(a.command({"PROXY", "ADD", redis_[2]->address(), "r2"}).str, "OK");
+  // Stored in etcd when the reply came.
+  EXPECT_EQ(etcd_->etcdctl_ok({"get", "--print-value-only", kBackends + std::string("r2")}),
+            redis_[2]->address() + ":1\n");
+  ASSERT_TRUE(wait_converged({0, 1, 2})) << last_;
+  const std::string ring = b.command({"PROXY", "RING"}).str;
+  EXPECT_NE(ring.find("source:etcd /ringproxy/fleet revision "), std::string::npos) << ring;
+  EXPECT_NE(ring.find("membership_from:etcd /ringproxy/fleet\r\n"), std::string::npos) << ring;
+  EXPECT_NE(ring.find("etcd_revision:"), std::string::npos) << ring;
+  EXPECT_NE(ring.find("members:3\r\n"), std::string::npos) << ring;
+  ASSERT_EQ(b.command({"PROXY", "REMOVE", "r0"}).str, "OK");
+  ASSERT_TRUE(wait_converged({1, 2})) << last_;
+  ASSERT_EQ(b.command({"PROXY", "WEIGHT", "r2", "3"}).str, "OK");
+  EXPECT_EQ(etcd_->etcdctl_ok({"get", "--print-value-only", kBackends + std::string("r2")}),
+            redis_[2]->address() + ":3\n");
+  // Refused before anything is written: a duplicate, an unknown member, a
+  // host that does not resolve, the last member.
+  EXPECT_EQ(a.command({"PROXY", "ADD", redis_[1]->address(), "other"}).str.rfind("ERR", 0), 0u);
+  EXPECT_EQ(a.command({"PROXY", "REMOVE", "r7"}).str.rfind("ERR", 0), 0u);
+  EXPECT_EQ(a.command({"PROXY", "ADD", "no-such-host.invalid:6379", "r8"}).str.rfind("ERR", 0), 0u);
+  EXPECT_EQ(etcd_->etcdctl_ok({"get", "--prefix", "--keys-only", kBackends}),
+            std::string(kBackends) + "r1\n\n" + kBackends + "r2\n\n");
+  ASSERT_EQ(a.command({"PROXY", "REMOVE", "r1"}).str, "OK");
+  ASSERT_TRUE(wait_converged({2})) << last_;
+  EXPECT_EQ(a.command({"PROXY", "REMOVE", "r2"}).str,
+            "ERR ringproxy: cannot remove the last backend");
+}
+
+// SIGHUP re-reads the files but the members stay etcd's.
+TEST_F(EtcdFleetTest, SighupLeavesTheMembershipToEtcd) {
+  put_backend(1);
+  TempDir dir;
+  const std::string conf = (dir.path() / "ringproxy.conf").string();
+  auto write_conf = [&](const std::vector<int>& members) {
+    std::ofstream f(conf);
+    for (int i : members) f << "backend = " << redis_[i]->address() << "\n";
+  };
+  write_conf({0});
+  ProxyOptions o;
+  o.extra_args = {"--config", conf, "--etcd", etcd_->url(), "--pool-name", "fleet"};
+  proxies_.push_back(std::make_unique<ProxyProcess>(o));
+  ProxyProcess& p = *proxies_[0];
+  EXPECT_EQ(used(route_map(p)), std::set<int>{1});
+  write_conf({0, 2});
+  p.signal(SIGHUP);
+  ASSERT_TRUE(wait_until(
+      [&] { return p.log().find("reload: backends come from etcd") != std::string::npos; },
+      kConverge))
+      << p.log_tail();
+  EXPECT_EQ(used(route_map(p)), std::set<int>{1});
+  put_backend(2);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return used(route_map(p)) == std::set<int>{1, 2};
+      },
+      kConverge, Duration(100)));
 }
 
 TEST_F(EtcdFleetTest, StartedWhileEtcdIsDownItUsesConfiguredBackendsOrRefuses) {
