@@ -14,9 +14,13 @@ the convergence time.
     bench/etcd_converge.py                     # build/ringproxy, 20 trials
     bench/etcd_converge.py --ringproxy PATH --trials 50 --tmpdir /dev/shm
 
-Trials alternate add and remove. The new ring's routing is what both proxies
-agree on once they have settled (read after the trial), so the script needs
-no copy of the placement code.
+Trials alternate add and remove. Each add names a redis-server that was never
+a member (the member key is the same, so the placement is too): a backend that
+was a member before goes through the rejoin policy (--rise good probes, then a
+flush) before it takes keys, which is not the fleet's convergence;
+--same-backend re-adds the same one every time and so measures that too. The
+new ring's routing is what both proxies agree on once they have settled (read
+after the trial), so the script needs no copy of the placement code.
 """
 
 import argparse
@@ -32,7 +36,7 @@ import tempfile
 import time
 import urllib.request
 
-from run_bench import Procs, default_ringproxy, free_port, log, wait_listening
+from benchlib.procs import Procs, default_ringproxy, free_port, log, wait_listening
 
 PREFIX = "/ringproxy/bench/backends/"
 KEYS = [f"probe:{i}" for i in range(200)]
@@ -101,6 +105,8 @@ def main():
     ap.add_argument("--ringproxy", default=default_ringproxy())
     ap.add_argument("--trials", type=int, default=20)
     ap.add_argument("--tmpdir", default=None, help="where etcd's data dir goes (default $TMPDIR)")
+    ap.add_argument("--same-backend", action="store_true",
+                    help="re-add the same backend every time (it goes through the rejoin policy)")
     args = ap.parse_args()
     if not args.ringproxy:
         sys.exit("no ringproxy binary; build first (scripts/build.sh)")
@@ -116,7 +122,8 @@ def main():
             f"{work}/etcd.log")
         wait_listening(client, etcd, "etcd", timeout=20)
         redis = []
-        for i in range(3):
+        adds = (args.trials + 1) // 2
+        for i in range(3 if args.same_backend else 2 + adds):
             port = free_port()
             p = procs.start(f"redis{i}", ["redis-server", "--port", str(port), "--bind",
                                           "127.0.0.1", "--save", "", "--appendonly", "no"],
@@ -144,8 +151,9 @@ def main():
             assert before[0] == before[1], "proxies disagree before the change"
             start = time.perf_counter()
             if kind == "add":
+                third = redis[2] if args.same_backend else redis[2 + t // 2]
                 etcd_call(url, "/v3/kv/put", {"key": b64(f"{PREFIX}r2"),
-                                              "value": b64(f"127.0.0.1:{redis[2]}")})
+                                              "value": b64(f"127.0.0.1:{third}")})
             else:
                 etcd_call(url, "/v3/kv/deleterange", {"key": b64(f"{PREFIX}r2")})
             put_ms.append((time.perf_counter() - start) * 1000.0)
