@@ -4,9 +4,9 @@
 // and finds each key on the backend that got it; two proxies route alike when
 // their maps are equal. Tests: etcdctl put and del reach both proxies; a
 // backend registered by `ringproxy register` leaves both when the agent is
-// killed (its lease expires); etcd killed, changed while away from the
-// proxies, and brought back: both keep serving (an admin change is an error
-// meanwhile) and catch up; start-up with etcd down (configured backends, or a
+// killed (its lease expires); etcd killed, changed and compacted while away
+// from the proxies, and brought back: both keep serving (an admin change is
+// an error meanwhile) and catch up; start-up with etcd down (configured backends, or a
 // clear refusal); PROXY ADD/REMOVE/WEIGHT on one proxy reach the other
 // through etcd; SIGHUP leaves the membership to etcd.
 #include <gtest/gtest.h>
@@ -177,6 +177,12 @@ TEST_F(EtcdFleetTest, EtcdKilledAndRestartedProxiesKeepServingAndCatchUp) {
   etcd_->start_on(free_port());
   put_backend(2);
   del_backend(0);
+  // ... and the history the proxies would resume from is compacted: they
+  // read the prefix again.
+  const std::string fields = etcd_->etcdctl_ok({"get", "x", "-w", "fields"});
+  const size_t at = fields.find("\"Revision\" : ");
+  ASSERT_NE(at, std::string::npos) << fields;
+  etcd_->etcdctl_ok({"compact", std::to_string(std::stoll(fields.substr(at + 13)))});
   etcd_->stop();
   EXPECT_TRUE(converged_on({0, 1})) << last_;
   // An admin change cannot be stored: a clear error, and nothing changes.
@@ -187,6 +193,8 @@ TEST_F(EtcdFleetTest, EtcdKilledAndRestartedProxiesKeepServingAndCatchUp) {
   ASSERT_TRUE(wait_converged({1, 2})) << last_;
   for (auto& p : proxies_) {
     EXPECT_NE(p->log().find("etcd: lost contact"), std::string::npos) << p->log_tail(20);
+    EXPECT_NE(p->log().find("etcd: read /ringproxy/fleet/backends/ again"), std::string::npos)
+        << p->log_tail(20);
     const std::string i = info(*p);
     EXPECT_EQ(info_field(i, "etcd_connected"), "1") << i;
     EXPECT_NE(info_field(i, "etcd_retries"), "0") << i;

@@ -80,9 +80,9 @@ class Proxy final : public BackendEvents {
 
   // Makes `members` the pool's membership while serving (a live ring change:
   // see ring_control.hpp); `source` names where it came from in PROXY RING
-  // and the log ("etcd revision 12"). A list that cannot be applied (no
-  // member, a duplicate, an address that does not resolve) changes nothing
-  // and is logged.
+  // and the log ("etcd /ringproxy/cache revision 12"). A list that cannot be
+  // applied (no member, a duplicate, an address that does not resolve)
+  // changes nothing and is logged.
   void apply_membership(std::vector<BackendSpec> members, std::string source);
   RingControl& ring_control() { return *ring_control_; }
   // The command line the proxy was started with (before passwords are hidden
