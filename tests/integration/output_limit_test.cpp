@@ -56,8 +56,11 @@ class OwedRepliesCount : public FakeBackendTest {
  protected:
   size_t backend_count() const override { return 1; }  // a real redis after the fake
   std::vector<std::string> proxy_args() const override {
+    // The fake holds a GET on purpose: no timeout, and no stall detection
+    // (under load it could answer the held GET as a miss before the replies
+    // behind it reach the limit).
     return {"--client-output-limit", "1mb", "--client-output-hard-limit", "8mb",
-            "--timeout-ms",          "0"};
+            "--timeout-ms",          "0",   "--stall-timeout-ms",         "0"};
   }
 };
 
