@@ -1,4 +1,4 @@
-// See config_reload.hpp. Proxy::reload_config() is here too.
+// See config_reload.hpp.
 #include "ringproxy/proxy/config_reload.hpp"
 
 #include <algorithm>
@@ -6,7 +6,7 @@
 
 #include "ringproxy/common/log.hpp"
 #include "ringproxy/options/option_table.hpp"
-#include "ringproxy/proxy/proxy.hpp"
+#include "ringproxy/proxy/ring_control.hpp"
 
 namespace ringproxy {
 
@@ -80,13 +80,14 @@ OptionChanges option_changes(const Config& before, const Config& after) {
   return out;
 }
 
-void Proxy::reload_config() {
-  if (args_.empty()) {
+void reload_configuration(const std::vector<std::string>& args, Config& loaded, Config& running,
+                          RingControl& ring, bool membership_from_etcd) {
+  if (args.empty()) {
     log(LogLevel::kWarn, "reload: the proxy was not given its command line; nothing reloaded");
     return;
   }
   std::vector<const char*> argv;
-  for (const std::string& a : args_) argv.push_back(a.c_str());
+  for (const std::string& a : args) argv.push_back(a.c_str());
   CommandLine cl;
   try {
     cl = parse_command_line(static_cast<int>(argv.size()), argv.data());
@@ -95,32 +96,32 @@ void Proxy::reload_config() {
     return;
   }
   Config& next = cl.config;
-  const OptionChanges options = option_changes(*loaded_, next);
+  const OptionChanges options = option_changes(loaded, next);
   // Membership: what changed in the file since it was last loaded; with
   // --etcd it comes from etcd alone.
-  const bool from_etcd = etcd_ != nullptr;
+  const bool from_etcd = membership_from_etcd;
   const bool membership_changed =
       !from_etcd &&
-      !std::equal(loaded_->backends.begin(), loaded_->backends.end(), next.backends.begin(),
+      !std::equal(loaded.backends.begin(), loaded.backends.end(), next.backends.begin(),
                   next.backends.end(), [](const BackendSpec& a, const BackendSpec& b) {
                     return a.ring_name == b.ring_name && a.host == b.host && a.port == b.port &&
                            a.weight == b.weight;
                   });
   if (membership_changed) {
     std::vector<BackendSpec> members =
-        reload_membership(ring_control_->wanted(), loaded_->backends, next.backends);
-    const std::string error = ring_control_->apply(std::move(members), "SIGHUP");
+        reload_membership(ring.wanted(), loaded.backends, next.backends);
+    const std::string error = ring.apply(std::move(members), "SIGHUP");
     if (!error.empty()) {
       log(LogLevel::kError, "reload failed, the running configuration is unchanged: ", error);
       return;
     }
   }
-  if (!from_etcd) ring_control_->set_config_members(next.backends);
+  if (!from_etcd) ring.set_config_members(next.backends);
   for (const std::string& name : options.applied) {
     if (name == "log-level") {
       LogLevel level = LogLevel::kInfo;
       if (parse_log_level(next.log_level, level)) set_log_level(level);
-      config_.log_level = next.log_level;
+      running.log_level = next.log_level;
     }
   }
   log(LogLevel::kInfo, "reload: backends ",
@@ -130,7 +131,7 @@ void Proxy::reload_config() {
       options.need_restart.empty() ? "" : "; changed but need a restart to take effect: ",
       join(options.need_restart));
   for (const std::string& w : cl.warnings) log(LogLevel::kWarn, w);
-  *loaded_ = std::move(next);
+  loaded = std::move(next);
 }
 
 }  // namespace ringproxy

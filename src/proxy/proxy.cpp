@@ -1,16 +1,34 @@
 // The proxy's wiring and lifecycle: listener, timers, signals, shutdown. See
 // proxy.hpp.
+//
+// What the proxy does with each signal an operator sends, nutcracker's habits
+// where it has them:
+//
+//   SIGHUP        reopen the log file, then reload the configuration
+//   SIGUSR1       reopen the log file only (what conf/logrotate sends)
+//   SIGTTIN       one log level more verbose; SIGTTOU one less
+//   SIGTERM/INT   stop accepting, let requests in flight finish (at most
+//                 --shutdown-timeout-ms), exit 0; a second one exits at once
+//   SIGUSR2       logged and ignored
+//   SIGWINCH      logged at debug and ignored (a terminal resize)
+//   SIGPIPE       ignored (main), so a closed socket is only an EPIPE
+//
+// Each is logged by name, so no signal an operator commonly sends kills the
+// proxy silently.
 #include "ringproxy/proxy/proxy.hpp"
 
 #include <malloc.h>
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
 
 #include "ringproxy/cluster/etcd_membership.hpp"
 #include "ringproxy/common/log.hpp"
 #include "ringproxy/net/uv_handle.hpp"
+#include "ringproxy/proxy/config_reload.hpp"
 #include "ringproxy/proxy/etcd_ring_admin.hpp"
+#include "ringproxy/proxy/etcd_startup.hpp"
 #include "ringproxy/resp/resp_writer.hpp"
 
 namespace ringproxy {
@@ -44,7 +62,26 @@ Proxy::Proxy(Config config)
   uv_loop_init(loop_);
   flusher_ = std::make_unique<FlushScheduler>(loop_);
   sockets_ = std::make_unique<SocketPoller>(loop_);
-  const std::string source = config_.etcd.empty() ? "config" : start_etcd();
+  std::string source = "config";
+  if (!config_.etcd.empty()) {
+    try {
+      EtcdStart started = start_etcd_membership(
+          loop_, config_, [this](std::vector<BackendSpec> members, std::string from) {
+            apply_membership(std::move(members), std::move(from));
+          });
+      etcd_ = std::move(started.membership);
+      source = std::move(started.source);
+    } catch (...) {
+      // The constructor fails: no destructor will close the loop, so close
+      // it here, with the handles opened so far.
+      sockets_.reset();
+      flusher_.reset();
+      uv_run(loop_, UV_RUN_DEFAULT);
+      uv_loop_close(loop_);
+      loop_ = nullptr;
+      throw;
+    }
+  }
   ring_ = std::make_unique<LiveRing>(
       make_ring({config_.hash, config_.hash_tag, config_.distribution}, config_.backends, source),
       CleanerOptions{config_.cleanup_rate, config_.cleanup_batch},
@@ -190,6 +227,115 @@ void Proxy::on_backend_error(Backend& backend, std::string_view reason) {
 
 void Proxy::on_backend_connected(Backend& backend) {
   log(LogLevel::kDebug, "backend ", backend.address(), ": connected");
+}
+
+void Proxy::apply_membership(std::vector<BackendSpec> members, std::string source) {
+  if (ring_control_ == nullptr) return;  // stopping
+  std::string what = source;
+  const std::string error = ring_control_->apply(std::move(members), std::move(source));
+  if (!error.empty()) log(LogLevel::kWarn, "ring change from ", what, " refused: ", error);
+}
+
+void Proxy::reload_config() {
+  reload_configuration(args_, *loaded_, config_, *ring_control_, etcd_ != nullptr);
+}
+
+void Proxy::watch_signals() {
+  signals_ = std::make_unique<SignalWatcher>(
+      loop_,
+      std::initializer_list<int>{SIGHUP, SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU, SIGWINCH, SIGINT,
+                                 SIGTERM},
+      [this](int signum) { on_signal(signum); });
+}
+
+void Proxy::on_signal(int signum) {
+  const std::string name = signal_name(signum);
+  switch (signum) {
+    case SIGHUP:
+      log(LogLevel::kInfo, name, " received: reopening the log file");
+      on_hangup();
+      break;
+    case SIGUSR1:
+      log(LogLevel::kInfo, name, " received: reopening the log file");
+      reopen_log();
+      break;
+    case SIGTTIN:
+    case SIGTTOU: {
+      const int now = static_cast<int>(log_level());
+      const int next = signum == SIGTTIN ? std::min(now + 1, static_cast<int>(LogLevel::kDebug))
+                                         : std::max(now - 1, static_cast<int>(LogLevel::kError));
+      set_log_level(static_cast<LogLevel>(next));
+      // Shown at any new level: at info, or at the new level when it is less
+      // verbose than info.
+      log(static_cast<LogLevel>(std::min(next, static_cast<int>(LogLevel::kInfo))), name,
+          " received: log level ", log_level_name(static_cast<LogLevel>(now)), " -> ",
+          log_level_name(static_cast<LogLevel>(next)));
+      break;
+    }
+    case SIGINT:
+    case SIGTERM:
+      if (draining_) {
+        log(LogLevel::kWarn, name, " received again: exiting now");
+        stop();
+      } else {
+        begin_shutdown(name);
+      }
+      break;
+    case SIGWINCH:
+      log(LogLevel::kDebug, name, " received: ignored");
+      break;
+    default:
+      log(LogLevel::kInfo, name, " received: ignored (SIGUSR1 reopens the log file)");
+      break;
+  }
+}
+
+void Proxy::on_hangup() {
+  reopen_log();
+  reload_config();  // config_reload.cpp
+}
+
+void Proxy::reopen_log() {
+  if (config_.log_file.empty()) {
+    log(LogLevel::kInfo, "no --log-file: logging to stderr, nothing to reopen");
+    return;
+  }
+  const int rc = open_log_file(config_.log_file);
+  if (rc < 0) {
+    log(LogLevel::kError, "cannot reopen log file ", config_.log_file, ": ", uv_strerror(rc),
+        " (still writing to the old one)");
+  } else {
+    log(LogLevel::kInfo, "log file ", config_.log_file, " reopened");
+  }
+}
+
+void Proxy::begin_shutdown(std::string_view why) {
+  if (stopping_ || draining_) return;
+  draining_ = true;
+  drain_deadline_ms_ = uv_now(loop_) + static_cast<uint64_t>(config_.shutdown_timeout_ms);
+  listener_.reset();
+  log(LogLevel::kInfo, why, " received: shutting down; no new connections, ", clients_.size(),
+      " clients finish their requests in flight (at most ", config_.shutdown_timeout_ms,
+      " ms; send it again to exit now)");
+  // Each client stops reading and closes once the replies it is owed are out.
+  std::vector<ClientConnection*> clients = clients_;
+  for (ClientConnection* c : clients) c->close_after_replies();
+  check_drained();
+}
+
+void Proxy::check_drained() {
+  if (!draining_ || stopping_) return;
+  if (clients_.empty()) {
+    log(LogLevel::kInfo, "every client is done: exiting");
+    stop();
+  } else if (uv_now(loop_) >= drain_deadline_ms_) {
+    size_t owed = 0;
+    for (const ClientConnection* c : clients_) owed += c->pending_requests();
+    log(LogLevel::kWarn, "--shutdown-timeout-ms (", config_.shutdown_timeout_ms,
+        ") passed: closing ", clients_.size(), " clients with ", owed,
+        " requests still unanswered");
+    stop();
+  }
 }
 
 }  // namespace ringproxy

@@ -37,4 +37,14 @@ struct OptionChanges {
 };
 OptionChanges option_changes(const Config& before, const Config& after);
 
+class RingControl;
+
+// The reload itself: parses `args` (the proxy's original command line) again,
+// applies the membership change to `ring` (unless it comes from etcd) and the
+// options that change at run time to `running`, logs the rest, and makes the
+// result the configuration as last loaded (`loaded`). A parse error changes
+// nothing.
+void reload_configuration(const std::vector<std::string>& args, Config& loaded, Config& running,
+                          RingControl& ring, bool membership_from_etcd);
+
 }  // namespace ringproxy

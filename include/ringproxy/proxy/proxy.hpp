@@ -66,7 +66,7 @@ class Proxy final : public BackendEvents {
   // std::runtime_error.
   void listen();
 
-  // Signals (proxy_signals.cpp).
+  // Signals (the table at the top of proxy.cpp).
   void on_signal(int signum);
   // SIGHUP: reopens the log file; the configuration reload follows it.
   void on_hangup();
@@ -92,7 +92,7 @@ class Proxy final : public BackendEvents {
   // them since they were last loaded (config_reload.hpp).
   void reload_config();
   const StaleCleanup& stale_cleanup() const { return *stale_cleanup_; }
-  // With --etcd, where the membership comes from (proxy_etcd.cpp): its
+  // With --etcd, where the membership comes from (etcd_startup.hpp): its
   // changes go through apply_membership, the admin commands write through to
   // it. nullptr without --etcd.
   const EtcdMembership* etcd() const { return etcd_.get(); }
@@ -147,11 +147,6 @@ class Proxy final : public BackendEvents {
   void watch_signals();
   // While draining: stop() once no client is left or at the deadline.
   void check_drained();
-  // --etcd (proxy_etcd.cpp): reads the members before the ring is built
-  // (config_.backends becomes etcd's list) and returns the ring's source
-  // text. Throws std::runtime_error when the proxy cannot start.
-  std::string start_etcd();
-  std::string read_etcd_members();
 
   Config config_;
   std::unique_ptr<uv_loop_t> loop_storage_;
