@@ -57,6 +57,7 @@ std::string backend_line(const BackendReport& b, char sep) {
   num("timeouts", b.timeouts);
   num("out_of_step", b.out_of_step);
   num("ejections", b.ejections);
+  num("restarts", b.restarts);
   num("inflight", b.inflight);
   num("failover_keys", b.failover_keys);
   num("last_change_ms", b.since_change_ms);
@@ -177,6 +178,9 @@ void info_command(CommandContext& ctx, const Call& call, Buffer& out) {
     uint64_t stalls = 0;
     for (const BackendReport& b : backends) stalls += b.stalls;
     t.kv("backend_stalls", stalls);
+    uint64_t restarts = 0;
+    for (const BackendReport& b : backends) restarts += b.restarts;
+    t.kv("backend_restarts", restarts);
     t.kv("cross_backend_rejected", st.cross_backend_rejected);
     t.kv("failover_writes", st.failover_writes);
     t.kv("writes_failed_in_flight", st.writes_failed_in_flight);
@@ -204,14 +208,14 @@ void info_command(CommandContext& ctx, const Call& call, Buffer& out) {
 //
 //   addr=127.0.0.1:7001 name=cache-a state=down weight=1 points=160
 //   connections=0 requests=1234 errors=17 timeouts=0 out_of_step=0 ejections=1
-//   inflight=0 failover_keys=0 last_change_ms=5320 last_error=connection refused
+//   restarts=0 inflight=0 failover_keys=0 last_change_ms=5320 last_error=connection refused
 //
 // (one line per backend). `name` is "-" when the backend has none; `state` is
 // up, failing, down or probing; `points` are its ring points (a down backend
 // keeps them, they are skipped); `out_of_step` counts connections closed for
 // a reply that could not answer their request; `ejections` counts transitions to down from
-// up/failing; `last_change_ms` is the time since the last state change;
-// `last_error` is always the last field and runs to the end of the line (it
+// up/failing; `restarts` counts restarts seen (a new run_id); `last_change_ms` is the time since
+// the last state change; `last_error` is always the last field and runs to the end of the line (it
 // may contain spaces; "-" when there was none). PROXY HELP lists this; the
 // PROXY command itself is local_proxy.cpp's.
 void proxy_nodes(CommandContext& ctx, const Call&, Buffer& out) {

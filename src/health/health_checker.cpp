@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 
 #include <cstring>
+#include <utility>
 
 #include "ringproxy/common/log.hpp"
 #include "ringproxy/net/uv_handle.hpp"
@@ -40,7 +41,7 @@ std::string_view backend_state_name(BackendState s) {
 
 namespace {
 // What a reply callback answers (hiredis privdata).
-enum Tag : intptr_t { kAuth = 1, kPing = 2, kFlush = 3, kSelect = 4 };
+enum Tag : intptr_t { kAuth = 1, kPing = 2, kFlush = 3, kSelect = 4, kInfo = 5 };
 
 // hiredis <-> libuv glue (see the top of the file for why it is not hiredis's).
 struct UvEvents {
@@ -113,6 +114,19 @@ struct UvEvents {
 
 }  // namespace
 
+std::string_view info_run_id(std::string_view info) {
+  constexpr std::string_view kField = "run_id:";
+  for (size_t pos = 0; pos < info.size();) {
+    size_t eol = info.find('\n', pos);
+    std::string_view line = info.substr(pos, eol == std::string_view::npos ? eol : eol - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.starts_with(kField)) return line.substr(kField.size());
+    if (eol == std::string_view::npos) break;
+    pos = eol + 1;
+  }
+  return {};
+}
+
 // One backend's probe: a lazily (re)connected hiredis context, the interval
 // timer and the per-probe deadline.
 class HealthChecker::Probe {
@@ -133,10 +147,12 @@ class HealthChecker::Probe {
     close_handle(deadline_);
   }
 
+  // The first probe goes out at once: it also learns the run_id that later
+  // ones compare with, so a restart soon after start-up is not taken for it.
   void start() {
     uint64_t every = static_cast<uint64_t>(owner_.options_.interval_ms);
     uv_timer_start(
-        interval_.get(), [](uv_timer_t* t) { static_cast<Probe*>(t->data)->send(kPing); }, every,
+        interval_.get(), [](uv_timer_t* t) { static_cast<Probe*>(t->data)->send(kPing); }, 0,
         every);
   }
   void stop() {
@@ -203,6 +219,10 @@ class HealthChecker::Probe {
   uint64_t last_change_ms = 0;
   std::string last_error;
   bool flushing = false;
+  // The last run_id INFO reported (empty until one did), and whether a
+  // restart seen since must be flushed before the backend is up again.
+  std::string run_id;
+  bool restart_pending = false;
   // Set while the state-change callback runs: the proxy then closes this
   // backend's connections, and those closures are not new failures.
   bool notifying = false;
@@ -238,6 +258,9 @@ class HealthChecker::Probe {
       redisAsyncCommand(ctx_, &Probe::on_reply, reinterpret_cast<void*>(kSelect), "SELECT %d",
                         owner_.options_.db);
     }
+    // Once per connection: a restart always breaks the connection, so every
+    // new server instance is asked before it answers a probe.
+    redisAsyncCommand(ctx_, &Probe::on_reply, reinterpret_cast<void*>(kInfo), "INFO server");
     return true;
   }
 
@@ -292,7 +315,14 @@ class HealthChecker::Probe {
     if (self == nullptr) return;
     std::string why = ac->errstr[0] ? ac->errstr : "connection lost";
     self->detach(ac);
-    self->finish(false, why);
+    if (self->in_flight_ != 0) {
+      self->finish(false, why);
+      return;
+    }
+    // Closed between probes: the server may have died (and may be back
+    // already, restarted), so this is a failure like a broken data
+    // connection, and it is probed again at once on a fresh connection.
+    self->owner_.report_failure(self->index_, "probe connection closed: " + why);
   }
 
   static void on_reply(redisAsyncContext* ac, void* r, void* privdata) {
@@ -319,6 +349,14 @@ class HealthChecker::Probe {
     if (extra || wrong_type) {
       self->drop_context();
       self->finish(false, "probe connection out of step with its requests");
+      return;
+    }
+    if (tag == kInfo) {
+      // An error (no INFO, NOAUTH) or another type: no run_id, no restart
+      // detection; the PING behind it still decides.
+      if (reply->type == REDIS_REPLY_STRING) {
+        self->owner_.on_run_id(self->index_, info_run_id(std::string_view(reply->str, reply->len)));
+      }
       return;
     }
     if (tag == kAuth || tag == kSelect) {
@@ -427,10 +465,14 @@ void HealthChecker::on_probe_result(uint32_t backend, bool ok, std::string_view 
       if (ok) {
         p.failures = 0;
         if (p.state != BackendState::kFailing) return;
-        if (options_.flush_on_rejoin && missed_writes_ && missed_writes_(backend)) {
+        if (options_.flush_on_rejoin &&
+            (p.restart_pending || (missed_writes_ && missed_writes_(backend)))) {
           // Not up until flushed: it may hold values older than writes that
-          // went to its successors, or apply lost writes late.
-          set_state(backend, BackendState::kProbing, "probe ok, missed writes: flushing");
+          // went to its successors or that it lost in a restart, or apply lost
+          // writes late.
+          set_state(backend, BackendState::kProbing,
+                    p.restart_pending ? "probe ok, restarted: flushing"
+                                      : "probe ok, missed writes: flushing");
           p.successes = 0;
           p.flushing = true;
           p.send(kFlush);
@@ -479,6 +521,20 @@ void HealthChecker::on_flush_result(uint32_t backend, bool ok, std::string_view 
   }
 }
 
+void HealthChecker::on_run_id(uint32_t backend, std::string_view run_id) {
+  Probe& p = *probes_[backend];
+  if (run_id.empty() || run_id == p.run_id) return;
+  std::string old = std::exchange(p.run_id, std::string(run_id));
+  if (old.empty()) return;  // the first one seen is where we start from
+  if (restarted_) restarted_(backend, old, p.run_id);
+  // rejoin=keep trusts whatever a backend holds when it returns, restarted or not.
+  if (!options_.flush_on_rejoin) return;
+  p.restart_pending = true;
+  // Out of service now, not after the PING behind this INFO: it may have
+  // loaded values older than writes acknowledged before the restart.
+  if (p.state == BackendState::kUp) set_state(backend, BackendState::kFailing, "restarted");
+}
+
 void HealthChecker::set_state(uint32_t backend, BackendState to, std::string_view reason) {
   Probe& p = *probes_[backend];
   BackendState from = p.state;
@@ -486,7 +542,11 @@ void HealthChecker::set_state(uint32_t backend, BackendState to, std::string_vie
   p.state = to;
   p.last_change_ms = uv_now(loop_);
   if (to == BackendState::kDown) p.successes = 0;
-  if (to == BackendState::kUp) p.failures = 0;
+  if (to == BackendState::kUp) {
+    // Every way to up passes the flush when one is due (rejoin=flush).
+    p.failures = 0;
+    p.restart_pending = false;
+  }
   bool was_notifying = p.notifying;
   p.notifying = true;
   on_change_(backend, from, to, reason);

@@ -53,6 +53,15 @@ BackendPool::BackendPool(const Config& config, uv_loop_t* loop, FlushScheduler& 
         on_state(b, from, to, reason);
       });
   health_->set_missed_writes([this](uint32_t b) { return failover_.missed_writes(b); });
+  // Not " -> ": that marks the state-change lines.
+  health_->set_restarted([this](uint32_t b, std::string_view old_id, std::string_view new_id) {
+    Backend& backend = *backends_[b];
+    backend.stats().restarts++;
+    log(LogLevel::kWarn, "backend ", backend.address(), ": restarted (run_id ", old_id, ", now ",
+        new_id,
+        health_->flush_on_rejoin() ? "): flushing it before it serves again"
+                                   : "): --rejoin keep, serving what it loaded");
+  });
   // A slow command blocks PING as much as anything else: a probe that times
   // out behind one proves nothing (--timeout-ms still bounds the command).
   health_->set_busy([this, window = static_cast<uint64_t>(config.health_timeout_ms)](uint32_t b) {
@@ -181,6 +190,7 @@ void BackendPool::reports(std::vector<BackendReport>& out) const {
     r.stalls = st.stalls;
     r.out_of_step = st.out_of_step;
     r.ejections = st.ejections;
+    r.restarts = st.restarts;
     r.inflight = b.inflight();
     r.failover_keys = failover_.tracked(i);
     r.since_change_ms = t - health_->last_change_ms(i);

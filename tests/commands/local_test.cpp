@@ -234,8 +234,9 @@ TEST_F(CommandsTest, InfoFormatsTheProxysFactsAndTheCommandCounters) {
         "distribution:ketama\r\n", "backends:1\r\n", "live_backends:2\r\n",
         "requests_forwarded:1\r\n", "total_commands_processed:2\r\n",
         "backend0:addr=127.0.0.1:7001,name=cache-a,state=up,weight=0,points=0,connections=0,"
-        "requests=0,errors=0,timeouts=0,out_of_step=0,ejections=0,inflight=0,failover_keys=0,"
-        "last_change_ms=0,last_error=connection refused  then  reset\r\n"}) {
+        "requests=0,errors=0,timeouts=0,out_of_step=0,ejections=0,restarts=0,inflight=0,"
+        "failover_keys=0,last_change_ms=0,last_error=connection refused  then  reset\r\n",
+        "backend_restarts:0\r\n"}) {
     EXPECT_NE(info.find(line), std::string::npos) << line << " in " << info;
   }
   std::string server = call({"INFO", "server"});
@@ -249,22 +250,24 @@ TEST_F(CommandsTest, ProxyNodesListsTheBackends) {
   a.address = "127.0.0.1:7001";
   a.state = "down";
   a.ejections = 1;
+  a.restarts = 2;
   a.last_error = "Connection refused";
   BackendReport b = a;
   b.id = 1;
   b.address = "127.0.0.1:7002";
   b.state = "up";
   b.ejections = 0;
+  b.restarts = 0;
   b.last_error.clear();
   proxy.reports = {a, b};
   EXPECT_EQ(call({"PROXY", "NODES"}),
             array({bulk("addr=127.0.0.1:7001 name=- state=down weight=0 points=0 connections=0 "
-                        "requests=0 errors=0 timeouts=0 out_of_step=0 ejections=1 inflight=0 "
-                        "failover_keys=0 "
+                        "requests=0 errors=0 timeouts=0 out_of_step=0 ejections=1 restarts=2 "
+                        "inflight=0 failover_keys=0 "
                         "last_change_ms=0 last_error=Connection refused"),
                    bulk("addr=127.0.0.1:7002 name=- state=up weight=0 points=0 connections=0 "
-                        "requests=0 errors=0 timeouts=0 out_of_step=0 ejections=0 inflight=0 "
-                        "failover_keys=0 "
+                        "requests=0 errors=0 timeouts=0 out_of_step=0 ejections=0 restarts=0 "
+                        "inflight=0 failover_keys=0 "
                         "last_change_ms=0 last_error=-")}));
   EXPECT_TRUE(call({"proxy", "help"}).starts_with("*15\r\n"));
   EXPECT_EQ(call({"PROXY"}),

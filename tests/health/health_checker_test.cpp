@@ -1,11 +1,13 @@
 // HealthChecker against a tiny fake Redis on the test's own libuv loop: it
-// answers PING with +PONG and FLUSHDB with +OK, or accepts and never answers
-// (a SIGSTOPped server), or is not listening at all (connection refused).
+// answers PING with +PONG, FLUSHDB with +OK and INFO with its run_id (or an
+// error when it has none), or accepts and never answers (a SIGSTOPped
+// server), or is not listening at all (connection refused).
 #include "ringproxy/health/health_checker.hpp"
 
 #include <gtest/gtest.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -33,6 +35,8 @@ class FakeRedis {
 
   uint16_t port() const { return port_; }
   void set_mode(Mode m) { mode_ = m; }
+  // What INFO reports as run_id; empty: INFO is an unknown command.
+  void set_run_id(std::string id) { run_id_ = std::move(id); }
   // Stops listening and drops every connection: connects are refused.
   void close() {
     for (auto* c : conns_) close_conn(c);
@@ -70,6 +74,7 @@ class FakeRedis {
   }
   int pings = 0;
   int flushes = 0;
+  int infos = 0;
   std::vector<std::string> log;  // "PING", "FLUSHDB" in arrival order
 
  private:
@@ -128,17 +133,29 @@ class FakeRedis {
     for (size_t pos = 0;;) {
       size_t ping = bytes.find("PING", pos);
       size_t flush = bytes.find("FLUSHDB", pos);
-      if (ping == std::string::npos && flush == std::string::npos) break;
-      if (flush == std::string::npos || (ping != std::string::npos && ping < flush)) {
+      size_t info = bytes.find("INFO", pos);
+      size_t first = std::min({ping, flush, info});
+      if (first == std::string::npos) break;
+      if (first == ping) {
         pings++;
         log.push_back("PING");
         reply += "+PONG\r\n";
         pos = ping + 4;
-      } else {
+      } else if (first == flush) {
         flushes++;
         log.push_back("FLUSHDB");
         reply += "+OK\r\n";
         pos = flush + 7;
+      } else {
+        infos++;
+        if (run_id_.empty()) {
+          reply += "-ERR unknown command 'INFO'\r\n";
+        } else {
+          std::string text = "# Server\r\nredis_version:7.0.15\r\nrun_id:" + run_id_ +
+                             "\r\ntcp_port:" + std::to_string(port_) + "\r\n";
+          reply += "$" + std::to_string(text.size()) + "\r\n" + text + "\r\n";
+        }
+        pos = info + 4;
       }
     }
     if (!reply.empty()) write(c, std::move(reply));
@@ -174,6 +191,7 @@ class FakeRedis {
   uv_tcp_t* server_ = nullptr;
   uint16_t port_ = 0;
   Mode mode_ = Mode::kAnswer;
+  std::string run_id_ = "run-1";
   std::vector<uv_tcp_t*> conns_;
   std::map<uv_tcp_t*, int> held_;  // PINGs received while silent
 };
@@ -206,6 +224,9 @@ class HealthCheckerTest : public ::testing::Test {
           changes_.push_back({from, to, std::string(reason)});
           if (on_change_) on_change_(from, to);
         });
+    checker_->set_restarted([this](uint32_t, std::string_view old_id, std::string_view new_id) {
+      restarts_.push_back(std::string(old_id) + " => " + std::string(new_id));
+    });
     checker_->start();
   }
   // Runs the loop until `pred` or `timeout`; true if `pred` became true.
@@ -253,6 +274,7 @@ class HealthCheckerTest : public ::testing::Test {
   std::unique_ptr<FakeRedis> fake_;
   std::unique_ptr<HealthChecker> checker_;
   std::vector<Change> changes_;
+  std::vector<std::string> restarts_;  // "old => new" run_ids, as reported
   std::function<void(BackendState, BackendState)> on_change_;
 };
 
@@ -412,6 +434,112 @@ TEST_F(HealthCheckerTest, StopIgnoresLaterReports) {
   checker_->report_failure(0, "proxy shutting down");
   EXPECT_EQ(state(), BackendState::kUp);
   EXPECT_TRUE(changes_.empty());
+}
+
+TEST(InfoRunId, FindsTheFieldOnItsOwnLine) {
+  EXPECT_EQ(info_run_id("# Server\r\nredis_version:7.0.15\r\nrun_id:abc123\r\ntcp_port:1\r\n"),
+            "abc123");
+  EXPECT_EQ(info_run_id("run_id:first\r\n"), "first");
+  EXPECT_EQ(info_run_id("run_id:last"), "last");
+  EXPECT_EQ(info_run_id("# Server\r\nmaster_run_id:x\r\n"), "");
+  EXPECT_EQ(info_run_id("# Server\r\nredis_version:7.0.15\r\n"), "");
+  EXPECT_EQ(info_run_id(""), "");
+}
+
+// A server restarted between two probes (the interval is a minute: only the
+// closed probe connection can notice) comes back with a new run_id: out of
+// service at once, and flushed before it is up again, although no write went
+// elsewhere and it was never down.
+TEST_F(HealthCheckerTest, RestartBetweenProbesIsFlushedBeforeUp) {
+  fake_ = std::make_unique<FakeRedis>(&loop_);
+  HealthOptions o = fast(100, 2);  // never down: the failing path is the one tested
+  o.interval_ms = 60000;
+  make(fake_->port(), o);
+  // The first probe goes out at once and learns the run_id.
+  ASSERT_TRUE(run_until([&] { return fake_->pings >= 1; }, std::chrono::seconds(10)));
+  EXPECT_EQ(fake_->infos, 1);
+  EXPECT_TRUE(changes_.empty()) << "the first run_id seen is no restart: " << path();
+
+  fake_->close();
+  fake_->set_run_id("run-2");
+  fake_->reopen();
+  ASSERT_TRUE(run_until([&] { return fake_->flushes >= 1 && state() == BackendState::kUp; },
+                        std::chrono::seconds(10)))
+      << path();
+  EXPECT_EQ(restarts_, std::vector<std::string>{"run-1 => run-2"});
+  EXPECT_EQ(path(), "up failing probing up");
+  EXPECT_EQ(changes_[1].reason, "probe ok, restarted: flushing");
+  EXPECT_EQ(changes_.back().reason, "rejoined after flush");
+  EXPECT_EQ(fake_->flushes, 1);
+}
+
+// The same server on a new probe connection is no restart: no flush.
+TEST_F(HealthCheckerTest, NewConnectionToTheSameServerIsNoRestart) {
+  fake_ = std::make_unique<FakeRedis>(&loop_);
+  HealthOptions o = fast(100, 2);
+  o.interval_ms = 60000;
+  make(fake_->port(), o);
+  ASSERT_TRUE(run_until([&] { return fake_->pings >= 1; }, std::chrono::seconds(10)));
+  fake_->close();
+  fake_->reopen();
+  ASSERT_TRUE(run_until([&] { return fake_->pings >= 2 && state() == BackendState::kUp; },
+                        std::chrono::seconds(10)))
+      << path();
+  EXPECT_EQ(fake_->infos, 2);
+  EXPECT_TRUE(restarts_.empty());
+  EXPECT_EQ(path(), "up failing up");
+  EXPECT_EQ(fake_->flushes, 0);
+}
+
+// A server without INFO (or without a run_id in it) is probed as before, and
+// its restarts go unnoticed.
+TEST_F(HealthCheckerTest, ServerWithoutInfoKeepsWorkingWithoutRestartDetection) {
+  fake_ = std::make_unique<FakeRedis>(&loop_);
+  fake_->set_run_id("");
+  make(fake_->port(), fast(100, 2));
+  ASSERT_TRUE(run_until([&] { return fake_->pings >= 3; }, std::chrono::seconds(10)));
+  EXPECT_TRUE(changes_.empty()) << path();
+  fake_->close();
+  fake_->reopen();
+  ASSERT_TRUE(run_until([&] { return fake_->pings >= 5 && state() == BackendState::kUp; },
+                        std::chrono::seconds(10)))
+      << path();
+  EXPECT_TRUE(restarts_.empty());
+  EXPECT_EQ(fake_->flushes, 0);
+  EXPECT_GE(fake_->infos, 2);
+}
+
+// rejoin=keep: a restart is reported, and that is all.
+TEST_F(HealthCheckerTest, KeepPolicyOnlyReportsARestart) {
+  fake_ = std::make_unique<FakeRedis>(&loop_);
+  HealthOptions o = fast(100, 2);
+  o.flush_on_rejoin = false;
+  make(fake_->port(), o);
+  ASSERT_TRUE(run_until([&] { return fake_->pings >= 1; }, std::chrono::seconds(10)));
+  fake_->close();
+  fake_->set_run_id("run-2");
+  fake_->reopen();
+  ASSERT_TRUE(run_until([&] { return !restarts_.empty() && state() == BackendState::kUp; },
+                        std::chrono::seconds(10)))
+      << path();
+  EXPECT_EQ(restarts_, std::vector<std::string>{"run-1 => run-2"});
+  EXPECT_EQ(fake_->flushes, 0);
+}
+
+// A restart seen while down changes nothing: the rejoin flushes once anyway.
+TEST_F(HealthCheckerTest, RestartSeenWhileDownIsFlushedOnce) {
+  fake_ = std::make_unique<FakeRedis>(&loop_);
+  make(fake_->port(), fast(1, 2));
+  ASSERT_TRUE(run_until([&] { return fake_->pings >= 1; }, std::chrono::seconds(10)));
+  fake_->close();
+  ASSERT_TRUE(run_until([&] { return state() == BackendState::kDown; }, std::chrono::seconds(10)));
+  fake_->set_run_id("run-2");
+  fake_->reopen();
+  ASSERT_TRUE(run_until([&] { return state() == BackendState::kUp; }, std::chrono::seconds(10)))
+      << path();
+  EXPECT_EQ(restarts_, std::vector<std::string>{"run-1 => run-2"});
+  EXPECT_EQ(path(), "up down probing up");
+  EXPECT_EQ(fake_->flushes, 1);
 }
 
 }  // namespace

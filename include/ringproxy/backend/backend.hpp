@@ -78,6 +78,7 @@ struct BackendStats {
   uint64_t connections = 0;  // connections opened
   uint64_t timeouts = 0;
   uint64_t ejections = 0;
+  uint64_t restarts = 0;     // restarts seen by the health checker (a new run_id)
   uint64_t out_of_step = 0;  // connections closed for a reply that cannot be theirs
   uint64_t stalls = 0;       // connections closed for silence past the stall timeout
   std::string last_error;

@@ -57,6 +57,7 @@ struct BackendReport {
   uint64_t stalls = 0;       // connections closed as stalled (--stall-timeout-ms)
   uint64_t out_of_step = 0;  // connections closed for a reply that cannot answer its request
   uint64_t ejections = 0;
+  uint64_t restarts = 0;  // restarts seen (INFO server's run_id changed)
   uint64_t inflight = 0;
   uint64_t failover_keys = 0;
   uint64_t since_change_ms = 0;

@@ -1,8 +1,9 @@
 // Active and passive health checks, and the backend state machine:
 //
 //   up --failure--> failing --(failure-limit consecutive failures)--> down
+//   up --restart seen (rejoin=flush)--> failing
 //   failing --good probe--> up, or, when it missed writes meanwhile (see
-//            set_missed_writes) and rejoin=flush:
+//            set_missed_writes) or restarted, and rejoin=flush:
 //            probing --[flush]--> up
 //   down --good probe--> probing --(rise consecutive good probes)--> [flush] --> up
 //   probing --failure--> down
@@ -25,6 +26,18 @@
 // row, and (rejoin=flush) after FLUSHDB ASYNC succeeded on it, so it cannot
 // serve values from before its outage; a failing one that missed writes goes
 // through the same flush.
+//
+// Restarts: a server restarted fast enough to be seen only failing (or not
+// at all) may have come back from an older snapshot, or empty, without any
+// write going elsewhere. Each new probe connection asks INFO server for the
+// server's run_id (once per connection, not per PING); a run_id other than
+// the last one seen is a restart, which (rejoin=flush) takes the backend out
+// of service at once and through the same flush before it is up again. The
+// probe connection is persistent, so a restart always breaks it: a probe
+// connection closed with no probe waiting is a failure like a broken data
+// connection, and the next connection sees the new run_id. The first run_id
+// seen is no restart; a server that answers INFO without a run_id (or with an
+// error) gets no restart detection.
 #pragma once
 
 #include <uv.h>
@@ -56,6 +69,9 @@ struct HealthOptions {
   bool start_down = false;
 };
 
+// The run_id field of an INFO [server] reply; empty when there is none.
+std::string_view info_run_id(std::string_view info);
+
 struct HealthTarget {
   std::string host;
   uint16_t port = 0;
@@ -84,6 +100,11 @@ class HealthChecker {
   // is neither a failure nor a success.
   using Busy = std::function<bool(uint32_t backend)>;
   void set_busy(Busy f) { busy_ = std::move(f); }
+  // Told when a probe connection finds a run_id other than the last one seen
+  // (before any state change the restart causes).
+  using Restarted = std::function<void(uint32_t backend, std::string_view old_run_id,
+                                       std::string_view new_run_id)>;
+  void set_restarted(Restarted f) { restarted_ = std::move(f); }
 
   void start();
   // Stops probing; passive reports are ignored from then on (shutdown).
@@ -100,6 +121,7 @@ class HealthChecker {
   void remove(uint32_t slot);
   bool has(uint32_t slot) const { return slot < probes_.size() && probes_[slot] != nullptr; }
   BackendState state(uint32_t backend) const;
+  bool flush_on_rejoin() const { return options_.flush_on_rejoin; }
   uint64_t last_change_ms(uint32_t backend) const;
   const std::string& last_error(uint32_t backend) const;
 
@@ -107,6 +129,7 @@ class HealthChecker {
   class Probe;
   void on_probe_result(uint32_t backend, bool ok, std::string_view reason);
   void on_flush_result(uint32_t backend, bool ok, std::string_view reason);
+  void on_run_id(uint32_t backend, std::string_view run_id);
   void set_state(uint32_t backend, BackendState to, std::string_view reason);
 
   uv_loop_t* loop_;
@@ -114,6 +137,7 @@ class HealthChecker {
   StateCallback on_change_;
   MissedWrites missed_writes_;
   Busy busy_;
+  Restarted restarted_;
   std::vector<std::unique_ptr<Probe>> probes_;
   bool stopped_ = false;
   bool started_ = false;
