@@ -55,12 +55,13 @@ BackendPool::BackendPool(const Config& config, uv_loop_t* loop, FlushScheduler& 
   health_->set_missed_writes([this](uint32_t b) { return failover_.missed_writes(b); });
   // Not " -> ": that marks the state-change lines.
   health_->set_restarted([this](uint32_t b, std::string_view old_id, std::string_view new_id) {
+    if (b >= backends_.size() || backends_[b] == nullptr) return;
     Backend& backend = *backends_[b];
     backend.stats().restarts++;
     log(LogLevel::kWarn, "backend ", backend.address(), ": restarted (run_id ", old_id, ", now ",
         new_id,
-        health_->flush_on_rejoin() ? "): flushing it before it serves again"
-                                   : "): --rejoin keep, serving what it loaded");
+        flush_on_rejoin_ ? "): flushing it before it serves again"
+                         : "): --rejoin keep, serving what it loaded");
   });
   // A slow command blocks PING as much as anything else: a probe that times
   // out behind one proves nothing (--timeout-ms still bounds the command).

@@ -366,8 +366,9 @@ class RedisServer {
   ExitStatus kill9() { return process_.kill9(); }
   void sigstop();
   void sigcont();
-  // Stops it if still running, then starts a fresh (empty) server on the same
-  // port and waits for readiness. Throws if the port was taken meanwhile.
+  // Stops it if still running, then starts a fresh server on the same port and
+  // directory (empty unless a SAVE left a dump.rdb there, which it loads) and
+  // waits for readiness. Throws if the port was taken meanwhile.
   void restart();
 
   Client client(Duration timeout = kDefaultIoTimeout) const { return Client(port_, timeout); }

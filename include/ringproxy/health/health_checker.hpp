@@ -121,7 +121,6 @@ class HealthChecker {
   void remove(uint32_t slot);
   bool has(uint32_t slot) const { return slot < probes_.size() && probes_[slot] != nullptr; }
   BackendState state(uint32_t backend) const;
-  bool flush_on_rejoin() const { return options_.flush_on_rejoin; }
   uint64_t last_change_ms(uint32_t backend) const;
   const std::string& last_error(uint32_t backend) const;
 
