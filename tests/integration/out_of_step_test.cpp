@@ -2,9 +2,12 @@
 // client.
 #include <atomic>
 #include <iostream>
+#include <map>
+#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core_test_util.hpp"
@@ -207,12 +210,31 @@ TEST_F(OutOfStep, MisroutedRepliesThatRemainHaveTheRightType) {
 TEST_F(OutOfStep, ProbeAnsweredTwiceLeavesTheProxyRunning) {
   for (bool late : {false, true}) {
     FakeBackend* self = nullptr;
+    std::mutex mu;
+    std::map<size_t, std::string> held;  // per connection: the INFO reply sent with the PONGs
     FakeBackend fake([&](FakeBackend::Session& s, const std::vector<std::string>& argv) {
       std::string r = self->basic_reply(argv);
-      s.send(r);
-      if (argv[0] != "PING") return;
-      if (late) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      s.send(r);
+      if (argv[0] == "INFO") {
+        // A new probe connection asks INFO before its first PING: its answer
+        // goes out with the PING's, so both PONGs leave in one write.
+        std::lock_guard<std::mutex> lock(mu);
+        held[s.id()] = r;
+        return;
+      }
+      std::string before;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        before = std::exchange(held[s.id()], std::string());
+      }
+      if (argv[0] != "PING") {
+        s.send(before + r);
+      } else if (late) {
+        s.send(before + r);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        s.send(r);
+      } else {
+        s.send(before + r + r);
+      }
     });
     self = &fake;
     fakes_ = {&fake};
