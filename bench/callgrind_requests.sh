@@ -7,6 +7,7 @@
 # compare two binaries with the same arguments, or one binary with two sets.
 #   bench/callgrind_requests.sh BINARY [PIPELINE...] [-- PROXY_ARG...]   (default: 1 16)
 # REQUESTS=N sets the requests per test (default 100000; GET and SET each).
+# KEEP=DIR keeps the callgrind files there (DIR/callgrind.P) for callgrind_annotate.
 # Health timeouts are raised: under callgrind the proxy runs about 50 times
 # slower, and a probe or request timing out would add work to one run only.
 set -euo pipefail
@@ -64,4 +65,8 @@ for p in "${pipelines[@]}"; do
   wait "$proxy" || true
   total=$(awk '/^(summary|totals):/ { print $2; exit }' "$out/callgrind.$p")
   awk -v t="$total" -v p="$p" -v n="$requests" 'BEGIN { printf "%-10s %16d %14.0f\n", "-P " p, t, t / (2 * n) }'
+  if [[ -n ${KEEP:-} ]]; then
+    mkdir -p "$KEEP"
+    cp "$out/callgrind.$p" "$KEEP/callgrind.$p"
+  fi
 done

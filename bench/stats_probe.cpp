@@ -82,10 +82,7 @@ __attribute__((noinline)) void probe_backend_counters(const Inputs& in, uint64_t
 
 __attribute__((noinline)) void probe_backend_metrics(const Inputs& in, uint64_t n,
                                                      BackendMetrics& m) {
-  PROBE_LOOP({
-    m.on_request(33);
-    m.on_response(9, ns);
-  });
+  PROBE_LOOP(m.on_response(ns));
 }
 
 __attribute__((noinline)) void probe_command_record(const Inputs& in, uint64_t n,

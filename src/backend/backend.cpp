@@ -86,6 +86,7 @@ void BackendConnection::on_read(ssize_t nread, const uv_buf_t*) {
     return;
   }
   in_.commit(static_cast<size_t>(nread));
+  backend_.stats().response_bytes += static_cast<size_t>(nread);
   progress_ms_ = uv_now(loop());  // any byte is progress: a big reply is not a stall
   while (!in_.empty() && !closing()) {
     ReplyScanner::Status st = scanner_.scan(in_.data(), in_.size());

@@ -1,6 +1,8 @@
 // The request lifecycle shared by every command kind. See context.hpp.
 #include "ringproxy/commands/context.hpp"
 
+#include <algorithm>
+
 #include "ringproxy/commands/handler.hpp"
 #include "ringproxy/commands/session.hpp"
 #include "ringproxy/commands/single_key.hpp"
@@ -99,8 +101,28 @@ void CommandContext::complete(Request* req) {
   session->complete(req);
 }
 
+void ErrorCounts::add(std::string_view message) {
+  if (!message.empty() && message[0] == '-') message.remove_prefix(1);
+  // Redis's rule: the error code is the first word when it is in capitals,
+  // else ERR.
+  std::string_view code = message.substr(0, message.find_first_of(" \r\n"));
+  const bool upper =
+      !code.empty() && code.size() <= 32 && std::all_of(code.begin(), code.end(), [](char ch) {
+        return (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_';
+      });
+  if (!upper) code = "ERR";
+  for (auto& [name, n] : counts) {
+    if (name == code) {
+      ++n;
+      return;
+    }
+  }
+  counts.emplace_back(std::string(code), 1);
+}
+
 void CommandContext::reply_error(Session& session, std::string_view message) {
   counters.errors++;
+  error_counts.add(message);
   resp::error(session.begin_reply(), message);
   session.end_reply();
 }

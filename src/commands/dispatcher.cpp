@@ -36,8 +36,13 @@ const CommandInfo* Dispatcher::dispatch(Session& session, const RequestParser& p
   // copied, the one it replaces freed), so a big request is not judged by the
   // stall timeout whatever its command.
   ctx_.fast = cmd != nullptr && command_is_fast(*cmd) && parsed.raw().size() < kBigRequestBytes;
+  ctx_.outcome = CallOutcome::kNone;
 
   if (!session.authenticated() && !(cmd && cmd->handler->traits().before_auth)) {
+    if (cmd != nullptr) {
+      ctx_.command_id = command_id(*cmd);
+      ctx_.outcome = CallOutcome::kRejected;
+    }
     ctx_.reply_error(session, "NOAUTH Authentication required.");
     return cmd;
   }
@@ -53,12 +58,31 @@ const CommandInfo* Dispatcher::dispatch(Session& session, const RequestParser& p
       return nullptr;
     }
   }
+  ctx_.command_id = command_id(*cmd);
   if (!arity_ok(*cmd, argv_.size())) {
+    ctx_.outcome = CallOutcome::kRejected;
     ctx_.reply_error(session, wrong_arity_error(*cmd));
     return cmd;
   }
+  const uint64_t opened = ctx_.opened;
+  const uint64_t errors = ctx_.counters.errors;
   cmd->handler->handle(ctx_, Call{session, *cmd, argv_, parsed.raw()});
+  ctx_.outcome = ctx_.opened != opened            ? CallOutcome::kSent
+                 : ctx_.counters.errors != errors ? CallOutcome::kLocalFailed
+                                                  : CallOutcome::kLocal;
   return cmd;
+}
+
+uint32_t Dispatcher::command_id(const CommandInfo& cmd) {
+  if (&cmd == &kProxyCommand) return static_cast<uint32_t>(all_commands().size());
+  return static_cast<uint32_t>(&cmd - all_commands().data());
+}
+
+std::vector<std::string> Dispatcher::command_names() {
+  std::vector<std::string> names;
+  for (const CommandInfo& c : all_commands()) names.emplace_back(c.name);
+  names.emplace_back(kProxyCommand.name);
+  return names;
 }
 
 }  // namespace ringproxy

@@ -22,6 +22,7 @@ void LocalCommand::handle(CommandContext& ctx, const Call& call) const {
 
 void local_error(CommandContext& ctx, Buffer& out, std::string_view message) {
   ctx.counters.errors++;
+  ctx.error_counts.add(message);
   resp::error(out, message);
 }
 

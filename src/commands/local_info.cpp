@@ -2,8 +2,12 @@
 // it. The facts come from the proxy (ProxyIntrospection), the command
 // counters from the commands' own RequestCounters; this file only formats them.
 // ioredis waits for INFO's loading:0 before it sends anything.
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <iterator>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -79,6 +83,7 @@ class InfoText {
     }
     text_.append("\r\n");
   }
+  void raw(std::string_view lines) { text_.append(lines); }
   const std::string& text() const { return text_; }
 
  private:
@@ -104,10 +109,34 @@ void ring_info(CommandContext& ctx, InfoText& t) {
   t.kv("ring_stale_keys_deleted", cleaned);
 }
 
+// Sections as Redis 7 groups them: plain INFO (and INFO default) gives every
+// section but commandstats and latencystats; INFO all and INFO everything
+// give every section; other arguments name sections (several may be given).
+constexpr std::string_view kNotDefault[] = {"commandstats", "latencystats"};
+
 void info_command(CommandContext& ctx, const Call& call, Buffer& out) {
-  const std::string s = lower(call.argv.size() > 1 ? call.argv[1] : "default");
-  const bool all = s == "all" || s == "everything" || s == "default";
-  auto want = [&](std::string_view name) { return all || s == name; };
+  std::vector<std::string> asked;
+  for (size_t i = 1; i < call.argv.size(); ++i) asked.push_back(lower(call.argv[i]));
+  if (asked.empty()) asked.emplace_back("default");
+  auto want = [&](std::string_view name) {
+    for (const std::string& a : asked) {
+      if (a == "all" || a == "everything" || a == name) return true;
+      if (a == "default" && std::find(std::begin(kNotDefault), std::end(kNotDefault), name) ==
+                                std::end(kNotDefault)) {
+        return true;
+      }
+      if (a == "proxy" && name == "ringproxy") return true;
+    }
+    return false;
+  };
+  // A section whose lines the proxy's metrics write (ProxyIntrospection).
+  auto metrics_section = [&](InfoText& t, std::string_view title, std::string_view name) {
+    t.section(title);
+    std::string lines;
+    ctx.proxy.info_section(name, lines);
+    t.raw(lines);
+    t.end_section();
+  };
   ProxyFacts f;
   ctx.proxy.facts(f);
   const RequestCounters& st = ctx.counters;
@@ -129,8 +158,10 @@ void info_command(CommandContext& ctx, const Call& call, Buffer& out) {
     t.section("Clients");
     t.kv("connected_clients", f.connected_clients);
     t.kv("maxclients", f.max_clients);
+    t.kv("blocked_clients", 0);
     t.end_section();
   }
+  if (want("memory")) metrics_section(t, "Memory", "memory");
   if (want("persistence")) {
     t.section("Persistence");
     t.kv("loading", 0);
@@ -140,6 +171,9 @@ void info_command(CommandContext& ctx, const Call& call, Buffer& out) {
     t.section("Stats");
     t.kv("total_connections_received", f.connections_received);
     t.kv("total_commands_processed", st.commands);
+    std::string lines;
+    ctx.proxy.info_section("stats", lines);
+    t.raw(lines);
     t.kv("rejected_connections", f.connections_rejected);
     t.end_section();
   }
@@ -149,7 +183,25 @@ void info_command(CommandContext& ctx, const Call& call, Buffer& out) {
     t.kv("connected_slaves", 0);
     t.end_section();
   }
-  if (want("ringproxy") || want("proxy")) {
+  if (want("cpu")) {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    auto seconds = [](const timeval& tv) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%ld.%06ld", static_cast<long>(tv.tv_sec),
+                    static_cast<long>(tv.tv_usec));
+      return std::string(buf);
+    };
+    t.section("CPU");
+    t.kv("used_cpu_sys", seconds(ru.ru_stime));
+    t.kv("used_cpu_user", seconds(ru.ru_utime));
+    t.end_section();
+  }
+  if (want("commandstats")) metrics_section(t, "Commandstats", "commandstats");
+  if (want("errorstats")) metrics_section(t, "Errorstats", "errorstats");
+  if (want("latencystats")) metrics_section(t, "Latencystats", "latencystats");
+  if (want("keyspace")) metrics_section(t, "Keyspace", "keyspace");
+  if (want("ringproxy")) {
     std::vector<BackendReport> backends;
     ctx.proxy.backends(backends);
     size_t live = 0;

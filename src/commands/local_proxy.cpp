@@ -85,6 +85,12 @@ constexpr ProxySubcommand kSubcommands[] = {
      "Change a backend's weight (admin)."},
     {"ring", -2, &ring_admin, "RING",
      "The ring: version, source, members, points, liveness, stale-range cleanup progress."},
+    {"slowlog", -2, &proxy_slowlog, "SLOWLOG [<count>]",
+     "SLOWLOG GET's entries (newest first, default 10, -1 all) with a 7th field: the "
+     "backends that answered."},
+    {"hotkeys", -2, &proxy_hotkeys, "HOTKEYS [<count>]",
+     "The sampled hottest keys of the last window (default 10): key, backend, estimated "
+     "requests, possible overestimate."},
     {"help", 2, &help, "HELP", "Print this help."},
 };
 

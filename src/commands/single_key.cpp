@@ -104,6 +104,7 @@ void SingleKeyHandler::handle(CommandContext& ctx, const Call& call) const {
     return;
   }
   Request* req = ctx.open_request(call.session, *this);
+  ctx.note_key(call.argv[keys[0]], backend);
   req->miss = cmd.miss;
   // HMGET's fields (ZMSCORE's, GEOPOS's members): one nil each.
   req->miss_count = static_cast<uint32_t>(call.argv.size() - 2);

@@ -46,6 +46,7 @@ void SplitHandler::handle(CommandContext& ctx, const Call& call) const {
     }
     if (!owners.empty() && b != owners[0]) same = false;
     owners.push_back(b);
+    ctx.note_key(argv[i], b);
     if (note_writes) ctx.note_write(argv[i], b);
   }
   if (cmd.write && ctx.ring.window_open()) {

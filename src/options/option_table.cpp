@@ -19,6 +19,7 @@ constexpr std::string_view kLiveRing = "Live ring";
 constexpr std::string_view kCluster = "Cluster (etcd)";
 constexpr std::string_view kLogging = "Logging";
 constexpr std::string_view kProcess = "Process";
+constexpr std::string_view kStats = "Stats and metrics";
 
 // HOST:PORT or [IPV6]:PORT -> listen_host, listen_port.
 OptionCodec listen_codec() {
@@ -648,6 +649,64 @@ std::vector<OptionSpec> build_table() {
        .help = "on SIGTERM or SIGINT, how long clients may take to get the replies to the "
                "requests they sent before the proxy closes them and exits",
        .details = "The listener closes at once; a second signal exits at once."},
+
+      // --- Stats and metrics --------------------------------------------------
+      {.name = "stats-port",
+       .group = kStats,
+       .codec = count(&C::stats_port, 0, 65535),
+       .default_text = "0",
+       .help = "port of twemproxy's stats document (nutcracker's -s: JSON sent on connect); "
+               "0 = off"},
+      {.name = "stats-addr",
+       .group = kStats,
+       .codec = text(&C::stats_addr, "HOST"),
+       .default_text = "127.0.0.1",
+       .help = "address of the stats port (nutcracker's -a; its default is 0.0.0.0)"},
+      {.name = "stats-interval",
+       .group = kStats,
+       .codec = millis(&C::stats_interval_ms, 1, 3600000),
+       .default_text = "1000",
+       .help = "how often the figures the stats and metrics ports serve are refreshed "
+               "(nutcracker's -i)"},
+      {.name = "metrics-port",
+       .group = kStats,
+       .codec = count(&C::metrics_port, 0, 65535),
+       .default_text = "0",
+       .help = "port of the Prometheus endpoint (GET /metrics); 0 = off"},
+      {.name = "metrics-addr",
+       .group = kStats,
+       .codec = text(&C::metrics_addr, "HOST"),
+       .default_text = "127.0.0.1",
+       .help = "address of the Prometheus endpoint"},
+      {.name = "slowlog-log-slower-than",
+       .group = kStats,
+       .codec = number(&C::slowlog_log_slower_than, "US", Unit::kNone, -1, 3600000000LL),
+       .default_text = "10000",
+       .runtime = Runtime::kLive,
+       .help = "requests slower than this many microseconds, from parsed to answered, go to "
+               "SLOWLOG (as Redis's option); -1 = none, 0 = every request"},
+      {.name = "slowlog-max-len",
+       .group = kStats,
+       .codec = count(&C::slowlog_max_len, 0, 1000000),
+       .default_text = "128",
+       .runtime = Runtime::kLive,
+       .help = "entries SLOWLOG keeps (as Redis's option)"},
+      {.name = "hot-key-sample",
+       .group = kStats,
+       .codec = count(&C::hot_key_sample, 1, 1000000),
+       .default_text = "64",
+       .help = "one request in this many (on average) is sampled for PROXY HOTKEYS; 1 = all"},
+      {.name = "hot-window-ms",
+       .group = kStats,
+       .codec = millis(&C::hot_window_ms, 100, 3600000),
+       .default_text = "10000",
+       .help = "window of the hot-key counts and of the per-backend request rates"},
+      {.name = "hot-shard-multiple",
+       .group = kStats,
+       .codec = count(&C::hot_shard_multiple, 2, 1000),
+       .default_text = "2",
+       .help = "a backend taking more than this multiple of its share of the requests (the "
+               "mean, weighted) is flagged hot"},
   };
 }
 

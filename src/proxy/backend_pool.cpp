@@ -107,7 +107,9 @@ bool BackendPool::send(BackendId backend, uint64_t client_id, Request* req, uint
   // the backend with the storage it was read into instead of being copied.
   static_cast<ClientConnection*>(req->session)->write_request(*conn, bytes);
   conn->expect_reply(req, fragment, swallow, t, req->expect, req->fast);
-  backends_[backend]->stats().requests++;
+  BackendStats& st = backends_[backend]->stats();
+  st.requests++;
+  st.request_bytes += bytes.size();
   return true;
 }
 
@@ -116,13 +118,16 @@ Buffer* BackendPool::begin(BackendId backend, uint64_t client_id) {
   open_ = connection(backend, client_id, now());
   if (open_ == nullptr) return nullptr;
   open_backend_ = backends_[backend].get();
+  open_size_ = open_->out().size();
   return &open_->out();
 }
 
 void BackendPool::commit(Request* req, uint32_t fragment, uint32_t swallow) {
   RP_ASSERT(open_ != nullptr);
   open_->expect_reply(req, fragment, swallow, now(), req->expect, req->fast);
-  open_backend_->stats().requests++;
+  BackendStats& st = open_backend_->stats();
+  st.requests++;
+  st.request_bytes += open_->out().size() - open_size_;
   open_ = nullptr;
   open_backend_ = nullptr;
 }
@@ -167,6 +172,14 @@ void BackendPool::check_timeouts(uint64_t sweep_interval_ms) {
   for (auto& b : draining_) b->check_timeouts(t, on_time);
 }
 
+std::string BackendPool::address_of(BackendId slot) const {
+  if (slot < backends_.size() && backends_[slot] != nullptr) return backends_[slot]->address();
+  for (const auto& b : draining_) {
+    if (b->index() == slot) return b->address();
+  }
+  return "?";
+}
+
 void BackendPool::reports(std::vector<BackendReport>& out) const {
   const RingSnapshot& ring = ring_.snapshot();
   const std::vector<uint32_t> points = ring.home().points_per_node();
@@ -186,6 +199,8 @@ void BackendPool::reports(std::vector<BackendReport>& out) const {
     r.points = node < points.size() ? points[node] : 0;
     r.connections = b.open_connections();
     r.requests = st.requests;
+    r.request_bytes = st.request_bytes;
+    r.response_bytes = st.response_bytes;
     r.errors = st.errors;
     r.timeouts = st.timeouts;
     r.stalls = st.stalls;

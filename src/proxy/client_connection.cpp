@@ -67,9 +67,11 @@ void ClientConnection::on_read(ssize_t nread, const uv_buf_t* buf) {
   if (nread == 0) return;
   if (nread < 0) {
     if (nread != UV_EOF) {
+      proxy_.metrics().pool_counters.client_err++;
       close();
       return;
     }
+    proxy_.metrics().pool_counters.client_eof++;
     // Half-close: answer what was sent, then close (like `printf ... | nc`).
     stop_reading();
     quitting_ = true;
@@ -78,6 +80,9 @@ void ClientConnection::on_read(ssize_t nread, const uv_buf_t* buf) {
     return;
   }
   size_t n = static_cast<size_t>(nread);
+  proxy_.metrics().net_input_bytes += n;
+  // The clock of every request this read holds (their latency starts here).
+  proxy_.dispatcher().context().now_ns = uv_hrtime();
   // Its replies will need an output buffer: reuse a pooled one if it has none.
   proxy_.output_pool().lend(out());
   if (buf->base == proxy_.scratch()) {
@@ -121,7 +126,9 @@ size_t ClientConnection::process(const char* data, size_t len, RequestParser& pa
     size_t used = parser.consumed();
     if (parser.argc() > 0) {
       last_command_ms_ = proxy_.now_ms();
-      last_command_ = proxy_.dispatcher().dispatch(*this, parser);
+      Dispatcher& d = proxy_.dispatcher();
+      last_command_ = d.dispatch(*this, parser);
+      proxy_.metrics().dispatched(d.context());
     }
     parser.reset();
     off += used;
@@ -256,6 +263,10 @@ void ClientConnection::drain_ready() {
 }
 
 void ClientConnection::deliver(Request* req, std::string_view bytes) {
+  const bool failed = !bytes.empty() && bytes[0] == '-';
+  proxy_.metrics().request_answered(*req, proxy_.dispatcher().context().now_ns, failed);
+  if (failed) [[unlikely]]
+    proxy_.metrics().backend_error(bytes);
   if (is_head(req)) {
     write_head_reply(bytes);
   } else {
@@ -266,6 +277,10 @@ void ClientConnection::deliver(Request* req, std::string_view bytes) {
 }
 
 void ClientConnection::complete(Request* req) {
+  const bool failed = !req->reply.empty() && req->reply.data()[0] == '-';
+  proxy_.metrics().request_answered(*req, proxy_.dispatcher().context().now_ns, failed);
+  if (failed) [[unlikely]]
+    proxy_.metrics().backend_error(req->reply.view());
   req->ready = true;
   if (is_head(req)) {
     drain_ready();
@@ -286,6 +301,7 @@ Buffer* ClientConnection::reply_sink(Request* req) {
 }
 
 void ClientConnection::reply_moved(Request* req) {
+  proxy_.metrics().request_answered(*req, proxy_.dispatcher().context().now_ns, false);
   if (is_head(req)) {
     finish_head();
   } else {

@@ -95,6 +95,8 @@ Proxy::Proxy(Config config)
     dispatcher_->context().admin = etcd_admin_.get();
   }
   loaded_ = std::make_unique<Config>(config_);
+  metrics_ = std::make_unique<ProxyMetrics>(config_, ring_->snapshot().slot_limit(), uv_now(loop_));
+  dispatcher_->context().key_sampler = metrics_.get();
   stale_cleanup_ = std::make_unique<StaleCleanup>(*ring_, *pool_, dispatcher_->context(),
                                                   [loop = loop_] { return uv_now(loop); });
 }
@@ -121,6 +123,7 @@ void Proxy::run() {
       kSweepIntervalMs, kSweepIntervalMs);
   watch_signals();
   pool_->start(config_.preconnect);
+  metrics_->start(*this, loop_);
   log(LogLevel::kInfo, "ringproxy ", RINGPROXY_VERSION, " listening on ", config_.listen_host, ":",
       config_.listen_port, " with ", pool_->size(), " backends (",
       distribution_name(config_.distribution), ", ", hash_name(config_.hash), ")");
@@ -132,6 +135,7 @@ void Proxy::stop() {
   if (stopping_) return;
   stopping_ = true;
   listener_.reset();
+  metrics_->stop();
   close_handle(sweep_timer_);
   signals_.reset();
   // Clients first, so backend failures below find orphaned requests only.
@@ -202,9 +206,12 @@ void Proxy::client_closed(ClientConnection& c) {
 
 void Proxy::sweep() {
   uint64_t now = uv_now(loop_);
+  // Requests failed by the timeout check are answered at this clock.
+  dispatcher_->context().now_ns = uv_hrtime();
   pool_->check_timeouts(kSweepIntervalMs);
   pool_->sweep_draining();
   if (!stopping_) stale_cleanup_->tick();
+  metrics_->tick(now);
   if (now - last_buffer_sweep_ms_ >= 1000) {
     last_buffer_sweep_ms_ = now;
     size_t freed = 0;

@@ -1,6 +1,8 @@
 // See proxy_report.hpp.
 #include "ringproxy/proxy/proxy_report.hpp"
 
+#include <algorithm>
+#include <deque>
 #include <string>
 
 #include "ringproxy/cluster/etcd_membership.hpp"
@@ -63,6 +65,37 @@ void ProxyReport::place(std::string_view key, KeyPlacement& out) const {
   out.point = ring.key_hash(key);
   out.home = ring.home_slot(out.point);
   out.owner = ring.owner_slot(out.point);
+}
+
+void ProxyReport::info_section(std::string_view section, std::string& out) const {
+  proxy_.metrics().info_section(proxy_, section, out);
+}
+
+void ProxyReport::slowlog(int64_t count, std::vector<SlowlogEntry>& out) const {
+  const std::deque<SlowlogEntry>& log = proxy_.metrics().slowlog();
+  const size_t n = count < 0 ? log.size() : std::min(log.size(), static_cast<size_t>(count));
+  out.assign(log.begin(), log.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
+uint64_t ProxyReport::slowlog_len() const {
+  return proxy_.metrics().slowlog().size();
+}
+
+void ProxyReport::slowlog_reset() {
+  proxy_.metrics().slowlog_reset();
+}
+
+void ProxyReport::hot_keys(size_t count, std::vector<HotKeyEntry>& out) const {
+  const stats::HotKeyReport report = proxy_.metrics().hot_keys(count);
+  const stats::HotKeyWindow& w = report.previous.keys.empty() ? report.current : report.previous;
+  out.clear();
+  for (const stats::HotKey& k : w.keys) {
+    HotKeyEntry& e = out.emplace_back();
+    e.key = k.key;
+    e.backend = k.backend < proxy_.backends().size() ? proxy_.backends().address_of(k.backend) : "";
+    e.requests = k.requests;
+    e.error = k.error;
+  }
 }
 
 }  // namespace ringproxy

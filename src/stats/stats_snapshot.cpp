@@ -20,6 +20,18 @@ LatencySummary LatencySummary::of(const LatencyHistogram& h) {
   return s;
 }
 
+LatencySummary LatencySummary::of(const OctaveHistogram& h) {
+  LatencySummary s;
+  s.count = h.count();
+  s.sum_ns = h.sum_ns();
+  if (s.count == 0) return s;
+  s.p50_ns = h.percentile_ns(50.0);
+  s.p99_ns = h.percentile_ns(99.0);
+  s.p999_ns = h.percentile_ns(99.9);
+  s.cumulative = h.cumulative_at_bounds();
+  return s;
+}
+
 void SnapshotSlot::publish(std::shared_ptr<const StatsSnapshot> snapshot) {
   std::shared_ptr<const StatsSnapshot> old;
   {

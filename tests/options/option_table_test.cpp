@@ -107,6 +107,16 @@ const std::map<std::string_view, std::string> kSamples = {
     {"pid-file", "/tmp/rp.pid"},
     {"daemonize", "true"},
     {"shutdown-timeout-ms", "250"},
+    {"stats-port", "22222"},
+    {"stats-addr", "0.0.0.0"},
+    {"stats-interval", "30000"},
+    {"metrics-port", "9121"},
+    {"metrics-addr", "::1"},
+    {"slowlog-log-slower-than", "-1"},
+    {"slowlog-max-len", "1000"},
+    {"hot-key-sample", "8"},
+    {"hot-window-ms", "60000"},
+    {"hot-shard-multiple", "3"},
 };
 
 TEST(OptionTable, EveryConfigFieldHasOneOption) {

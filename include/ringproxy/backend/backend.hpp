@@ -74,6 +74,8 @@ class BackendEvents {
 
 struct BackendStats {
   uint64_t requests = 0;     // fragments sent
+  uint64_t request_bytes = 0;   // their bytes (twemproxy's request_bytes)
+  uint64_t response_bytes = 0;  // bytes read from the backend (twemproxy's response_bytes)
   uint64_t errors = 0;       // fragments failed by the proxy (connect/timeout/reset)
   uint64_t connections = 0;  // connections opened
   uint64_t timeouts = 0;

@@ -12,6 +12,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "ringproxy/commands/backend_port.hpp"
@@ -59,6 +60,36 @@ struct RequestCounters {
   uint64_t window_invalidations = 0;
 };
 
+// What became of the request just dispatched, for the per-command figures
+// (the proxy records them; commands/ only says what happened).
+enum class CallOutcome : uint8_t {
+  kSent,         // a request was opened: its figures are taken when it is answered
+  kLocal,        // answered by the proxy, now (a local command, or an error of the handler's)
+  kLocalFailed,  // the same, answered with an error
+  kRejected,     // refused before execution (NOAUTH, wrong arity): Redis's rejected_calls
+  kNone,         // not a call of a known command (unknown command, queued in MULTI)
+};
+
+// Error replies by their first word (Redis's INFO errorstats), for the errors
+// the proxy produces itself; errors from backends are counted by the proxy.
+// Errors are rare: a short vector searched in order.
+struct ErrorCounts {
+  std::vector<std::pair<std::string, uint64_t>> counts;
+  // `message` without the leading '-' (RESP) or with it.
+  void add(std::string_view message);
+};
+
+// Where sampled keys go (hot-key detection, which the proxy owns). The
+// handlers call CommandContext::note_key() for every key they route; one in
+// a gap the sampler chooses reaches it.
+class KeySampler {
+ public:
+  virtual ~KeySampler() = default;
+  // `key`, routed to `backend`, was sampled; returns the requests until the
+  // next sample (>= 1).
+  virtual uint32_t sample(std::string_view key, BackendId backend) = 0;
+};
+
 class CommandContext {
  public:
   CommandContext(RingView& ring, BackendPort& backends, ProxyIntrospection& proxy,
@@ -71,7 +102,26 @@ class CommandContext {
   RingAdmin* admin = nullptr;
   const CommandOptions options;
   RequestCounters counters;
+  ErrorCounts error_counts;
   RequestPool requests;
+  // The clock (ns, monotonic) of the read event being handled, set by the
+  // proxy once per read: a request's latency starts here.
+  uint64_t now_ns = 0;
+  // The command being dispatched: its row in all_commands() (all_commands().size()
+  // for PROXY), and what became of it.
+  uint32_t command_id = 0;
+  CallOutcome outcome = CallOutcome::kNone;
+  uint64_t opened = 0;  // requests opened so far
+  // Hot-key sampling: nullptr = off.
+  KeySampler* key_sampler = nullptr;
+  uint32_t key_countdown = 1;
+
+  // A key routed to `backend`: a decrement and a branch unless it is sampled.
+  void note_key(std::string_view key, BackendId backend) {
+    if (--key_countdown != 0) [[likely]]
+      return;
+    key_countdown = key_sampler != nullptr ? key_sampler->sample(key, backend) : UINT32_MAX;
+  }
   std::mt19937_64 rng;
   // Kinds of reply the command being dispatched can produce
   // (expected_reply_types()); its requests carry it to the backend
@@ -103,6 +153,9 @@ class CommandContext {
     req->expect = expect;
     req->write = write;
     req->fast = fast;
+    req->command = command_id;
+    req->start_ns = now_ns;
+    ++opened;
     session.open(req);
     return req;
   }

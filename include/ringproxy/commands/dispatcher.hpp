@@ -11,6 +11,7 @@
 // ProxyIntrospection, all implemented by the proxy (and by fakes in tests).
 #pragma once
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -34,6 +35,12 @@ class Dispatcher {
   const CommandContext& context() const { return ctx_; }
   RequestPool& requests() { return ctx_.requests; }
   const RequestCounters& counters() const { return ctx_.counters; }
+
+  // Dense command ids for per-command figures: a command's row in
+  // all_commands(), and all_commands().size() for PROXY; command_names()[id]
+  // is its lower-case name.
+  static uint32_t command_id(const CommandInfo& cmd);
+  static std::vector<std::string> command_names();
 
  private:
   CommandContext ctx_;

@@ -52,6 +52,8 @@ struct BackendReport {
   uint32_t points = 0;
   uint64_t connections = 0;
   uint64_t requests = 0;
+  uint64_t request_bytes = 0;
+  uint64_t response_bytes = 0;
   uint64_t errors = 0;
   uint64_t timeouts = 0;
   uint64_t stalls = 0;       // connections closed as stalled (--stall-timeout-ms)
@@ -69,6 +71,26 @@ struct KeyPlacement {
   uint32_t point = 0;            // the key's position on the ring: its hash, hash tag applied
   BackendId home = kNoBackend;   // its backend when every backend is up
   BackendId owner = kNoBackend;  // the live backend serving it now
+};
+
+// One SLOWLOG entry: Redis's six fields, and the backends that answered (for
+// PROXY SLOWLOG).
+struct SlowlogEntry {
+  uint64_t id = 0;
+  uint64_t unix_s = 0;
+  uint64_t duration_us = 0;
+  std::vector<std::string> args;
+  std::string client_addr;
+  std::string client_name;
+  std::string backend;  // host:port, comma-separated when split; empty when answered locally
+};
+
+// One hot key of the last complete window (or the current one before that).
+struct HotKeyEntry {
+  std::string key;
+  std::string backend;    // host:port it was routed to
+  uint64_t requests = 0;  // estimated, in the window
+  uint64_t error = 0;     // the estimate may exceed the count by this much
 };
 
 class ProxyIntrospection {
@@ -90,6 +112,17 @@ class ProxyIntrospection {
   virtual bool kill_client(uint64_t id) = 0;
   // PROXY WHERE.
   virtual void place(std::string_view key, KeyPlacement& out) const = 0;
+
+  // Metrics (proxy/'s): INFO's Memory, Keyspace, Commandstats, Latencystats,
+  // Errorstats and the rest of Stats. Appends the `key:value\r\n` lines of
+  // `section` (lower case) to `out`; nothing for a section it does not know.
+  virtual void info_section(std::string_view /*section*/, std::string& /*out*/) const {}
+  // SLOWLOG: the newest `count` entries (all for count < 0), newest first.
+  virtual void slowlog(int64_t /*count*/, std::vector<SlowlogEntry>& /*out*/) const {}
+  virtual uint64_t slowlog_len() const { return 0; }
+  virtual void slowlog_reset() {}
+  // PROXY HOTKEYS: the `count` hottest keys, hottest first.
+  virtual void hot_keys(size_t /*count*/, std::vector<HotKeyEntry>& /*out*/) const {}
 };
 
 }  // namespace ringproxy

@@ -66,6 +66,12 @@ extern const LocalCommand command, config, time;
 // local_info.cpp: INFO, and PROXY (not in the Redis table: the dispatcher
 // answers an unknown command named PROXY with it).
 extern const LocalCommand info, proxy;
+// local_metrics.cpp
+extern const LocalCommand slowlog, latency;
 }  // namespace handlers
+
+// PROXY SLOWLOG [count] and PROXY HOTKEYS [count] (local_metrics.cpp).
+void proxy_slowlog(CommandContext& ctx, const Call& call, Buffer& out);
+void proxy_hotkeys(CommandContext& ctx, const Call& call, Buffer& out);
 
 }  // namespace ringproxy

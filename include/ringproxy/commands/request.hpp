@@ -43,6 +43,8 @@ struct Request {
   MissReply miss = MissReply::kNone;        // the command's miss answer (--on-unavailable miss)
   bool write = false;                       // may modify data (its outcome is unknown if lost)
   bool fast = false;                        // Redis answers it promptly (@fast): stall detection
+  uint32_t command = 0;                     // its command (CommandContext::command_id)
+  uint64_t start_ns = 0;                    // clock of the read that parsed it (latency)
   uint32_t miss_count = 0;                  // nils in an array-of-nils miss answer
   std::vector<Fragment> fragments;
   std::vector<uint32_t> key_fragment;         // MGET: fragment index of each key, in key order

@@ -104,6 +104,18 @@ struct ConfigFields {
   std::string pid_file;   // empty: none
   bool daemonize;
   int shutdown_timeout_ms;  // SIGTERM/SIGINT: the longest wait for requests in flight
+
+  // Stats and metrics
+  uint16_t stats_port;  // twemproxy's JSON on connect; 0 = off
+  std::string stats_addr;
+  int stats_interval_ms;  // snapshot period of both exporters
+  uint16_t metrics_port;  // Prometheus GET /metrics; 0 = off
+  std::string metrics_addr;
+  int64_t slowlog_log_slower_than;  // µs; -1 = off, 0 = every request
+  size_t slowlog_max_len;
+  uint32_t hot_key_sample;      // one request in this many is sampled for hot keys
+  int hot_window_ms;            // hot keys and per-backend rates are over this window
+  uint32_t hot_shard_multiple;  // a backend is hot past this multiple of its share
 };
 
 // Every field at the default its option declares.

@@ -95,6 +95,8 @@ class BackendPool final : public BackendPort {
   }
 
   size_t size() const { return ring_.members().size(); }
+  // host:port of the backend in `slot` (also while it drains).
+  std::string address_of(BackendId slot) const;
   void reports(std::vector<BackendReport>& out) const;
   uint64_t failover_copies_deleted() const { return failover_copies_deleted_; }
   uint64_t failover_keys_untracked() const { return failover_.untracked_total(); }
@@ -132,6 +134,7 @@ class BackendPool final : public BackendPort {
   // Between begin() and commit(): the connection the request is written to.
   BackendConnection* open_ = nullptr;
   Backend* open_backend_ = nullptr;
+  size_t open_size_ = 0;  // bytes in open_'s output at begin()
 };
 
 }  // namespace ringproxy

@@ -84,6 +84,7 @@ class ClientConnection final : public Session, public SocketConnection {
   void end_transaction() override { transaction_.reset(); }
 
   uint64_t created_ms() const { return created_ms_; }
+  int socket_fd() const { return fd(); }
   size_t pending_requests() const { return pending_.size(); }
   uint32_t registry_index = 0;  // position in the proxy's client list
 

@@ -32,6 +32,7 @@
 #include "ringproxy/proxy/backend_pool.hpp"
 #include "ringproxy/proxy/client_connection.hpp"
 #include "ringproxy/proxy/live_ring.hpp"
+#include "ringproxy/proxy/proxy_metrics.hpp"
 #include "ringproxy/proxy/proxy_report.hpp"
 #include "ringproxy/proxy/ring_control.hpp"
 #include "ringproxy/proxy/stale_cleanup.hpp"
@@ -99,6 +100,11 @@ class Proxy final : public BackendEvents {
 
   // For ClientConnection.
   Dispatcher& dispatcher() { return *dispatcher_; }
+  const Dispatcher& dispatcher() const { return *dispatcher_; }
+  ProxyMetrics& metrics() { return *metrics_; }
+  const ProxyMetrics& metrics() const { return *metrics_; }
+  // Changes whenever the ring is rebuilt (it is built once today).
+  uint64_t ring_version() const { return 1; }
   RequestPool& requests() { return dispatcher_->requests(); }
   void client_closed(ClientConnection& client);
   BufferPool& output_pool() { return output_pool_; }
@@ -116,13 +122,20 @@ class Proxy final : public BackendEvents {
 
   // BackendEvents: replies and failures go to the commands' reply path.
   void on_reply(Request* req, uint32_t fragment, std::string_view reply) override {
-    dispatcher_->context().part_replied(req, fragment, reply);
+    CommandContext& ctx = dispatcher_->context();
+    metrics_->backend_reply(req->fragments[fragment].backend, reply.size(),
+                            ctx.now_ns - req->start_ns);
+    ctx.part_replied(req, fragment, reply);
   }
+  // A backend connection read: the clock its replies' latencies end at.
+  void on_input() override { dispatcher_->context().now_ns = uv_hrtime(); }
   Buffer* reply_sink(Request* req, uint32_t fragment) override {
     return dispatcher_->context().reply_sink(req, fragment);
   }
   void on_reply_moved(Request* req, uint32_t fragment) override {
-    dispatcher_->context().reply_moved(req, fragment);
+    CommandContext& ctx = dispatcher_->context();
+    metrics_->backend_reply(req->fragments[fragment].backend, 0, ctx.now_ns - req->start_ns);
+    ctx.reply_moved(req, fragment);
   }
   void on_failure(Request* req, uint32_t fragment, std::string_view error) override {
     dispatcher_->context().part_lost(req, fragment, error);
@@ -161,6 +174,7 @@ class Proxy final : public BackendEvents {
   ProxyReport report_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<StaleCleanup> stale_cleanup_;
+  std::unique_ptr<ProxyMetrics> metrics_;
   std::unique_ptr<Listener> listener_;
   std::unique_ptr<uv_timer_t> sweep_timer_;
   std::unique_ptr<SignalWatcher> signals_;

@@ -11,7 +11,7 @@ class Proxy;
 
 class ProxyReport final : public ProxyIntrospection {
  public:
-  explicit ProxyReport(const Proxy& proxy) : proxy_(proxy) {}
+  explicit ProxyReport(Proxy& proxy) : proxy_(proxy) {}
 
   uint64_t now_ms() const override;
   void facts(ProxyFacts& out) const override;
@@ -21,9 +21,14 @@ class ProxyReport final : public ProxyIntrospection {
                   std::vector<std::pair<std::string, std::string>>& out) const override;
   bool kill_client(uint64_t id) override;
   void place(std::string_view key, KeyPlacement& out) const override;
+  void info_section(std::string_view section, std::string& out) const override;
+  void slowlog(int64_t count, std::vector<SlowlogEntry>& out) const override;
+  uint64_t slowlog_len() const override;
+  void slowlog_reset() override;
+  void hot_keys(size_t count, std::vector<HotKeyEntry>& out) const override;
 
  private:
-  const Proxy& proxy_;
+  Proxy& proxy_;
 };
 
 }  // namespace ringproxy

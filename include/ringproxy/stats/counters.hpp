@@ -17,6 +17,7 @@
 #include <span>
 
 #include "ringproxy/stats/latency_histogram.hpp"
+#include "ringproxy/stats/octave_histogram.hpp"
 
 namespace ringproxy::stats {
 
@@ -78,22 +79,16 @@ T sum(std::span<const T> parts) {
   return total;
 }
 
-// One backend's figures in one loop: its counters and the latency of its
-// replies (request written to the reply read). The proxy keeps one per
-// backend per loop; each call is a few adds.
+// One backend's figures in one loop that the proxy keeps itself: the latency
+// of its replies, from the read that parsed the request to the read of the
+// reply. An octave histogram: it is updated on every reply, and Prometheus's
+// buckets are all it needs. Its count is the backend's responses. Requests
+// and bytes are counted by the backend's connections (BackendStats), where
+// they cost the least.
 struct BackendMetrics {
-  BackendCounters counters;
-  LatencyHistogram latency;
+  OctaveHistogram latency;
 
-  void on_request(uint64_t bytes) {
-    ++counters.requests;
-    counters.request_bytes += bytes;
-  }
-  void on_response(uint64_t bytes, uint64_t latency_ns) {
-    ++counters.responses;
-    counters.response_bytes += bytes;
-    latency.record_ns(latency_ns);
-  }
+  void on_response(uint64_t latency_ns) { latency.record_ns(latency_ns); }
 };
 
 }  // namespace ringproxy::stats

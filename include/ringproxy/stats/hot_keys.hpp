@@ -75,6 +75,12 @@ class HotKeys {
     sample(key, backend);
   }
 
+  // For a caller that does its own sampling (one in next_gap() keys, drawn
+  // here so the estimates scale by sample_every): counts `key` now.
+  void record_sampled(std::string_view key, uint32_t backend) { sample(key, backend); }
+  // The next gap between samples: 1 .. 2 * sample_every - 1, mean sample_every.
+  uint32_t next_gap();
+
   // Timer: rotates the window once window_ms has passed since it started.
   // Two windows without a tick leave no previous window behind.
   void tick(uint64_t now_ms);
@@ -86,7 +92,6 @@ class HotKeys {
 
  private:
   void sample(std::string_view key, uint32_t backend);
-  uint32_t next_gap();
   HotKeyWindow window_of(const SpaceSaving& s, uint64_t start, uint64_t end, size_t n) const;
 
   HotKeyOptions options_;

@@ -20,6 +20,7 @@
 #include "ringproxy/stats/counters.hpp"
 #include "ringproxy/stats/hot_keys.hpp"
 #include "ringproxy/stats/latency_histogram.hpp"
+#include "ringproxy/stats/octave_histogram.hpp"
 
 namespace ringproxy::stats {
 
@@ -35,6 +36,8 @@ struct LatencySummary {
 
   // Walks the histogram twice (percentiles, buckets): off the data path.
   static LatencySummary of(const LatencyHistogram& h);
+  // The same from an octave histogram: exact buckets, percentiles to an octave.
+  static LatencySummary of(const OctaveHistogram& h);
 };
 
 struct BackendSnapshot {
@@ -44,7 +47,7 @@ struct BackendSnapshot {
   uint64_t ejections = 0;
   BackendCounters counters;
   BackendGauges gauges;
-  LatencySummary latency;     // request written to reply read
+  LatencySummary latency;     // request parsed to reply read (octaves: BackendMetrics)
   double request_rate = 0.0;  // requests per second over the rate window (ShardRateMeter)
   bool hot = false;           // the hot-shard flag
 };

@@ -1,0 +1,230 @@
+// Issue 18: the proxy's metrics as the tools read them. The stats port
+// (--stats-port) serves the document a real nutcracker serves, key for key;
+// /metrics (--metrics-port) parses with python3-prometheus-client's reference
+// parser and counts what was sent.
+#include <fstream>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "harness.hpp"
+
+namespace ringproxy::testing {
+namespace {
+
+using Json = nlohmann::json;
+
+std::string nutcracker_binary() {
+  if (const char* env = std::getenv("NUTCRACKER"); env && *env) return find_executable(env);
+  std::string bin = find_executable("nutcracker");
+  if (bin.empty()) bin = find_executable("/usr/sbin/nutcracker");
+  return bin;
+}
+
+std::string read_stats(uint16_t port) {
+  return RawConnection(port).read_until_closed();
+}
+
+// A stats document read once it parses and `ready` holds (the proxy publishes
+// every --stats-interval).
+Json stats_when(uint16_t port, const std::function<bool(const Json&)>& ready) {
+  Json doc;
+  wait_until(
+      [&] {
+        try {
+          doc = Json::parse(read_stats(port));
+          return ready(doc);
+        } catch (const std::exception&) {
+          return false;
+        }
+      },
+      kDefaultReadyTimeout);
+  return doc;
+}
+
+// Keys of an object, split into scalars and objects (pools, servers).
+struct Keys {
+  std::set<std::string> scalars;
+  std::vector<std::string> objects;
+};
+Keys keys_of(const Json& j) {
+  Keys k;
+  for (auto& [name, v] : j.items()) {
+    if (v.is_object()) {
+      k.objects.push_back(name);
+    } else {
+      k.scalars.insert(name);
+    }
+  }
+  return k;
+}
+
+std::vector<std::string> proxy_args(uint16_t stats_port) {
+  return {"--stats-port", std::to_string(stats_port), "--stats-interval", "50"};
+}
+
+TEST(StatsPort, HasNutcrackersKeysAndCountsRequests) {
+  RedisServer a, b;
+  const uint16_t stats_port = free_port();
+  ProxyProcess proxy({a.backend(1, "one"), b.backend(1, "two")}, proxy_args(stats_port));
+  Client c(proxy.port());
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_EQ(c.command({"SET", "k" + std::to_string(i), "v"}), Reply::make_status("OK"));
+  }
+  Json ours = stats_when(stats_port, [](const Json& d) {
+    uint64_t requests = 0;
+    for (auto& [pool, p] : d.items()) {
+      if (!p.is_object()) continue;
+      for (auto& [server, s] : p.items()) {
+        if (s.is_object()) requests += s["requests"].get<uint64_t>();
+      }
+    }
+    return requests >= 50;
+  });
+  ASSERT_TRUE(ours.is_object()) << ours.dump();
+  const Keys top = keys_of(ours);
+  ASSERT_EQ(top.objects.size(), 1u) << ours.dump();
+  const Json& pool = ours[top.objects[0]];
+  const Keys pool_keys = keys_of(pool);
+  std::set<std::string> servers(pool_keys.objects.begin(), pool_keys.objects.end());
+  EXPECT_EQ(servers, (std::set<std::string>{"one", "two"})) << ours.dump();
+  uint64_t responses = 0, request_bytes = 0;
+  for (const std::string& s : servers) {
+    responses += pool[s]["responses"].get<uint64_t>();
+    request_bytes += pool[s]["request_bytes"].get<uint64_t>();
+    EXPECT_GE(pool[s]["server_connections"].get<uint64_t>(), 1u) << s;
+  }
+  EXPECT_GE(responses, 50u);
+  EXPECT_GE(request_bytes, 50u * 25);  // *3 $3 SET $2.. k. $1 v: at least 25 bytes each
+  EXPECT_GE(ours["total_connections"].get<uint64_t>(), 1u);
+  EXPECT_GE(ours["curr_connections"].get<uint64_t>(), 1u);
+
+  const std::string bin = nutcracker_binary();
+  if (bin.empty()) GTEST_SKIP() << "nutcracker not installed (scripts/install-deps.sh installs it)";
+  TempDir dir("ringproxy-metrics-test");
+  std::string theirs_text;
+  for (int attempt = 0; attempt < 3 && theirs_text.empty(); ++attempt) {
+    const uint16_t listen = free_port();
+    const uint16_t nc_stats = free_port();
+    std::ofstream(dir.path() / "nc.yml", std::ios::trunc)
+        << "alpha:\n  listen: 127.0.0.1:" << listen
+        << "\n  redis: true\n  hash: fnv1a_64\n  distribution: ketama\n  servers:\n"
+        << "   - " << a.address() << ":1 one\n"
+        << "   - " << b.address() << ":1 two\n";
+    ChildProcess nc({bin, "-c", (dir.path() / "nc.yml").string(), "-s", std::to_string(nc_stats),
+                     "-a", kLoopback, "-i", "100", "-o", (dir.path() / "nc.log").string()},
+                    dir.path() / "nc.out");
+    wait_until(
+        [&] {
+          if (!nc.running()) return true;
+          try {
+            theirs_text = read_stats(nc_stats);
+          } catch (const HarnessError&) {
+            theirs_text.clear();
+          }
+          return !theirs_text.empty();
+        },
+        kDefaultReadyTimeout);
+    nc.stop();
+  }
+  ASSERT_FALSE(theirs_text.empty()) << "nutcracker did not serve its stats";
+  const Json theirs = Json::parse(theirs_text);
+  const Keys their_top = keys_of(theirs);
+  EXPECT_EQ(top.scalars, their_top.scalars);
+  ASSERT_EQ(their_top.objects.size(), 1u);
+  const Json& their_pool = theirs[their_top.objects[0]];
+  const Keys their_pool_keys = keys_of(their_pool);
+  EXPECT_EQ(pool_keys.scalars, their_pool_keys.scalars);
+  EXPECT_EQ(std::set<std::string>(their_pool_keys.objects.begin(), their_pool_keys.objects.end()),
+            servers)
+      << "server keys are the ring names, as nutcracker names them";
+  for (const std::string& s : servers) {
+    EXPECT_EQ(keys_of(pool[s]).scalars, keys_of(their_pool[s]).scalars) << s;
+  }
+}
+
+// Families as parse_metrics.py prints them.
+Json scrape(uint16_t port) {
+  const std::string script = (source_dir() / "tests/stats/parse_metrics.py").string();
+  CommandResult r = run_command(
+      {python3_binary(), script, "http://127.0.0.1:" + std::to_string(port) + "/metrics"});
+  if (!r.ok()) throw HarnessError("parse_metrics.py failed: " + r.describe());
+  return Json::parse(r.out);
+}
+
+double sample_value(const Json& families, const std::string& family, const std::string& sample,
+                    const std::map<std::string, std::string>& labels) {
+  if (!families.contains(family)) return -1;
+  for (const Json& s : families[family]["samples"]) {
+    if (s[0] != sample) continue;
+    bool match = true;
+    for (const auto& [k, v] : labels) match = match && s[1].contains(k) && s[1][k] == v;
+    if (match) return s[2].get<double>();
+  }
+  return -1;
+}
+
+TEST(MetricsPort, ParsesAndCountsCommandsAndBackends) {
+  RedisServer a, b;
+  const uint16_t metrics_port = free_port();
+  ProxyProcess proxy({a.backend(1, "one"), b.backend(1, "two")},
+                     {"--metrics-port", std::to_string(metrics_port), "--stats-interval", "50"});
+  Client c(proxy.port());
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_EQ(c.command({"SET", "k" + std::to_string(i), "v"}), Reply::make_status("OK"));
+    ASSERT_EQ(c.command({"GET", "k" + std::to_string(i)}), Reply::make_string("v"));
+  }
+  ASSERT_TRUE(c.command({"LPUSH", "k1", "x"}).is_error());  // WRONGTYPE: a failed call
+  ASSERT_TRUE(c.command({"GET"}).is_error());               // wrong arity: a rejected call
+  Json families;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        families = scrape(metrics_port)["families"];
+        return sample_value(families, "ringproxy_command_calls", "ringproxy_command_calls_total",
+                            {{"cmd", "get"}}) >= 40;
+      },
+      kDefaultReadyTimeout))
+      << families.dump();
+  EXPECT_EQ(sample_value(families, "ringproxy_command_calls", "ringproxy_command_calls_total",
+                         {{"cmd", "set"}}),
+            40);
+  EXPECT_EQ(sample_value(families, "ringproxy_command_failed_calls",
+                         "ringproxy_command_failed_calls_total", {{"cmd", "lpush"}}),
+            1);
+  EXPECT_EQ(sample_value(families, "ringproxy_command_rejected_calls",
+                         "ringproxy_command_rejected_calls_total", {{"cmd", "get"}}),
+            1);
+  EXPECT_EQ(sample_value(families, "ringproxy_command_duration_seconds",
+                         "ringproxy_command_duration_seconds_count", {{"cmd", "get"}}),
+            40);
+  // Every GET and SET went to one of the two backends, and was timed there.
+  double backend_requests = 0, backend_timed = 0;
+  for (const char* name : {"one", "two"}) {
+    const double r = sample_value(families, "ringproxy_backend_requests",
+                                  "ringproxy_backend_requests_total", {{"backend", name}});
+    const double t =
+        sample_value(families, "ringproxy_backend_request_duration_seconds",
+                     "ringproxy_backend_request_duration_seconds_count", {{"backend", name}});
+    ASSERT_GE(r, 0) << name << families.dump();
+    backend_requests += r;
+    backend_timed += t;
+  }
+  EXPECT_EQ(backend_requests, 81);
+  EXPECT_EQ(backend_timed, 81);
+  EXPECT_EQ(
+      sample_value(families, "ringproxy_backend_up", "ringproxy_backend_up", {{"backend", "one"}}),
+      1);
+  EXPECT_GE(sample_value(families, "ringproxy_ring_version", "ringproxy_ring_version", {}), 1);
+  EXPECT_GE(
+      sample_value(families, "ringproxy_client_connections", "ringproxy_client_connections", {}),
+      1);
+  EXPECT_GT(
+      sample_value(families, "process_resident_memory_bytes", "process_resident_memory_bytes", {}),
+      0);
+}
+
+}  // namespace
+}  // namespace ringproxy::testing
