@@ -8,8 +8,9 @@
 #   bench/callgrind_requests.sh BINARY [PIPELINE...] [-- PROXY_ARG...]   (default: 1 16)
 # REQUESTS=N sets the requests per test (default 100000; GET and SET each).
 # KEEP=DIR keeps the callgrind files there (DIR/callgrind.P) for callgrind_annotate.
-# Health timeouts are raised: under callgrind the proxy runs about 50 times
-# slower, and a probe or request timing out would add work to one run only.
+# Health timeouts are raised and the request and stall timeouts are off:
+# under callgrind the proxy runs about 50 times slower, and a probe or request
+# timing out would add work to one run only.
 set -euo pipefail
 bin=$(realpath "$1")
 shift
@@ -57,8 +58,10 @@ for p in "${pipelines[@]}"; do
   port=$(free_port)
   valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.$p" "$bin" \
     --listen "127.0.0.1:$port" --health-timeout-ms 30000 --connect-timeout-ms 30000 \
-    --timeout-ms 0 "${proxy_args[@]}" "${backends[@]}" >"$out/proxy.$p.log" 2>&1 &
+    --timeout-ms 0 --stall-timeout-ms 0 "${proxy_args[@]}" "${backends[@]}" \
+    >"$out/proxy.$p.log" 2>&1 &
   proxy=$!
+  pids+=("$proxy")
   wait_ping "$port"
   redis-benchmark -p "$port" -t get,set -n "$requests" -c 50 -P "$p" -q >"$out/bench.$p" 2>&1
   kill -TERM "$proxy"

@@ -87,7 +87,7 @@ __attribute__((noinline)) void probe_backend_metrics(const Inputs& in, uint64_t 
 
 __attribute__((noinline)) void probe_command_record(const Inputs& in, uint64_t n,
                                                     CommandStatsTable& t) {
-  PROBE_LOOP(t.record(static_cast<uint32_t>(ns & 3), ns, (ns & 0xff) == 0));
+  PROBE_LOOP(t.record(static_cast<uint32_t>(ns & 3), ns));
 }
 
 __attribute__((noinline)) void probe_hot_keys(const Inputs& in, uint64_t n, HotKeys& h) {
@@ -120,7 +120,6 @@ int main(int argc, char** argv) {
     probe_backend_metrics(in, n, m);
   } else if (probe == "command_record") {
     CommandStatsTable t(std::vector<std::string>(240, "cmd"));
-    for (uint32_t id = 0; id < 4; ++id) t.reserve(id);  // first-use allocations happen before
     probe_command_record(in, n, t);
   } else if (probe.rfind("hot_keys_", 0) == 0) {
     HotKeyOptions o;

@@ -120,6 +120,7 @@ void BackendConnection::on_read(ssize_t nread, const uv_buf_t*) {
         backend_.slow_done(uv_now(loop()));
       }
       if (e.req != nullptr) {
+        backend_.stats().responses++;
         if (move_front_reply(e, len)) continue;
         backend_.events().on_reply(e.req, e.fragment, reply);
       } else if (prelude_left_ > 0) {
@@ -301,10 +302,17 @@ size_t Backend::open_connections() const {
   return n;
 }
 
+uint64_t Backend::request_bytes() const {
+  uint64_t n = stats_.closed_written;
+  for (const BackendConnection* c : conns_) n += c ? c->bytes_written() : 0;
+  return n;
+}
+
 void Backend::connection_closed(BackendConnection* conn, bool failed, uint64_t now_ms) {
   for (BackendConnection*& c : conns_) {
     if (c == conn) c = nullptr;
   }
+  stats_.closed_written += conn->bytes_written();
   if (failed) retry_after_ms_ = now_ms + static_cast<uint64_t>(options_.reconnect_backoff_ms);
 }
 

@@ -58,7 +58,7 @@ constexpr bool kRead = false;
 constexpr bool kWrite = true;
 
 // clang-format off
-constexpr CommandInfo kCommands[] = {
+constexpr CommandInfo kCommandRows[] = {
     // name, arity, handler, first, last, step, numkeys_index, write, miss
     {"acl", -2, &h::unsupported, 0, 0, 0, 0, kRead, M::kNone},
     {"append", 3, &h::single_key, 1, 1, 1, 0, kWrite, M::kNone},
@@ -303,7 +303,16 @@ constexpr CommandInfo kCommands[] = {
 };
 // clang-format on
 
-constexpr size_t kCommandCount = std::size(kCommands);
+// The table with each row's index in it (CommandInfo::row).
+constexpr auto kCommands = [] {
+  std::array<CommandInfo, std::size(kCommandRows)> table{};
+  for (size_t i = 0; i < table.size(); ++i) {
+    table[i] = kCommandRows[i];
+    table[i].row = static_cast<uint16_t>(i);
+  }
+  return table;
+}();
+constexpr size_t kCommandCount = kCommands.size();
 
 constexpr bool table_is_sorted_and_lower() {
   for (size_t i = 0; i < kCommandCount; ++i) {

@@ -58,11 +58,17 @@ void CommandContext::part_failed(Request* req, uint32_t fragment, std::string_vi
     // read, only that backend's part does.
     Buffer miss;
     if (req->handler->miss_answer(*req, fragment, miss)) {
-      part_replied(req, fragment, miss.view());
+      answer_part(req, fragment, miss.view());
       return;
     }
   }
-  part_replied(req, fragment, error);
+  answer_part(req, fragment, error);
+}
+
+void CommandContext::answer_part(Request* req, uint32_t fragment, std::string_view answer) {
+  // A request forwarded whole is answered now; a split one when merged.
+  if (!req->merge && observer != nullptr) observer->request_answered(*req, answer);
+  part_replied(req, fragment, answer);
 }
 
 void CommandContext::part_lost(Request* req, uint32_t fragment, std::string_view error) {
@@ -121,6 +127,16 @@ void ErrorCounts::add(std::string_view message) {
 }
 
 void CommandContext::reply_error(Session& session, std::string_view message) {
+  write_error(session, message);
+  if (observer != nullptr) observer->local_call(command_id, true);
+}
+
+void CommandContext::reject(Session& session, std::string_view message) {
+  write_error(session, message);
+  if (observer != nullptr) observer->rejected_call(command_id);
+}
+
+void CommandContext::write_error(Session& session, std::string_view message) {
   counters.errors++;
   error_counts.add(message);
   resp::error(session.begin_reply(), message);

@@ -30,20 +30,16 @@ const CommandInfo* Dispatcher::dispatch(Session& session, const RequestParser& p
   argv_.clear();
   for (size_t i = 0; i < parsed.argc(); ++i) argv_.push_back(parsed.arg(i));
   const CommandInfo* cmd = lookup_command(argv_[0]);
+  ctx_.command_id = cmd != nullptr ? cmd->row : CommandContext::kNoCommandId;
   ctx_.expect = cmd != nullptr ? expected_reply_types(*cmd, argv_) : resp::kAnyReply;
   ctx_.write = cmd != nullptr && cmd->write;
   // Redis's work on a request also grows with its bytes (a big value is
   // copied, the one it replaces freed), so a big request is not judged by the
   // stall timeout whatever its command.
   ctx_.fast = cmd != nullptr && command_is_fast(*cmd) && parsed.raw().size() < kBigRequestBytes;
-  ctx_.outcome = CallOutcome::kNone;
 
   if (!session.authenticated() && !(cmd && cmd->handler->traits().before_auth)) {
-    if (cmd != nullptr) {
-      ctx_.command_id = command_id(*cmd);
-      ctx_.outcome = CallOutcome::kRejected;
-    }
-    ctx_.reply_error(session, "NOAUTH Authentication required.");
+    ctx_.reject(session, "NOAUTH Authentication required.");
     return cmd;
   }
   if (session.transaction() != nullptr && !(cmd && cmd->handler->traits().during_multi)) {
@@ -53,35 +49,33 @@ const CommandInfo* Dispatcher::dispatch(Session& session, const RequestParser& p
   if (cmd == nullptr) {
     if (iequals(argv_[0], "proxy")) {
       cmd = &kProxyCommand;
+      ctx_.command_id = proxy_command_id();
     } else {
       ctx_.reply_error(session, unknown_command_error(argv_));
       return nullptr;
     }
   }
-  ctx_.command_id = command_id(*cmd);
   if (!arity_ok(*cmd, argv_.size())) {
-    ctx_.outcome = CallOutcome::kRejected;
-    ctx_.reply_error(session, wrong_arity_error(*cmd));
+    ctx_.reject(session, wrong_arity_error(*cmd));
     return cmd;
   }
-  const uint64_t opened = ctx_.opened;
-  const uint64_t errors = ctx_.counters.errors;
   cmd->handler->handle(ctx_, Call{session, *cmd, argv_, parsed.raw()});
-  ctx_.outcome = ctx_.opened != opened            ? CallOutcome::kSent
-                 : ctx_.counters.errors != errors ? CallOutcome::kLocalFailed
-                                                  : CallOutcome::kLocal;
   return cmd;
 }
 
-uint32_t Dispatcher::command_id(const CommandInfo& cmd) {
-  if (&cmd == &kProxyCommand) return static_cast<uint32_t>(all_commands().size());
-  return static_cast<uint32_t>(&cmd - all_commands().data());
+uint32_t Dispatcher::proxy_command_id() {
+  return static_cast<uint32_t>(all_commands().size());
+}
+
+uint32_t Dispatcher::internal_command_id() {
+  return proxy_command_id() + 1;
 }
 
 std::vector<std::string> Dispatcher::command_names() {
   std::vector<std::string> names;
   for (const CommandInfo& c : all_commands()) names.emplace_back(c.name);
   names.emplace_back(kProxyCommand.name);
+  names.emplace_back();  // internal_command_id(): not shown
   return names;
 }
 

@@ -12,8 +12,10 @@ namespace ringproxy {
 void LocalCommand::handle(CommandContext& ctx, const Call& call) const {
   ctx.counters.local++;
   if (later_ != nullptr && later_(ctx, call, *this)) return;
+  const uint64_t errors = ctx.counters.errors;
   fn_(ctx, call, call.session.begin_reply());
   call.session.end_reply();
+  ctx.answered_locally(ctx.counters.errors != errors);
   if (close_after_ || ctx.close_after_reply) {
     ctx.close_after_reply = false;
     call.session.close_after_replies();

@@ -200,6 +200,7 @@ void info_command(CommandContext& ctx, const Call& call, Buffer& out) {
   if (want("commandstats")) metrics_section(t, "Commandstats", "commandstats");
   if (want("errorstats")) metrics_section(t, "Errorstats", "errorstats");
   if (want("latencystats")) metrics_section(t, "Latencystats", "latencystats");
+  // Empty until the backends are polled for their keys (nothing sums them yet).
   if (want("keyspace")) metrics_section(t, "Keyspace", "keyspace");
   if (want("ringproxy")) {
     std::vector<BackendReport> backends;

@@ -60,6 +60,7 @@ void ScanHandler::handle(CommandContext& ctx, const Call& call) const {
     // Every backend from here on is ejected: the walk is over.
     call.session.begin_reply().append("*2\r\n$1\r\n0\r\n*0\r\n");
     call.session.end_reply();
+    ctx.answered_locally();
     return;
   }
   const BackendId backend = members[live];

@@ -76,10 +76,10 @@ void SingleKeyHandler::handle(CommandContext& ctx, const Call& call) const {
   for (size_t i = 1; i < keys.size(); ++i) {
     if (ctx.ring.owner(call.argv[keys[i]]) != backend) {
       ctx.counters.cross_backend_rejected++;
-      ctx.reply_error(call.session,
-                      "ERR ringproxy: the keys of this '" + lower(call.argv[0]) +
-                          "' live on different backends; give them a common hash tag (e.g. "
-                          "{user1}:a and {user1}:b) so they share one backend");
+      ctx.reject(call.session,
+                 "ERR ringproxy: the keys of this '" + lower(call.argv[0]) +
+                     "' live on different backends; give them a common hash tag (e.g. "
+                     "{user1}:a and {user1}:b) so they share one backend");
       return;
     }
   }
@@ -101,10 +101,12 @@ void SingleKeyHandler::handle(CommandContext& ctx, const Call& call) const {
     write_miss_answer(cmd.miss, static_cast<uint32_t>(call.argv.size() - 2),
                       call.session.begin_reply());
     call.session.end_reply();
+    ctx.answered_locally();
     return;
   }
   Request* req = ctx.open_request(call.session, *this);
-  ctx.note_key(call.argv[keys[0]], backend);
+  if (ctx.key_sampled()) [[unlikely]]
+    ctx.sample_key(call.argv[keys[0]], backend);
   req->miss = cmd.miss;
   // HMGET's fields (ZMSCORE's, GEOPOS's members): one nil each.
   req->miss_count = static_cast<uint32_t>(call.argv.size() - 2);

@@ -46,7 +46,8 @@ void SplitHandler::handle(CommandContext& ctx, const Call& call) const {
     }
     if (!owners.empty() && b != owners[0]) same = false;
     owners.push_back(b);
-    ctx.note_key(argv[i], b);
+    if (ctx.key_sampled()) [[unlikely]]
+      ctx.sample_key(argv[i], b);
     if (note_writes) ctx.note_write(argv[i], b);
   }
   if (cmd.write && ctx.ring.window_open()) {
@@ -67,6 +68,7 @@ void SplitHandler::handle(CommandContext& ctx, const Call& call) const {
         write_miss_answer(cmd.miss, 0, out);
       }
       call.session.end_reply();
+      ctx.answered_locally();
       return;
     }
   }

@@ -29,6 +29,7 @@ void TransactionHandler::handle(CommandContext& ctx, const Call& call) const {
       session.begin_transaction();
       resp::ok(session.begin_reply());
       session.end_reply();
+      ctx.answered_locally();
       return;
     case Op::kDiscard:
       if (!active) {
@@ -38,6 +39,7 @@ void TransactionHandler::handle(CommandContext& ctx, const Call& call) const {
       session.end_transaction();
       resp::ok(session.begin_reply());
       session.end_reply();
+      ctx.answered_locally();
       return;
     case Op::kExec:
       if (!active) {
@@ -54,18 +56,18 @@ void TransactionHandler::queue(CommandContext& ctx, Session& session, const Comm
   Transaction& tx = *session.transaction();
   if (cmd == nullptr) {
     tx.dirty = true;
-    ctx.reply_error(session, unknown_command_error(argv));
+    ctx.reject(session, unknown_command_error(argv));
     return;
   }
   if (!arity_ok(*cmd, argv.size())) {
     tx.dirty = true;
-    ctx.reply_error(session, wrong_arity_error(*cmd));
+    ctx.reject(session, wrong_arity_error(*cmd));
     return;
   }
   const HandlerTraits& traits = cmd->handler->traits();
   if (!traits.queueable) {
     tx.dirty = true;
-    ctx.reply_error(session, "ERR ringproxy: '" + lower(argv[0]) + "' cannot be used inside MULTI");
+    ctx.reject(session, "ERR ringproxy: '" + lower(argv[0]) + "' cannot be used inside MULTI");
     return;
   }
   if (traits.keyed) {
@@ -73,13 +75,13 @@ void TransactionHandler::queue(CommandContext& ctx, Session& session, const Comm
     std::string_view error;
     if (!extract_keys(*cmd, argv, ctx.key_indexes, error)) {
       tx.dirty = true;
-      ctx.reply_error(session, error);
+      ctx.reject(session, error);
       return;
     }
   }
   if (tx.commands.size() + raw.size() > ctx.options.max_transaction_bytes) {
     tx.dirty = true;
-    ctx.reply_error(session, "ERR ringproxy: transaction too large (query-buffer-limit)");
+    ctx.reject(session, "ERR ringproxy: transaction too large (query-buffer-limit)");
     return;
   }
   tx.commands.append(raw);
@@ -104,6 +106,7 @@ void TransactionHandler::exec(CommandContext& ctx, Session& session) const {
   if (tx.count == 0) {
     resp::array_header(session.begin_reply(), 0);
     session.end_reply();
+    ctx.answered_locally();
     return;
   }
   // Routed now, against the ring as it is when the commands run.

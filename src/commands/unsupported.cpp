@@ -11,9 +11,9 @@ constinit const UnsupportedHandler unsupported;
 }
 
 void UnsupportedHandler::handle(CommandContext& ctx, const Call& call) const {
-  ctx.reply_error(call.session, "ERR ringproxy does not support '" + lower(call.argv[0]) +
-                                    "' (pub/sub, blocking, WATCH and server administration "
-                                    "commands are not proxied)");
+  ctx.reject(call.session, "ERR ringproxy does not support '" + lower(call.argv[0]) +
+                               "' (pub/sub, blocking, WATCH and server administration "
+                               "commands are not proxied)");
 }
 
 }  // namespace ringproxy

@@ -691,10 +691,18 @@ std::vector<OptionSpec> build_table() {
        .default_text = "128",
        .runtime = Runtime::kLive,
        .help = "entries SLOWLOG keeps (as Redis's option)"},
+      {.name = "latency-sample",
+       .group = kStats,
+       .codec = count(&C::latency_sample, 1, 1000000),
+       .default_text = "16",
+       .help = "one reply in this many (on average) feeds the latency histograms (INFO "
+               "latencystats, /metrics), weighted by it; calls, durations and the slow log "
+               "count every request, and a command's first 1024 calls feed its histogram "
+               "one for one; 1 = every reply"},
       {.name = "hot-key-sample",
        .group = kStats,
        .codec = count(&C::hot_key_sample, 1, 1000000),
-       .default_text = "64",
+       .default_text = "128",
        .help = "one request in this many (on average) is sampled for PROXY HOTKEYS; 1 = all"},
       {.name = "hot-window-ms",
        .group = kStats,

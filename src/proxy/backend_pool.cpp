@@ -107,9 +107,7 @@ bool BackendPool::send(BackendId backend, uint64_t client_id, Request* req, uint
   // the backend with the storage it was read into instead of being copied.
   static_cast<ClientConnection*>(req->session)->write_request(*conn, bytes);
   conn->expect_reply(req, fragment, swallow, t, req->expect, req->fast);
-  BackendStats& st = backends_[backend]->stats();
-  st.requests++;
-  st.request_bytes += bytes.size();
+  backends_[backend]->stats().requests++;
   return true;
 }
 
@@ -118,16 +116,13 @@ Buffer* BackendPool::begin(BackendId backend, uint64_t client_id) {
   open_ = connection(backend, client_id, now());
   if (open_ == nullptr) return nullptr;
   open_backend_ = backends_[backend].get();
-  open_size_ = open_->out().size();
   return &open_->out();
 }
 
 void BackendPool::commit(Request* req, uint32_t fragment, uint32_t swallow) {
   RP_ASSERT(open_ != nullptr);
   open_->expect_reply(req, fragment, swallow, now(), req->expect, req->fast);
-  BackendStats& st = open_backend_->stats();
-  st.requests++;
-  st.request_bytes += open_->out().size() - open_size_;
+  open_backend_->stats().requests++;
   open_ = nullptr;
   open_backend_ = nullptr;
 }
@@ -173,11 +168,12 @@ void BackendPool::check_timeouts(uint64_t sweep_interval_ms) {
 }
 
 std::string BackendPool::address_of(BackendId slot) const {
-  if (slot < backends_.size() && backends_[slot] != nullptr) return backends_[slot]->address();
-  for (const auto& b : draining_) {
-    if (b->index() == slot) return b->address();
+  const Backend* found = slot < backends_.size() ? backends_[slot].get() : nullptr;
+  for (size_t i = 0; found == nullptr && i < draining_.size(); ++i) {
+    if (draining_[i]->index() == slot) found = draining_[i].get();
   }
-  return "?";
+  if (found == nullptr) return "?";
+  return found->spec().host + ":" + std::to_string(found->spec().port);
 }
 
 void BackendPool::reports(std::vector<BackendReport>& out) const {
@@ -199,7 +195,8 @@ void BackendPool::reports(std::vector<BackendReport>& out) const {
     r.points = node < points.size() ? points[node] : 0;
     r.connections = b.open_connections();
     r.requests = st.requests;
-    r.request_bytes = st.request_bytes;
+    r.request_bytes = b.request_bytes();
+    r.responses = st.responses;
     r.response_bytes = st.response_bytes;
     r.errors = st.errors;
     r.timeouts = st.timeouts;

@@ -81,8 +81,6 @@ void ClientConnection::on_read(ssize_t nread, const uv_buf_t* buf) {
   }
   size_t n = static_cast<size_t>(nread);
   proxy_.metrics().net_input_bytes += n;
-  // The clock of every request this read holds (their latency starts here).
-  proxy_.dispatcher().context().now_ns = uv_hrtime();
   // Its replies will need an output buffer: reuse a pooled one if it has none.
   proxy_.output_pool().lend(out());
   if (buf->base == proxy_.scratch()) {
@@ -108,6 +106,8 @@ void ClientConnection::on_read(ssize_t nread, const uv_buf_t* buf) {
 }
 
 size_t ClientConnection::process(const char* data, size_t len, RequestParser& parser) {
+  // The clock the requests parsed here start at (CommandContext::now_ns).
+  proxy_.metrics().now_ns();
   size_t off = 0;
   while (off < len && !quitting_ && !closing()) {
     if (over_limits()) {
@@ -126,9 +126,7 @@ size_t ClientConnection::process(const char* data, size_t len, RequestParser& pa
     size_t used = parser.consumed();
     if (parser.argc() > 0) {
       last_command_ms_ = proxy_.now_ms();
-      Dispatcher& d = proxy_.dispatcher();
-      last_command_ = d.dispatch(*this, parser);
-      proxy_.metrics().dispatched(d.context());
+      last_command_ = proxy_.dispatcher().dispatch(*this, parser);
     }
     parser.reset();
     off += used;
@@ -263,10 +261,6 @@ void ClientConnection::drain_ready() {
 }
 
 void ClientConnection::deliver(Request* req, std::string_view bytes) {
-  const bool failed = !bytes.empty() && bytes[0] == '-';
-  proxy_.metrics().request_answered(*req, proxy_.dispatcher().context().now_ns, failed);
-  if (failed) [[unlikely]]
-    proxy_.metrics().backend_error(bytes);
   if (is_head(req)) {
     write_head_reply(bytes);
   } else {
@@ -277,10 +271,7 @@ void ClientConnection::deliver(Request* req, std::string_view bytes) {
 }
 
 void ClientConnection::complete(Request* req) {
-  const bool failed = !req->reply.empty() && req->reply.data()[0] == '-';
-  proxy_.metrics().request_answered(*req, proxy_.dispatcher().context().now_ns, failed);
-  if (failed) [[unlikely]]
-    proxy_.metrics().backend_error(req->reply.view());
+  proxy_.metrics().request_answered(*req, req->reply.view());
   req->ready = true;
   if (is_head(req)) {
     drain_ready();
@@ -301,7 +292,6 @@ Buffer* ClientConnection::reply_sink(Request* req) {
 }
 
 void ClientConnection::reply_moved(Request* req) {
-  proxy_.metrics().request_answered(*req, proxy_.dispatcher().context().now_ns, false);
   if (is_head(req)) {
     finish_head();
   } else {
@@ -334,6 +324,11 @@ void ClientConnection::end_reply() {
   }
 }
 
+const std::string& ClientConnection::peer_address() const {
+  if (!peer_) peer_ = std::make_unique<std::string>(socket_endpoint_text(fd(), true));
+  return *peer_;
+}
+
 void ClientConnection::describe(ClientInfo& info) const {
   info.id = id_;
   info.name = name();
@@ -344,7 +339,7 @@ void ClientConnection::describe(ClientInfo& info) const {
   info.fd = fd();
   info.last_ms = last_command_ms_;
   info.cmd = last_command_ != nullptr ? last_command_->name : std::string_view();
-  info.addr = socket_endpoint_text(fd(), true);
+  info.addr = peer_address();
   info.laddr = socket_endpoint_text(fd(), false);
 }
 

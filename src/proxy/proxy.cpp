@@ -95,8 +95,9 @@ Proxy::Proxy(Config config)
     dispatcher_->context().admin = etcd_admin_.get();
   }
   loaded_ = std::make_unique<Config>(config_);
-  metrics_ = std::make_unique<ProxyMetrics>(config_, ring_->snapshot().slot_limit(), uv_now(loop_));
-  dispatcher_->context().key_sampler = metrics_.get();
+  metrics_ = std::make_unique<ProxyMetrics>(config_, ring_->snapshot().slot_limit(), uv_now(loop_),
+                                            dispatcher_->context().now_ns);
+  dispatcher_->context().observer = metrics_.get();
   stale_cleanup_ = std::make_unique<StaleCleanup>(*ring_, *pool_, dispatcher_->context(),
                                                   [loop = loop_] { return uv_now(loop); });
 }
@@ -206,8 +207,9 @@ void Proxy::client_closed(ClientConnection& c) {
 
 void Proxy::sweep() {
   uint64_t now = uv_now(loop_);
-  // Requests failed by the timeout check are answered at this clock.
-  dispatcher_->context().now_ns = uv_hrtime();
+  // Timers run before the loop's wait: a reading of this iteration, for
+  // the requests the timeout check fails and the cleanup's scans.
+  metrics_->now_ns();
   pool_->check_timeouts(kSweepIntervalMs);
   pool_->sweep_draining();
   if (!stopping_) stale_cleanup_->tick();

@@ -1,8 +1,6 @@
 // The loop's metrics and their exporters. See proxy_metrics.hpp.
 #include "ringproxy/proxy/proxy_metrics.hpp"
 
-#include <arpa/inet.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,7 +9,7 @@
 #include <stdexcept>
 
 #include "ringproxy/commands/dispatcher.hpp"
-#include "ringproxy/net/socket_address.hpp"
+#include "ringproxy/net/uv_handle.hpp"
 #include "ringproxy/proxy/proxy.hpp"
 #include "ringproxy/stats/info_format.hpp"
 #include "ringproxy/stats/metrics_exposer.hpp"
@@ -50,27 +48,6 @@ std::string host_name() {
   return buf;
 }
 
-// The peer of a client socket as Redis prints it (ip:port), or "?".
-std::string peer_of(int fd) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  if (fd < 0 || getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "?";
-  char ip[INET6_ADDRSTRLEN] = {};
-  uint16_t port = 0;
-  if (ss.ss_family == AF_INET) {
-    const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
-    inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
-    port = ntohs(a->sin_port);
-  } else if (ss.ss_family == AF_INET6) {
-    const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
-    inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
-    port = ntohs(a->sin6_port);
-  } else {
-    return "?";
-  }
-  return std::string(ip) + ":" + std::to_string(port);
-}
-
 // Redis's used_memory_human: 1.23K, 4.56M, ...
 std::string human_bytes(uint64_t n) {
   static constexpr const char* kUnits = "BKMGTPE";
@@ -87,14 +64,17 @@ std::string human_bytes(uint64_t n) {
 
 }  // namespace
 
-ProxyMetrics::ProxyMetrics(const Config& config, size_t backends, uint64_t now_ms)
-    : commands_(Dispatcher::command_names()),
+ProxyMetrics::ProxyMetrics(const Config& config, size_t backends, uint64_t now_ms,
+                           uint64_t& clock_ns)
+    : published_clock_ns_(clock_ns),
+      commands_(Dispatcher::command_names()),
       backends_(backends),
       hot_keys_(hot_key_options(config), now_ms),
       shard_rates_(shard_rate_options(config)),
       config_(config),
       slot_(std::make_shared<stats::SnapshotSlot>()) {
-  backend_info.resize(backends);
+  latency_sample_ = config.latency_sample;
+  sample_countdown_ = next_gap();
   wall_ms_ = unix_ms();
   set_slowlog(config.slowlog_log_slower_than, config.slowlog_max_len);
 }
@@ -105,68 +85,81 @@ ProxyMetrics::~ProxyMetrics() {
 
 void ProxyMetrics::set_slowlog(int64_t slower_than_us, size_t max_len) {
   slow_ns_ = slower_than_us < 0 ? UINT64_MAX : static_cast<uint64_t>(slower_than_us) * 1000;
-  slow_max_len_ = max_len;
-  while (slowlog_.size() > slow_max_len_) slowlog_.pop_back();
+  slowlog_.set_max_len(max_len);
 }
 
 void ProxyMetrics::ensure_backend(BackendId b) {
   if (b >= backends_.size()) backends_.resize(size_t{b} + 1);
-  if (b >= backend_info.size()) backend_info.resize(size_t{b} + 1);
 }
 
-void ProxyMetrics::after_local(const CommandContext& ctx) {
-  switch (ctx.outcome) {
-    case CallOutcome::kLocal:
-    case CallOutcome::kLocalFailed: {
-      const bool failed = ctx.outcome == CallOutcome::kLocalFailed;
-      commands_.record(ctx.command_id, 0, failed);
-      break;
-    }
-    case CallOutcome::kRejected:
-      commands_.reject(ctx.command_id);
-      break;
-    case CallOutcome::kSent:
-    case CallOutcome::kNone:
-      break;
-  }
+void ProxyMetrics::read_clock() {
+  clock_ns_ = uv_hrtime();
+  published_clock_ns_ = clock_ns_;
+  clock_stale_ = false;
+}
+
+void ProxyMetrics::sample_backend(BackendId b, uint64_t ns) {
+  sample_countdown_ = next_gap();
+  if (b >= backends_.size()) ensure_backend(b);
+  backends_[b].latency.record_ns(ns, latency_sample_);
+}
+
+uint32_t ProxyMetrics::next_gap() {
+  if (latency_sample_ <= 1) return 1;
+  // xorshift64: a random gap averaging latency_sample_, so that no periodic
+  // pattern in the traffic lines up with the samples.
+  sample_rng_ ^= sample_rng_ << 13;
+  sample_rng_ ^= sample_rng_ >> 7;
+  sample_rng_ ^= sample_rng_ << 17;
+  return 1 + static_cast<uint32_t>(sample_rng_ % (2 * uint64_t{latency_sample_} - 1));
+}
+
+void ProxyMetrics::local_call(uint32_t command, bool failed) {
+  if (command >= commands_.size()) return;  // not a command (unknown name)
+  commands_.record(command, 0, failed);
+}
+
+void ProxyMetrics::rejected_call(uint32_t command) {
+  if (command >= commands_.size()) return;
+  commands_.reject(command);
+}
+
+void ProxyMetrics::answered_with_error(const Request& req, std::string_view reply) {
+  commands_.fail(req.command);
+  if (req.command == Dispatcher::internal_command_id()) return;
+  // Errors from backends, and the proxy's answers for unavailable ones.
+  backend_errors_.add(reply);
 }
 
 void ProxyMetrics::slow(const Request& req, uint64_t ns) {
-  if (slow_max_len_ == 0) return;
-  // A full log recycles its oldest entry (and the storage of its strings):
-  // when a loop is overloaded every request is slow, and each must not cost
-  // allocations on top.
-  SlowlogEntry e;
-  if (slowlog_.size() >= slow_max_len_) {
-    e = std::move(slowlog_.back());
-    slowlog_.pop_back();
-  }
-  e.id = slow_next_id_++;
-  e.unix_s = wall_ms_ / 1000;
-  e.duration_us = ns / 1000;
+  // The proxy's own requests (their session is no client) are not logged.
+  if (req.command == Dispatcher::internal_command_id()) return;
+  SlowlogEntry* e = slowlog_.add();
+  if (e == nullptr) return;
+  e->unix_s = wall_ms_ / 1000;
+  e->duration_us = ns / 1000;
   // The request's bytes are gone by the time its reply comes back (keeping
   // them would cost every request a copy): the entry names the command.
-  e.args.resize(1);
-  e.args[0].assign(commands_.name(req.command));
-  e.client_addr.clear();
-  e.client_name.clear();
-  e.backend.clear();
+  e->args.resize(1);
+  e->args[0].assign(commands_.name(req.command));
+  e->client_addr.clear();
+  e->client_name.clear();
+  e->backend.clear();
   if (req.session != nullptr) {
     const auto* client = static_cast<const ClientConnection*>(req.session);
-    e.client_addr = peer_of(client->socket_fd());
-    e.client_name.assign(client->name());
+    e->client_addr.assign(client->peer_address());
+    e->client_name.assign(client->name());
   }
   if (proxy_ != nullptr) {
     for (const Fragment& f : req.fragments) {
       if (f.backend == kNoBackend) continue;
-      if (!e.backend.empty()) e.backend.push_back(',');
-      e.backend += proxy_->backends().address_of(f.backend);
+      if (!e->backend.empty()) e->backend.push_back(',');
+      e->backend += proxy_->backends().address_of(f.backend);
     }
   }
-  slowlog_.push_front(std::move(e));
 }
 
-uint32_t ProxyMetrics::sample(std::string_view key, BackendId backend) {
+uint32_t ProxyMetrics::sample_key(std::string_view key, BackendId backend) {
   hot_keys_.record_sampled(key, backend);
   return hot_keys_.next_gap();
 }
@@ -181,19 +174,32 @@ void ProxyMetrics::tick(uint64_t now_ms) {
   }
   if (now_ms - last_rate_sample_ms_ < shard_rates_.interval_ms()) return;
   last_rate_sample_ms_ = now_ms;
-  std::vector<uint64_t> requests(backends_.size());
-  std::vector<double> weights(backends_.size(), 0.0);
   std::vector<BackendReport> reports;
   if (proxy_ != nullptr) proxy_->backends().reports(reports);
-  for (size_t i = 0; i < backends_.size(); ++i) requests[i] = backends_[i].counters.requests;
+  size_t slots = backends_.size();
+  for (const BackendReport& r : reports) slots = std::max(slots, size_t{r.id} + 1);
+  std::vector<uint64_t> requests(slots, 0);
+  std::vector<double> weights(slots, 0.0);
   for (const BackendReport& r : reports) {
-    if (r.id < weights.size() && r.state != "down") weights[r.id] = r.weight;
+    requests[r.id] = r.requests;
+    if (r.state != "down") weights[r.id] = r.weight;
   }
   shard_rates_.sample(now_ms, requests, weights);
 }
 
 void ProxyMetrics::start(Proxy& proxy, uv_loop_t* loop) {
   proxy_ = &proxy;
+  // The clock goes stale just before the loop waits for I/O: what the
+  // callbacks after the wait record starts from a fresh reading, and the
+  // callbacks of one iteration share it.
+  clock_prepare_ = std::make_unique<uv_prepare_t>();
+  uv_prepare_init(loop, clock_prepare_.get());
+  clock_prepare_->data = this;
+  uv_prepare_start(clock_prepare_.get(), [](uv_prepare_t* h) {
+    static_cast<ProxyMetrics*>(h->data)->clock_stale_ = true;
+  });
+  // It must not keep the loop alive by itself.
+  uv_unref(reinterpret_cast<uv_handle_t*>(clock_prepare_.get()));
   const bool exporters = config_.stats_port != 0 || config_.metrics_port != 0;
   if (!exporters) return;
   publisher_ = std::make_unique<stats::SnapshotPublisher>(
@@ -216,6 +222,11 @@ void ProxyMetrics::start(Proxy& proxy, uv_loop_t* loop) {
 }
 
 void ProxyMetrics::stop() {
+  if (clock_prepare_) {
+    uv_prepare_stop(clock_prepare_.get());
+    close_handle(clock_prepare_);
+  }
+  clock_stale_ = true;
   exposer_.reset();
   stats_server_.reset();
   publisher_.reset();
@@ -257,9 +268,12 @@ stats::StatsSnapshot ProxyMetrics::build_snapshot(const Proxy& proxy) const {
     b.ejections = r.ejections;
     pool.counters.server_ejects += r.ejections;
     pool.counters.forward_error += r.errors;
+    b.counters.requests = r.requests;
+    b.counters.request_bytes = r.request_bytes;
+    b.counters.response_bytes = r.response_bytes;
+    b.counters.responses = r.responses;
     if (r.id < backends_.size()) {
-      b.counters = backends_[r.id].counters;
-      b.latency = stats::LatencySummary::of(backends_[r.id].latency);
+      b.latency = stats::LatencySummary::of(backends_[r.id].latency).rescale(r.responses);
     }
     b.counters.server_err = r.errors;
     b.counters.server_timedout = r.timeouts;
@@ -273,12 +287,14 @@ stats::StatsSnapshot ProxyMetrics::build_snapshot(const Proxy& proxy) const {
   const stats::HotKeyReport hot = hot_keys_.report(16);
   pool.hot_keys = hot.previous.keys.empty() ? hot.current : hot.previous;
 
-  commands_.for_each_used([&](uint32_t id, const stats::CommandStats& c) {
-    stats::CommandSnapshot& cs = s.commands.emplace_back();
-    cs.name = commands_.name(id);
-    cs.counters = c.counters();
-    cs.latency = stats::LatencySummary::of(c.latency);
-  });
+  commands_.for_each_used(
+      [&](uint32_t id, const stats::CommandCounters& c, const stats::LatencyHistogram* latency) {
+        stats::CommandSnapshot& cs = s.commands.emplace_back();
+        cs.name = commands_.name(id);
+        cs.counters = c;
+        if (latency != nullptr) cs.latency = stats::LatencySummary::of(*latency);
+        cs.latency.rescale(c.calls, c.duration_ns);
+      });
   return s;
 }
 
@@ -301,21 +317,20 @@ void ProxyMetrics::info_section(const Proxy& proxy, std::string_view section,
   auto num = [&](std::string_view key, uint64_t v) { kv(key, std::to_string(v)); };
   if (section == "memory") {
     const uint64_t rss = stats::process_rss_bytes();
-    uint64_t backends = 0;
-    for (const BackendInfo& b : backend_info) backends += b.used_memory;
     // The proxy's own memory is its resident set (it has no allocator
-    // statistics of its own); the backends' total is a separate figure.
+    // statistics of its own). Nothing polls the backends yet, so their
+    // memory is not reported.
     num("used_memory", rss);
     kv("used_memory_human", human_bytes(rss));
     num("used_memory_rss", rss);
     kv("used_memory_rss_human", human_bytes(rss));
     num("maxmemory", 0);
     kv("maxmemory_policy", "noeviction");
-    num("backends_used_memory", backends);
-    kv("backends_used_memory_human", human_bytes(backends));
   } else if (section == "stats") {
+    std::vector<BackendReport> reports;
+    proxy.backends().reports(reports);
     uint64_t response_bytes = 0;
-    for (const stats::BackendMetrics& b : backends_) response_bytes += b.counters.response_bytes;
+    for (const BackendReport& r : reports) response_bytes += r.response_bytes;
     num("instantaneous_ops_per_sec", instantaneous_ops());
     num("total_net_input_bytes", net_input_bytes);
     num("total_net_output_bytes", response_bytes);
@@ -323,25 +338,17 @@ void ProxyMetrics::info_section(const Proxy& proxy, std::string_view section,
     for (const auto& [code, n] : proxy.dispatcher().context().error_counts.counts) errors += n;
     for (const auto& [code, n] : backend_errors_.counts) errors += n;
     num("total_error_replies", errors);
-  } else if (section == "keyspace") {
-    uint64_t keys = 0, expires = 0;
-    for (const BackendInfo& b : backend_info) {
-      keys += b.keys;
-      expires += b.expires;
-    }
-    if (keys > 0) {
-      kv("db0",
-         "keys=" + std::to_string(keys) + ",expires=" + std::to_string(expires) + ",avg_ttl=0");
-    }
   } else if (section == "commandstats") {
-    commands_.for_each_used([&](uint32_t id, const stats::CommandStats& c) {
-      out.append(stats::commandstats_line(commands_.name(id), c.counters())).append("\r\n");
-    });
+    commands_.for_each_used(
+        [&](uint32_t id, const stats::CommandCounters& c, const stats::LatencyHistogram*) {
+          out.append(stats::commandstats_line(commands_.name(id), c)).append("\r\n");
+        });
   } else if (section == "latencystats") {
-    commands_.for_each_used([&](uint32_t id, const stats::CommandStats& c) {
-      if (c.latency.count() == 0) return;
-      out.append(stats::latencystats_line(commands_.name(id), c.latency)).append("\r\n");
-    });
+    commands_.for_each_used(
+        [&](uint32_t id, const stats::CommandCounters&, const stats::LatencyHistogram* latency) {
+          if (latency == nullptr || latency->count() == 0) return;
+          out.append(stats::latencystats_line(commands_.name(id), *latency)).append("\r\n");
+        });
   } else if (section == "errorstats") {
     std::vector<std::pair<std::string, uint64_t>> all = backend_errors_.counts;
     for (const auto& [code, n] : proxy.dispatcher().context().error_counts.counts) {

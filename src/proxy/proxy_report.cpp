@@ -72,9 +72,10 @@ void ProxyReport::info_section(std::string_view section, std::string& out) const
 }
 
 void ProxyReport::slowlog(int64_t count, std::vector<SlowlogEntry>& out) const {
-  const std::deque<SlowlogEntry>& log = proxy_.metrics().slowlog();
+  const SlowLog& log = proxy_.metrics().slowlog();
   const size_t n = count < 0 ? log.size() : std::min(log.size(), static_cast<size_t>(count));
-  out.assign(log.begin(), log.begin() + static_cast<std::ptrdiff_t>(n));
+  out.clear();
+  for (size_t i = 0; i < n; ++i) out.push_back(log.newest(i));
 }
 
 uint64_t ProxyReport::slowlog_len() const {
@@ -92,7 +93,7 @@ void ProxyReport::hot_keys(size_t count, std::vector<HotKeyEntry>& out) const {
   for (const stats::HotKey& k : w.keys) {
     HotKeyEntry& e = out.emplace_back();
     e.key = k.key;
-    e.backend = k.backend < proxy_.backends().size() ? proxy_.backends().address_of(k.backend) : "";
+    e.backend = proxy_.backends().address_of(k.backend);
     e.requests = k.requests;
     e.error = k.error;
   }

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "ringproxy/commands/dispatcher.hpp"
 #include "ringproxy/commands/request.hpp"
 #include "ringproxy/commands/single_key.hpp"
 #include "ringproxy/common/text.hpp"
@@ -48,6 +49,10 @@ void StaleCleanup::scan(uint32_t slot, uint64_t now) {
   Request* req = ctx_.requests.acquire();
   req->session = this;
   req->handler = &handlers::single_key;
+  // The proxy's own request: its reply counts for the backend, not for a
+  // command (the clock is this iteration's: a timer's or a reply's).
+  req->command = Dispatcher::internal_command_id();
+  req->start_ns = ctx_.now_ns;
   req->fragments.emplace_back().backend = slot;
   req->pending = 1;
   pool_.commit(req, 0, 0);

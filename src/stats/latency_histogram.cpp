@@ -48,9 +48,16 @@ uint64_t LatencyHistogram::percentile_ns(double p) const {
   return out;
 }
 
+uint64_t LatencyHistogram::count() const {
+  uint64_t n = 0;
+  for (uint64_t b : buckets_) n += b;
+  return n;
+}
+
 void LatencyHistogram::percentiles_ns(std::span<const double> ps, std::span<uint64_t> out) const {
   RP_ASSERT(out.size() >= ps.size());
-  if (count_ == 0) {
+  const uint64_t count = this->count();
+  if (count == 0) {
     std::fill(out.begin(), out.begin() + static_cast<ptrdiff_t>(ps.size()), 0);
     return;
   }
@@ -65,7 +72,7 @@ void LatencyHistogram::percentiles_ns(std::span<const double> ps, std::span<uint
   uint64_t seen = 0;
   for (size_t i = 0; i < kBuckets && next < n; ++i) {
     seen += buckets_[i];
-    while (next < n && seen >= rank_of(ps[order[next]], count_)) {
+    while (next < n && seen >= rank_of(ps[order[next]], count)) {
       out[order[next]] = bucket_lower_ns(i) + bucket_width_ns(i);
       ++next;
     }
@@ -90,7 +97,6 @@ std::array<uint64_t, LatencyHistogram::kPrometheusBounds> LatencyHistogram::cumu
 
 void LatencyHistogram::merge(const LatencyHistogram& other) {
   for (size_t i = 0; i < kBuckets; ++i) buckets_[i] += other.buckets_[i];
-  count_ += other.count_;
   sum_ns_ += other.sum_ns_;
 }
 

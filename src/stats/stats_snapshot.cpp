@@ -1,6 +1,8 @@
 // Snapshots and their hand-over; see stats_snapshot.hpp.
 #include "ringproxy/stats/stats_snapshot.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <utility>
 
 namespace ringproxy::stats {
@@ -30,6 +32,21 @@ LatencySummary LatencySummary::of(const OctaveHistogram& h) {
   s.p999_ns = h.percentile_ns(99.9);
   s.cumulative = h.cumulative_at_bounds();
   return s;
+}
+
+LatencySummary& LatencySummary::rescale(uint64_t exact_count) {
+  const double f = count == 0 ? 0.0 : static_cast<double>(exact_count) / static_cast<double>(count);
+  return rescale(exact_count, static_cast<uint64_t>(std::llround(static_cast<double>(sum_ns) * f)));
+}
+
+LatencySummary& LatencySummary::rescale(uint64_t exact_count, uint64_t exact_sum_ns) {
+  const double f = count == 0 ? 0.0 : static_cast<double>(exact_count) / static_cast<double>(count);
+  for (uint64_t& c : cumulative) {
+    c = std::min(exact_count, static_cast<uint64_t>(std::llround(static_cast<double>(c) * f)));
+  }
+  count = exact_count;
+  sum_ns = exact_sum_ns;
+  return *this;
 }
 
 void SnapshotSlot::publish(std::shared_ptr<const StatsSnapshot> snapshot) {

@@ -269,7 +269,7 @@ TEST_F(CommandsTest, ProxyNodesListsTheBackends) {
                         "requests=0 errors=0 timeouts=0 out_of_step=0 ejections=0 restarts=0 "
                         "inflight=0 failover_keys=0 "
                         "last_change_ms=0 last_error=-")}));
-  EXPECT_TRUE(call({"proxy", "help"}).starts_with("*17\r\n"));
+  EXPECT_TRUE(call({"proxy", "help"}).starts_with("*19\r\n"));
   EXPECT_EQ(call({"PROXY"}),
             error("ERR unknown subcommand or wrong number of arguments for 'proxy|'. Try PROXY "
                   "HELP."));

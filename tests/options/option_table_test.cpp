@@ -114,6 +114,7 @@ const std::map<std::string_view, std::string> kSamples = {
     {"metrics-addr", "::1"},
     {"slowlog-log-slower-than", "-1"},
     {"slowlog-max-len", "1000"},
+    {"latency-sample", "4"},
     {"hot-key-sample", "8"},
     {"hot-window-ms", "60000"},
     {"hot-shard-multiple", "3"},

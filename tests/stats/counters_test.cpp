@@ -71,28 +71,34 @@ TEST(Counters, BackendMetricsCountRepliesAndTheirLatency) {
   EXPECT_EQ(m.latency.sum_ns(), 40'500u);
 }
 
-TEST(CommandStatsTable, AllocatesOnlyCommandsInUse) {
+TEST(CommandStatsTable, CountsEveryCallAndAllocatesHistogramsWhenSampled) {
   CommandStatsTable t({"get", "set", "mget"});
   EXPECT_EQ(t.size(), 3u);
-  EXPECT_EQ(t.find(0), nullptr);
-  t.record(0, 2'000, false);
-  t.record(0, 4'000, true);
+  EXPECT_EQ(t.latency(0), nullptr);
+  EXPECT_EQ(t.record(0, 2'000), 1u);
+  EXPECT_EQ(t.record(0, 4'000), 2u);
+  t.fail(0);
   t.reject(2);
-  ASSERT_NE(t.find(0), nullptr);
-  EXPECT_EQ(t.find(1), nullptr);
-  CommandCounters get = t.find(0)->counters();
+  EXPECT_EQ(t.latency(0), nullptr);  // counted, not sampled
+  const CommandCounters& get = t.counters(0);
   EXPECT_EQ(get.calls, 2u);
   EXPECT_EQ(get.duration_ns, 6'000u);
   EXPECT_EQ(get.failed_calls, 1u);
   EXPECT_EQ(get.rejected_calls, 0u);
-  CommandCounters mget = t.find(2)->counters();
+  const CommandCounters& mget = t.counters(2);
   EXPECT_EQ(mget.calls, 0u);  // a rejected call is not a call, as in Redis
   EXPECT_EQ(mget.rejected_calls, 1u);
   std::vector<uint32_t> used;
-  t.for_each_used([&](uint32_t id, const CommandStats&) { used.push_back(id); });
+  t.for_each_used(
+      [&](uint32_t id, const CommandCounters&, const LatencyHistogram*) { used.push_back(id); });
   EXPECT_EQ(used, (std::vector<uint32_t>{0, 2}));
-  t.reserve(1);
-  EXPECT_NE(t.find(1), nullptr);
+  // A sampled call stands for `weight` calls in the histogram only.
+  t.record_latency(0, 3'000, 16);
+  ASSERT_NE(t.latency(0), nullptr);
+  EXPECT_EQ(t.latency(0)->count(), 16u);
+  EXPECT_EQ(t.latency(0)->sum_ns(), 48'000u);
+  EXPECT_EQ(t.counters(0).calls, 2u);
+  EXPECT_EQ(t.latency(1), nullptr);
 }
 
 TEST(CommandStatsTable, MergeAddsAnotherLoopsTable) {
@@ -103,11 +109,12 @@ TEST(CommandStatsTable, MergeAddsAnotherLoopsTable) {
   b.record(1, 5'000, false);
   b.reject(1);
   a.merge(b);
-  EXPECT_EQ(a.find(0)->counters().calls, 2u);
-  EXPECT_EQ(a.find(0)->counters().failed_calls, 1u);
-  EXPECT_EQ(a.find(0)->latency.sum_ns(), 4'000u);
-  EXPECT_EQ(a.find(1)->counters().calls, 1u);
-  EXPECT_EQ(a.find(1)->counters().rejected_calls, 1u);
+  EXPECT_EQ(a.counters(0).calls, 2u);
+  EXPECT_EQ(a.counters(0).failed_calls, 1u);
+  ASSERT_NE(a.latency(0), nullptr);
+  EXPECT_EQ(a.latency(0)->sum_ns(), 4'000u);
+  EXPECT_EQ(a.counters(1).calls, 1u);
+  EXPECT_EQ(a.counters(1).rejected_calls, 1u);
 }
 
 TEST(InfoFormat, CommandstatsLineIsRedisSeven) {

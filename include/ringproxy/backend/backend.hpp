@@ -73,11 +73,12 @@ class BackendEvents {
 };
 
 struct BackendStats {
-  uint64_t requests = 0;     // fragments sent
-  uint64_t request_bytes = 0;   // their bytes (twemproxy's request_bytes)
+  uint64_t requests = 0;        // fragments sent
+  uint64_t responses = 0;       // replies to requests
   uint64_t response_bytes = 0;  // bytes read from the backend (twemproxy's response_bytes)
-  uint64_t errors = 0;       // fragments failed by the proxy (connect/timeout/reset)
-  uint64_t connections = 0;  // connections opened
+  uint64_t closed_written = 0;  // bytes written by connections since closed
+  uint64_t errors = 0;          // fragments failed by the proxy (connect/timeout/reset)
+  uint64_t connections = 0;     // connections opened
   uint64_t timeouts = 0;
   uint64_t ejections = 0;
   uint64_t restarts = 0;     // restarts seen by the health checker (a new run_id)
@@ -188,6 +189,9 @@ class Backend {
   const std::string& address() const { return address_; }
   BackendStats& stats() { return stats_; }
   const BackendStats& stats() const { return stats_; }
+  // Bytes written to the backend (twemproxy's request_bytes): counted by the
+  // connections as they write, not per request.
+  uint64_t request_bytes() const;
   BackendEvents& events() { return events_; }
   const BackendOptions& options() const { return options_; }
 

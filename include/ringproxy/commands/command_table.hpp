@@ -48,6 +48,9 @@ struct CommandInfo {
   int numkeys_index;
   bool write;      // modifies data
   MissReply miss;  // see MissReply
+  // Its index in all_commands() (per-command figures are indexed by it); set
+  // by the table itself.
+  uint16_t row = 0;
 };
 
 // nullptr if the name is not a known command.

@@ -60,16 +60,6 @@ struct RequestCounters {
   uint64_t window_invalidations = 0;
 };
 
-// What became of the request just dispatched, for the per-command figures
-// (the proxy records them; commands/ only says what happened).
-enum class CallOutcome : uint8_t {
-  kSent,         // a request was opened: its figures are taken when it is answered
-  kLocal,        // answered by the proxy, now (a local command, or an error of the handler's)
-  kLocalFailed,  // the same, answered with an error
-  kRejected,     // refused before execution (NOAUTH, wrong arity): Redis's rejected_calls
-  kNone,         // not a call of a known command (unknown command, queued in MULTI)
-};
-
 // Error replies by their first word (Redis's INFO errorstats), for the errors
 // the proxy produces itself; errors from backends are counted by the proxy.
 // Errors are rare: a short vector searched in order.
@@ -79,15 +69,26 @@ struct ErrorCounts {
   void add(std::string_view message);
 };
 
-// Where sampled keys go (hot-key detection, which the proxy owns). The
-// handlers call CommandContext::note_key() for every key they route; one in
-// a gap the sampler chooses reaches it.
-class KeySampler {
+// The per-command figures and hot-key sampling, which the proxy owns
+// (stats/): commands/ says what happened, on paths other than a forwarded
+// request's (whose figures the proxy takes when it is answered).
+class CommandObserver {
  public:
-  virtual ~KeySampler() = default;
-  // `key`, routed to `backend`, was sampled; returns the requests until the
-  // next sample (>= 1).
-  virtual uint32_t sample(std::string_view key, BackendId backend) = 0;
+  virtual ~CommandObserver() = default;
+  // Command `command` (CommandContext::command_id) was answered by the proxy
+  // itself, with an error if `failed`.
+  virtual void local_call(uint32_t command, bool failed) = 0;
+  // Command `command` was refused before it ran (NOAUTH, wrong arity, not
+  // supported, keys on several backends): Redis's rejected_calls.
+  virtual void rejected_call(uint32_t command) = 0;
+  // `key`, routed to `backend`, was sampled for hot keys; returns the keys
+  // until the next sample (>= 1).
+  virtual uint32_t sample_key(std::string_view key, BackendId backend) = 0;
+  // A request was answered with `reply` other than by its backend's reply
+  // passing through: merged from its parts, or the proxy's answer for an
+  // unavailable backend. (The proxy takes the figures of a reply that
+  // passes through on its own path.)
+  virtual void request_answered(const Request& req, std::string_view reply) = 0;
 };
 
 class CommandContext {
@@ -104,23 +105,29 @@ class CommandContext {
   RequestCounters counters;
   ErrorCounts error_counts;
   RequestPool requests;
-  // The clock (ns, monotonic) of the read event being handled, set by the
-  // proxy once per read: a request's latency starts here.
+  // The clock (ns, monotonic) of the request being dispatched, set by the
+  // proxy (its loop's clock, read once per loop iteration): a forwarded
+  // request's latency starts here.
   uint64_t now_ns = 0;
-  // The command being dispatched: its row in all_commands() (all_commands().size()
-  // for PROXY), and what became of it.
-  uint32_t command_id = 0;
-  CallOutcome outcome = CallOutcome::kNone;
-  uint64_t opened = 0;  // requests opened so far
-  // Hot-key sampling: nullptr = off.
-  KeySampler* key_sampler = nullptr;
+  // The command being dispatched: its row in all_commands(), kProxyCommandId
+  // for PROXY, kNoCommandId for a name that is no command.
+  static constexpr uint32_t kNoCommandId = UINT32_MAX;
+  uint32_t command_id = kNoCommandId;
+  // Per-command figures and hot keys; nullptr = none (tests).
+  CommandObserver* observer = nullptr;
   uint32_t key_countdown = 1;
 
-  // A key routed to `backend`: a decrement and a branch unless it is sampled.
-  void note_key(std::string_view key, BackendId backend) {
-    if (--key_countdown != 0) [[likely]]
-      return;
-    key_countdown = key_sampler != nullptr ? key_sampler->sample(key, backend) : UINT32_MAX;
+  // Whether the next key routed is sampled for hot keys (then sample_key()):
+  // a decrement and a branch. A macro-like pair rather than one call so that
+  // the key is not even looked up when it is not sampled.
+  bool key_sampled() { return --key_countdown == 0; }
+  void sample_key(std::string_view key, BackendId backend) {
+    key_countdown = observer != nullptr ? observer->sample_key(key, backend) : UINT32_MAX;
+  }
+  // The command being dispatched was answered by the proxy (not an error:
+  // reply_error() counts those).
+  void answered_locally(bool failed = false) {
+    if (observer != nullptr) observer->local_call(command_id, failed);
   }
   std::mt19937_64 rng;
   // Kinds of reply the command being dispatched can produce
@@ -155,7 +162,6 @@ class CommandContext {
     req->fast = fast;
     req->command = command_id;
     req->start_ns = now_ns;
-    ++opened;
     session.open(req);
     return req;
   }
@@ -192,7 +198,10 @@ class CommandContext {
   void reply_moved(Request* req, uint32_t fragment);
 
   // --- Answers of the proxy's own.
+  // An error answer to the command being dispatched: a failed call.
   void reply_error(Session& session, std::string_view message);
+  // The same for a command refused before it ran: a rejected call.
+  void reject(Session& session, std::string_view message);
   // Records a write of `key` that went to `owner`, if that is not its home.
   void note_write(std::string_view key, BackendId owner);
 
@@ -205,6 +214,9 @@ class CommandContext {
   void window_invalidate(std::string_view key, BackendId owner);
 
  private:
+  void write_error(Session& session, std::string_view message);
+  // The proxy's own answer for part `fragment` (a miss or an error).
+  void answer_part(Request* req, uint32_t fragment, std::string_view answer);
   void part_merged(Request* req, uint32_t fragment, std::string_view reply);
   void complete(Request* req);
   // The reply of a window read: true when it was taken (the miss is asked

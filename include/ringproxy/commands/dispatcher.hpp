@@ -36,10 +36,13 @@ class Dispatcher {
   RequestPool& requests() { return ctx_.requests; }
   const RequestCounters& counters() const { return ctx_.counters; }
 
-  // Dense command ids for per-command figures: a command's row in
-  // all_commands(), and all_commands().size() for PROXY; command_names()[id]
-  // is its lower-case name.
-  static uint32_t command_id(const CommandInfo& cmd);
+  // Dense command ids for per-command figures (CommandContext::command_id):
+  // a command's row in all_commands(), and proxy_command_id() for PROXY;
+  // command_names()[id] is its lower-case name.
+  static uint32_t proxy_command_id();
+  // The proxy's own requests (stale-range scans): counted apart, never shown
+  // (its name is empty).
+  static uint32_t internal_command_id();
   static std::vector<std::string> command_names();
 
  private:

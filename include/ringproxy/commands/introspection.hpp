@@ -53,6 +53,7 @@ struct BackendReport {
   uint64_t connections = 0;
   uint64_t requests = 0;
   uint64_t request_bytes = 0;
+  uint64_t responses = 0;
   uint64_t response_bytes = 0;
   uint64_t errors = 0;
   uint64_t timeouts = 0;

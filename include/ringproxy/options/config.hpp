@@ -113,6 +113,7 @@ struct ConfigFields {
   std::string metrics_addr;
   int64_t slowlog_log_slower_than;  // µs; -1 = off, 0 = every request
   size_t slowlog_max_len;
+  uint32_t latency_sample;      // one reply in this many feeds the latency histograms
   uint32_t hot_key_sample;      // one request in this many is sampled for hot keys
   int hot_window_ms;            // hot keys and per-backend rates are over this window
   uint32_t hot_shard_multiple;  // a backend is hot past this multiple of its share

@@ -134,7 +134,6 @@ class BackendPool final : public BackendPort {
   // Between begin() and commit(): the connection the request is written to.
   BackendConnection* open_ = nullptr;
   Backend* open_backend_ = nullptr;
-  size_t open_size_ = 0;  // bytes in open_'s output at begin()
 };
 
 }  // namespace ringproxy

@@ -85,6 +85,8 @@ class ClientConnection final : public Session, public SocketConnection {
 
   uint64_t created_ms() const { return created_ms_; }
   int socket_fd() const { return fd(); }
+  // The client's address as Redis prints it (ip:port), read once.
+  const std::string& peer_address() const;
   size_t pending_requests() const { return pending_.size(); }
   uint32_t registry_index = 0;  // position in the proxy's client list
 
@@ -160,7 +162,8 @@ class ClientConnection final : public Session, public SocketConnection {
   std::unique_ptr<Partial> partial_;
   RingQueue<Request*> pending_;
   size_t stored_ = 0;  // reply bytes stored in pending_ requests (Request::counted_bytes)
-  std::unique_ptr<std::string> name_;  // CLIENT SETNAME; most clients set none
+  std::unique_ptr<std::string> name_;          // CLIENT SETNAME; most clients set none
+  mutable std::unique_ptr<std::string> peer_;  // peer_address(), once asked
   // CLIENT LIST's idle and cmd.
   uint64_t last_command_ms_;
   const CommandInfo* last_command_ = nullptr;

@@ -103,8 +103,8 @@ class Proxy final : public BackendEvents {
   const Dispatcher& dispatcher() const { return *dispatcher_; }
   ProxyMetrics& metrics() { return *metrics_; }
   const ProxyMetrics& metrics() const { return *metrics_; }
-  // Changes whenever the ring is rebuilt (it is built once today).
-  uint64_t ring_version() const { return 1; }
+  // Changes whenever the ring is rebuilt.
+  uint64_t ring_version() const { return ring_->snapshot().version(); }
   RequestPool& requests() { return dispatcher_->requests(); }
   void client_closed(ClientConnection& client);
   BufferPool& output_pool() { return output_pool_; }
@@ -122,20 +122,15 @@ class Proxy final : public BackendEvents {
 
   // BackendEvents: replies and failures go to the commands' reply path.
   void on_reply(Request* req, uint32_t fragment, std::string_view reply) override {
-    CommandContext& ctx = dispatcher_->context();
-    metrics_->backend_reply(req->fragments[fragment].backend, reply.size(),
-                            ctx.now_ns - req->start_ns);
-    ctx.part_replied(req, fragment, reply);
+    metrics_->backend_replied(*req, fragment, reply);
+    dispatcher_->context().part_replied(req, fragment, reply);
   }
-  // A backend connection read: the clock its replies' latencies end at.
-  void on_input() override { dispatcher_->context().now_ns = uv_hrtime(); }
   Buffer* reply_sink(Request* req, uint32_t fragment) override {
     return dispatcher_->context().reply_sink(req, fragment);
   }
   void on_reply_moved(Request* req, uint32_t fragment) override {
-    CommandContext& ctx = dispatcher_->context();
-    metrics_->backend_reply(req->fragments[fragment].backend, 0, ctx.now_ns - req->start_ns);
-    ctx.reply_moved(req, fragment);
+    metrics_->backend_replied_moved(*req, fragment);
+    dispatcher_->context().reply_moved(req, fragment);
   }
   void on_failure(Request* req, uint32_t fragment, std::string_view error) override {
     dispatcher_->context().part_lost(req, fragment, error);

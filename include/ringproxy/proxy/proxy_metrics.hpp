@@ -4,21 +4,27 @@
 //
 // The data path calls the inline recorders below; they are plain adds on
 // loop-owned memory (no locks, no atomics; a worker loop will own one each,
-// summed when a snapshot is built). Latencies use the loop's clock
-// (CommandContext::now_ns), read once per read event, never per request:
-//   - a command: from the read that parsed it to the read (or timer) that
-//     produced its reply (Redis's commandstats duration, measured through the
-//     proxy);
-//   - a backend: from the read that parsed the request to the read of the
-//     backend's reply (so it includes the wait for the loop's flush pass).
-// Everything else (snapshots, INFO, exporters) runs off the per-request path.
+// summed when a snapshot is built). What a forwarded request costs:
+//   - the clock, read at most once per loop iteration (now_ns(): a prepare
+//     handle marks it stale before the loop waits for I/O, and the first
+//     user after the wait reads it), so latencies are as precise as one
+//     iteration's work;
+//   - its command's calls and total duration (commandstats), exact: from the
+//     read that parsed it to the read of its reply;
+//   - a countdown that samples one reply in --latency-sample for the latency
+//     histograms (the command's log-linear one: latencystats and /metrics;
+//     the backend's octave one: /metrics), recorded with that weight;
+//   - a compare for the slow log, a countdown for hot keys; the backend
+//     counts its requests, replies and bytes itself (BackendStats).
+// Calls the proxy answers itself, rejections and errors are counted on their
+// own paths (CommandObserver). Everything else (snapshots, INFO, exporters)
+// runs off the per-request path.
 #pragma once
 
 #include <uv.h>
 
 #include <array>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -28,6 +34,7 @@
 #include "ringproxy/commands/request.hpp"
 #include "ringproxy/common/assert.hpp"
 #include "ringproxy/options/config.hpp"
+#include "ringproxy/proxy/slow_log.hpp"
 #include "ringproxy/stats/command_stats.hpp"
 #include "ringproxy/stats/counters.hpp"
 #include "ringproxy/stats/hot_keys.hpp"
@@ -45,42 +52,63 @@ class TwemproxyDocument;
 
 class Proxy;
 
-class ProxyMetrics final : public KeySampler {
+class ProxyMetrics final : public CommandObserver {
  public:
-  ProxyMetrics(const Config& config, size_t backends, uint64_t now_ms);
+  // `clock_ns` gets every reading of the clock too: the dispatcher's
+  // CommandContext::now_ns, which requests opened start at.
+  ProxyMetrics(const Config& config, size_t backends, uint64_t now_ms, uint64_t& clock_ns);
   ~ProxyMetrics() override;
   ProxyMetrics(const ProxyMetrics&) = delete;
   ProxyMetrics& operator=(const ProxyMetrics&) = delete;
 
   // --- Data path.
-  // `req` was answered (its reply reached its client's queue) at `now_ns`.
-  void request_answered(const Request& req, uint64_t now_ns, bool failed) {
-    const uint64_t ns = now_ns - req.start_ns;
-    commands_.record(req.command, ns, failed);
-    if (ns > slow_ns_) [[unlikely]]
-      slow(req, ns);
+  // The loop's clock (ns, monotonic), read at most once per loop iteration.
+  uint64_t now_ns() {
+    if (clock_stale_) [[unlikely]]
+      read_clock();
+    return clock_ns_;
   }
-  // After every dispatch: the calls that opened no request are counted here.
-  void dispatched(const CommandContext& ctx) {
-    if (ctx.outcome == CallOutcome::kSent) [[likely]]
-      return;
-    after_local(ctx);
+  // Backend `req.fragments[fragment].backend` replied `reply`. A request
+  // forwarded whole is answered by this reply: its command's figures are
+  // taken here too, from the same clock reading.
+  void backend_replied(const Request& req, uint32_t fragment, std::string_view reply) {
+    const uint64_t ns = now_ns() - req.start_ns;
+    const bool sampled = --sample_countdown_ == 0;
+    if (sampled) [[unlikely]]
+      sample_backend(req.fragments[fragment].backend, ns);
+    if (!req.merge) [[likely]] {
+      record_call(req, ns, sampled);
+      if (reply[0] == '-') [[unlikely]]
+        answered_with_error(req, reply);
+    }
   }
-  void backend_request(BackendId b, uint64_t bytes) { backend(b).on_request(bytes); }
-  void backend_reply(BackendId b, uint64_t bytes, uint64_t ns) {
-    backend(b).on_response(bytes, ns);
+  // The same for a reply that moved to the client whole (a big one: not an
+  // error).
+  void backend_replied_moved(const Request& req, uint32_t fragment) {
+    const uint64_t ns = now_ns() - req.start_ns;
+    const bool sampled = --sample_countdown_ == 0;
+    if (sampled) [[unlikely]]
+      sample_backend(req.fragments[fragment].backend, ns);
+    if (!req.merge) [[likely]]
+      record_call(req, ns, sampled);
   }
-  stats::BackendMetrics& backend(BackendId b) {
-    RP_ASSERT(b < backends_.size());
-    return backends_[b];
+  // `req`, merged from its parts or answered by the proxy for an unavailable
+  // backend, was answered with `reply`.
+  void request_answered(const Request& req, std::string_view reply) override {
+    const bool sampled = --sample_countdown_ == 0;
+    if (sampled) sample_countdown_ = next_gap();
+    record_call(req, now_ns() - req.start_ns, sampled);
+    if (!reply.empty() && reply[0] == '-') answered_with_error(req, reply);
   }
-  // An error reply from a backend, passed to a client (errorstats).
-  void backend_error(std::string_view reply) { backend_errors_.add(reply); }
   stats::ProxyCounters proxy_counters;
   stats::PoolCounters pool_counters;
+  // Bytes read from clients (INFO total_net_input_bytes).
+  uint64_t net_input_bytes = 0;
 
-  // KeySampler (hot keys).
-  uint32_t sample(std::string_view key, BackendId backend) override;
+  // CommandObserver (off the forwarded path).
+  void local_call(uint32_t command, bool failed) override;
+  void rejected_call(uint32_t command) override;
+  uint32_t sample_key(std::string_view key, BackendId backend) override;
 
   // --- Off the data path.
   // A backend slot appeared (ids are stable; the vector grows to cover it).
@@ -103,33 +131,45 @@ class ProxyMetrics final : public KeySampler {
   stats::HotKeyReport hot_keys(size_t n) const { return hot_keys_.report(n); }
   const std::shared_ptr<stats::SnapshotSlot>& slot() const { return slot_; }
 
-  // The slow log, newest first.
-  const std::deque<SlowlogEntry>& slowlog() const { return slowlog_; }
+  const SlowLog& slowlog() const { return slowlog_; }
   void slowlog_reset() { slowlog_.clear(); }
-  uint64_t slowlog_total() const { return slow_next_id_; }
   void set_slowlog(int64_t slower_than_us, size_t max_len);
 
   // The snapshot the exporters publish (built on the loop).
   stats::StatsSnapshot build_snapshot(const Proxy& proxy) const;
   // INFO's sections of these figures (ProxyIntrospection::info_section).
   void info_section(const Proxy& proxy, std::string_view section, std::string& out) const;
-  // Bytes read from clients (INFO total_net_input_bytes).
-  uint64_t net_input_bytes = 0;
-  // What each backend last said of itself (INFO keyspace and memory), by
-  // backend id; refreshed by BackendInfoPoller, never per client INFO.
-  struct BackendInfo {
-    bool known = false;
-    uint64_t keys = 0;
-    uint64_t expires = 0;
-    uint64_t used_memory = 0;
-  };
-  std::vector<BackendInfo> backend_info;
   // Operations per second over the last 1.6 s (Redis's instantaneous_ops_per_sec).
   uint64_t instantaneous_ops() const;
 
  private:
-  void after_local(const CommandContext& ctx);
+  // The first calls of each command feed its histogram one for one, so that
+  // rarely used commands have percentiles too; later calls, one in
+  // --latency-sample (weighted by it).
+  static constexpr uint64_t kExactCalls = 1024;
+  void record_call(const Request& req, uint64_t ns, bool sampled) {
+    const uint64_t calls = commands_.record(req.command, ns);
+    if (sampled || calls <= kExactCalls) [[unlikely]]
+      commands_.record_latency(req.command, ns, calls <= kExactCalls ? 1 : latency_sample_);
+    if (ns > slow_ns_) [[unlikely]]
+      slow(req, ns);
+  }
+  // A sampled reply of backend `b`; draws the next sample.
+  void sample_backend(BackendId b, uint64_t ns);
+  uint32_t next_gap();
+  void read_clock();
+  void answered_with_error(const Request& req, std::string_view reply);
   void slow(const Request& req, uint64_t ns);
+
+  uint64_t clock_ns_ = 0;
+  bool clock_stale_ = true;
+  uint64_t& published_clock_ns_;  // CommandContext::now_ns
+  // Latency sampling: replies until the next sampled one (a random gap
+  // averaging latency_sample_).
+  uint32_t sample_countdown_ = 1;
+  uint32_t latency_sample_ = 1;
+  uint64_t sample_rng_ = 0x9e3779b97f4a7c15;
+  std::unique_ptr<uv_prepare_t> clock_prepare_;
 
   stats::CommandStatsTable commands_;
   std::vector<stats::BackendMetrics> backends_;
@@ -147,10 +187,8 @@ class ProxyMetrics final : public KeySampler {
   uint64_t last_ops_sample_ms_ = 0;
 
   uint64_t slow_ns_ = UINT64_MAX;
-  size_t slow_max_len_ = 0;
-  uint64_t slow_next_id_ = 0;
   uint64_t wall_ms_ = 0;  // wall clock of the last tick (slow log timestamps)
-  std::deque<SlowlogEntry> slowlog_;
+  SlowLog slowlog_;
   Proxy* proxy_ = nullptr;
 
   const Config& config_;

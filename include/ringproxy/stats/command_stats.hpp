@@ -3,11 +3,15 @@
 //
 // Commands are identified by a dense id the caller chooses (the proxy uses the
 // command's position in its command table), so the data path indexes an array
-// instead of hashing a name. A command's histogram (21 KiB) is allocated on its
-// first use, so a loop pays only for the commands it serves; the first call of
-// each command allocates once, later calls never do (reserve() allocates ahead).
+// instead of hashing a name. Every command's counters (calls, total duration,
+// failed and rejected calls: 32 bytes) are in one flat array, so counting a
+// call is an index and two adds. The latency histograms (21 KiB each) are
+// allocated on a command's first sampled call and fed a sample of its calls:
+// the caller records one call in N with weight N (and the calls it wants
+// exact, such as a command's first ones, with weight 1), so each histogram
+// estimates the distribution of all the calls while its counters stay exact.
 //
-// Threading: one table per loop; record() and reject() only from that loop's
+// Threading: one table per loop; record() and the rest only from that loop's
 // thread. Readers on other threads use a snapshot (stats_snapshot.hpp).
 #pragma once
 
@@ -23,18 +27,6 @@
 
 namespace ringproxy::stats {
 
-// One command's figures in one loop. calls and their total duration are the
-// histogram's count and sum (Redis's calls and usec).
-struct CommandStats {
-  LatencyHistogram latency;  // request parsed to reply queued, per executed call
-  uint64_t failed_calls = 0;
-  uint64_t rejected_calls = 0;
-
-  CommandCounters counters() const {
-    return {latency.count(), latency.sum_ns(), failed_calls, rejected_calls};
-  }
-};
-
 class CommandStatsTable {
  public:
   // Ids are 0 .. names.size() - 1; names[id] is what INFO and /metrics show
@@ -44,40 +36,59 @@ class CommandStatsTable {
   size_t size() const { return names_.size(); }
   const std::string& name(uint32_t id) const { return names_[id]; }
 
-  // Data path: command `id` was executed and answered after `ns` nanoseconds;
-  // `failed`: the answer was an error. A histogram update and one add.
-  void record(uint32_t id, uint64_t ns, bool failed) {
-    CommandStats& s = at(id);
-    s.latency.record_ns(ns);
-    s.failed_calls += failed ? 1 : 0;
+  // Data path: command `id` was executed and answered after `ns`
+  // nanoseconds. Returns its calls so far, this one included.
+  uint64_t record(uint32_t id, uint64_t ns) {
+    RP_ASSERT(id < counters_.size());
+    CommandCounters& c = counters_[id];
+    c.duration_ns += ns;
+    return ++c.calls;
   }
+  // Its answer was an error (after record()).
+  void fail(uint32_t id) { ++at(id).failed_calls; }
   // Data path: command `id` was refused before execution (wrong arity, not
   // supported through the proxy, keys on several backends, ...).
   void reject(uint32_t id) { ++at(id).rejected_calls; }
-  // Allocates the figures of `id` now instead of at its first use.
-  void reserve(uint32_t id) { at(id); }
-
-  // nullptr for a command not used yet in this loop.
-  const CommandStats* find(uint32_t id) const {
-    RP_ASSERT(id < entries_.size());
-    return entries_[id].get();
+  // A sampled call of `id` that took `ns`, standing for `weight` calls.
+  void record_latency(uint32_t id, uint64_t ns, uint64_t weight) {
+    RP_ASSERT(id < latency_.size());
+    std::unique_ptr<LatencyHistogram>& h = latency_[id];
+    if (!h) [[unlikely]]
+      h = std::make_unique<LatencyHistogram>();
+    h->record_ns(ns, weight);
   }
-  // Calls `fn(id, stats)` for every command used, in id order.
-  void for_each_used(const std::function<void(uint32_t, const CommandStats&)>& fn) const;
+  // The same for a call counted exactly (record() and record_latency()).
+  void record(uint32_t id, uint64_t ns, bool failed) {
+    record(id, ns);
+    record_latency(id, ns, 1);
+    if (failed) fail(id);
+  }
+
+  const CommandCounters& counters(uint32_t id) const {
+    RP_ASSERT(id < counters_.size());
+    return counters_[id];
+  }
+  // nullptr until a call of `id` was sampled.
+  const LatencyHistogram* latency(uint32_t id) const {
+    RP_ASSERT(id < latency_.size());
+    return latency_[id].get();
+  }
+  // Calls `fn(id, counters, latency)` for every command called or rejected,
+  // in id order; `latency` is nullptr when none of its calls was sampled.
+  void for_each_used(const std::function<void(uint32_t, const CommandCounters&,
+                                              const LatencyHistogram*)>& fn) const;
   // Adds another loop's table (same names) into this one.
   void merge(const CommandStatsTable& other);
 
  private:
-  CommandStats& at(uint32_t id) {
-    RP_ASSERT(id < entries_.size());
-    std::unique_ptr<CommandStats>& p = entries_[id];
-    if (!p) [[unlikely]]
-      p = std::make_unique<CommandStats>();
-    return *p;
+  CommandCounters& at(uint32_t id) {
+    RP_ASSERT(id < counters_.size());
+    return counters_[id];
   }
 
   std::vector<std::string> names_;
-  std::vector<std::unique_ptr<CommandStats>> entries_;
+  std::vector<CommandCounters> counters_;
+  std::vector<std::unique_ptr<LatencyHistogram>> latency_;
 };
 
 }  // namespace ringproxy::stats

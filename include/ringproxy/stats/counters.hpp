@@ -87,6 +87,8 @@ T sum(std::span<const T> parts) {
 // they cost the least.
 struct BackendMetrics {
   OctaveHistogram latency;
+  // The proxy indexes a vector of them by backend: a power of two is a shift.
+  static_assert(sizeof(OctaveHistogram) == 512);
 
   void on_response(uint64_t latency_ns) { latency.record_ns(latency_ns); }
 };

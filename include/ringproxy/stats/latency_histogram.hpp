@@ -15,9 +15,10 @@
 // a copy or a summary (stats_snapshot.hpp) built on the owning thread.
 //
 // Costs (bench/README.md has the measured figures): record_ns() is a shift, a
-// compare, a bit scan, two shifts and three memory updates, with no branch:
-// no division (hence 1024-ns units) and no maximum kept, so that two
-// histograms per request stay a small part of a request's instructions.
+// compare, a bit scan, two shifts and two memory updates, with no branch:
+// no division (hence 1024-ns units), no maximum and no count kept (the count
+// is the buckets' sum), so that it stays a small part of a request's
+// instructions.
 // Everything else walks the 2,688 buckets and belongs off the per-request
 // path (a timer, an INFO or a scrape).
 #pragma once
@@ -50,8 +51,13 @@ class LatencyHistogram {
   // Data path: one request took `ns` nanoseconds.
   void record_ns(uint64_t ns) {
     ++buckets_[bucket_of_units(ns >> kUnitShift)];
-    ++count_;
     sum_ns_ += ns;
+  }
+  // A sampled value standing for `weight` values (the count and the sum grow
+  // by `weight`).
+  void record_ns(uint64_t ns, uint64_t weight) {
+    buckets_[bucket_of_units(ns >> kUnitShift)] += weight;
+    sum_ns_ += ns * weight;
   }
   void record_us(uint64_t us) { record_ns(us * 1000); }
 
@@ -70,7 +76,8 @@ class LatencyHistogram {
   static uint64_t bucket_lower_ns(size_t i);
   static uint64_t bucket_width_ns(size_t i);
 
-  uint64_t count() const { return count_; }
+  // The buckets' sum (walks them: off the data path).
+  uint64_t count() const;
   uint64_t sum_ns() const { return sum_ns_; }
   uint64_t bucket(size_t i) const { return buckets_[i]; }
 
@@ -89,7 +96,6 @@ class LatencyHistogram {
 
  private:
   std::array<uint64_t, kBuckets> buckets_{};
-  uint64_t count_ = 0;
   uint64_t sum_ns_ = 0;
 };
 

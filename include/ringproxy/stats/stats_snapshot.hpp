@@ -38,6 +38,12 @@ struct LatencySummary {
   static LatencySummary of(const LatencyHistogram& h);
   // The same from an octave histogram: exact buckets, percentiles to an octave.
   static LatencySummary of(const OctaveHistogram& h);
+  // For a histogram fed a weighted sample (CommandStatsTable, BackendMetrics):
+  // the exact count replaces the estimated one and the cumulative counts are
+  // scaled to it, so that the last bucket (Prometheus's +Inf) equals it; the
+  // sum is `sum_ns` if known exactly, else scaled likewise.
+  LatencySummary& rescale(uint64_t exact_count);
+  LatencySummary& rescale(uint64_t exact_count, uint64_t exact_sum_ns);
 };
 
 struct BackendSnapshot {
