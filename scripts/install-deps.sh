@@ -13,7 +13,7 @@ packages=(
   libhiredis-dev libuv1-dev libboost-program-options-dev libyaml-cpp-dev
   nlohmann-json3-dev prometheus-cpp-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
-  redis-server redis-tools nutcracker
+  redis-server redis-tools nutcracker prometheus-redis-exporter
   libcurl4-openssl-dev libssl-dev etcd-server etcd-client openssl
   gnuplot-nox python3 python3-redis python3-prometheus-client clang-format valgrind
   # scripts/fuzz.sh: clang, libFuzzer and the sanitizer runtimes (only recommended

@@ -226,5 +226,47 @@ TEST(MetricsPort, ParsesAndCountsCommandsAndBackends) {
       0);
 }
 
+// A Redis exporter (Debian's prometheus-redis-exporter) pointed at the proxy
+// as at one Redis: it scrapes INFO, CONFIG GET, SLOWLOG, CLIENT LIST, ... and
+// must report the proxy up with no scrape error.
+TEST(RedisExporter, ReportsTheProxyWithoutAScrapeError) {
+  std::string bin = find_executable("prometheus-redis-exporter");
+  if (bin.empty()) {
+    GTEST_SKIP() << "prometheus-redis-exporter not installed (scripts/install-deps.sh installs it)";
+  }
+  RedisServer a, b;
+  ProxyProcess proxy({a.backend(1, "one"), b.backend(1, "two")});
+  Client c(proxy.port());
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(c.command({"SET", "k" + std::to_string(i), "v"}), Reply::make_status("OK"));
+    ASSERT_EQ(c.command({"GET", "k" + std::to_string(i)}), Reply::make_string("v"));
+  }
+  TempDir dir("ringproxy-exporter-test");
+  const uint16_t web = free_port();
+  ChildProcess exporter({bin, "-redis.addr", "redis://127.0.0.1:" + std::to_string(proxy.port()),
+                         "-web.listen-address", "127.0.0.1:" + std::to_string(web)},
+                        dir.path() / "exporter.log");
+  Json families;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        try {
+          families = scrape(web)["families"];
+          return families.contains("redis_up");
+        } catch (const HarnessError&) {
+          return false;
+        }
+      },
+      kDefaultReadyTimeout))
+      << "the exporter did not serve /metrics";
+  EXPECT_EQ(sample_value(families, "redis_up", "redis_up", {}), 1);
+  EXPECT_EQ(sample_value(families, "redis_exporter_last_scrape_error",
+                         "redis_exporter_last_scrape_error", {{"err", ""}}),
+            0)
+      << families["redis_exporter_last_scrape_error"].dump();
+  EXPECT_GE(sample_value(families, "redis_connected_clients", "redis_connected_clients", {}), 1);
+  EXPECT_GE(sample_value(families, "redis_commands", "redis_commands_total", {{"cmd", "get"}}), 20);
+  EXPECT_GT(sample_value(families, "redis_memory_used_bytes", "redis_memory_used_bytes", {}), 0);
+}
+
 }  // namespace
 }  // namespace ringproxy::testing
