@@ -4,6 +4,7 @@
 // hot key found by PROXY HOTKEYS.
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -98,6 +99,38 @@ TEST(InfoSections, RedisCliStatShowsSensibleFigures) {
   ASSERT_TRUE(std::regex_search(r.out, m, line)) << r.describe();
   EXPECT_EQ(r.out.find("-9223372036854775808"), std::string::npos) << r.out;
   EXPECT_GE(std::stoull(m[3]), 1u) << "clients";
+}
+
+// redis-cli --latency-history PINGs the proxy (answered by the proxy itself)
+// and prints min, max, average and samples of each range; without a terminal
+// one line per sample ("min max avg samples") and " -- N seconds range" when
+// a range ends.
+TEST(InfoSections, RedisCliLatencyHistoryShowsSensibleFigures) {
+  const std::string cli = find_executable("redis-cli");
+  if (cli.empty()) GTEST_SKIP() << "redis-cli not installed";
+  RedisServer a;
+  ProxyProcess proxy({a.backend()});
+  CommandResult r = run_command({"timeout", "2", "stdbuf", "-o0", cli, "-p",
+                                 std::to_string(proxy.port()), "--latency-history", "-i", "1"});
+  const std::regex line("(\\d+) (\\d+) (\\d+\\.\\d\\d) (\\d+)");
+  const std::regex range(" -- \\d+\\.\\d\\d seconds range");
+  size_t lines = 0, ranges = 0;
+  std::istringstream in(r.out);
+  for (std::string l; std::getline(in, l);) {
+    if (std::regex_match(l, range)) {
+      ++ranges;
+      continue;
+    }
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(l, m, line)) << "unexpected line: " << l << "\n" << r.describe();
+    ++lines;
+    const uint64_t min = std::stoull(m[1]), max = std::stoull(m[2]);
+    EXPECT_LE(min, max) << l;
+    EXPECT_LT(max, 1000u) << "a PING took over a second: " << l;
+    EXPECT_GE(std::stoull(m[4]), 1u) << l;
+  }
+  EXPECT_GE(lines, 5u) << r.describe();
+  EXPECT_GE(ranges, 1u) << "one range of -i 1 second ends within 2 seconds: " << r.describe();
 }
 
 TEST(Slowlog, KeepsRequestsSlowerThanTheThresholdWithTheirBackend) {
