@@ -2,6 +2,13 @@
 // and INFO everything return; commandstats, latencystats, errorstats lines),
 // redis-cli --stat over the proxy, SLOWLOG and PROXY SLOWLOG, and a planted
 // hot key found by PROXY HOTKEYS.
+//
+// GCC 12 warns that std::regex's compiler "may use uninitialized" members
+// when it is built with the sanitizers (a false positive inside libstdc++);
+// warnings are errors there, so that one is off for this file.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <regex>
 #include <set>
 #include <sstream>
@@ -112,22 +119,23 @@ TEST(InfoSections, RedisCliLatencyHistoryShowsSensibleFigures) {
   ProxyProcess proxy({a.backend()});
   CommandResult r = run_command({"timeout", "2", "stdbuf", "-o0", cli, "-p",
                                  std::to_string(proxy.port()), "--latency-history", "-i", "1"});
-  const std::regex line("(\\d+) (\\d+) (\\d+\\.\\d\\d) (\\d+)");
-  const std::regex range(" -- \\d+\\.\\d\\d seconds range");
   size_t lines = 0, ranges = 0;
   std::istringstream in(r.out);
   for (std::string l; std::getline(in, l);) {
-    if (std::regex_match(l, range)) {
+    if (l.starts_with(" -- ") && l.ends_with(" seconds range")) {
       ++ranges;
       continue;
     }
-    std::smatch m;
-    ASSERT_TRUE(std::regex_match(l, m, line)) << "unexpected line: " << l << "\n" << r.describe();
+    std::istringstream fields(l);
+    uint64_t min = 0, max = 0, samples = 0;
+    double avg = -1;
+    fields >> min >> max >> avg >> samples;
+    ASSERT_TRUE(fields && fields.peek() == EOF) << "unexpected line: " << l << "\n" << r.describe();
     ++lines;
-    const uint64_t min = std::stoull(m[1]), max = std::stoull(m[2]);
     EXPECT_LE(min, max) << l;
     EXPECT_LT(max, 1000u) << "a PING took over a second: " << l;
-    EXPECT_GE(std::stoull(m[4]), 1u) << l;
+    EXPECT_GE(avg, 0.0) << l;
+    EXPECT_GE(samples, 1u) << l;
   }
   EXPECT_GE(lines, 5u) << r.describe();
   EXPECT_GE(ranges, 1u) << "one range of -i 1 second ends within 2 seconds: " << r.describe();
