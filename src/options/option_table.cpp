@@ -33,13 +33,13 @@ std::vector<OptionSpec> build_table() {
        .fields = 0,
        .help = "print this help and exit"},
       {.name = "version",
-       .short_name = 'v',
+       .short_name = 'V',
        .group = kGeneral,
        .codec = flag(),
        .sources = kCommandLine,
        .fields = 0,
        .help = "print the version and exit",
-       .details = "nutcracker's `-v` sets its log level; here that is `--log-level`."},
+       .details = "`-V`, as in nutcracker; `-v` is the log level, as there."},
       {.name = "help-options",
        .group = kGeneral,
        .codec = action("FORMAT"),
@@ -458,12 +458,15 @@ std::vector<OptionSpec> build_table() {
 
       // --- Logging ----------------------------------------------------------
       {.name = "log-level",
+       .short_name = 'v',
        .group = kLogging,
        .codec = log_level_codec(),
        .default_text = "info",
        .runtime = Runtime::kLive,
        .help = "least severe messages logged: error, warn, info or debug (debug logs every "
-               "backend connection event)"},
+               "backend connection event)",
+       .details = "Also nutcracker's `-v N` levels: 0-3 error, 4 warn, 5-6 info (5 is "
+                  "nutcracker's default), 7-11 debug."},
       {.name = "log-file",
        .short_name = 'o',
        .group = kLogging,

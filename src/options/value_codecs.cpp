@@ -146,14 +146,38 @@ OptionCodec etcd_endpoints_codec() {
   return c;
 }
 
+namespace {
+
+// nutcracker's -v N (0 emerg ... 5 notice, its default, 6 info, 7 debug and
+// more verbose up to 11) onto the four levels here, so that a command line
+// carried over from twemproxy keeps its meaning.
+bool nutcracker_log_level(std::string_view value, LogLevel& out) {
+  if (value.empty() || value.size() > 2) return false;
+  int n = 0;
+  for (char ch : value) {
+    if (ch < '0' || ch > '9') return false;
+    n = n * 10 + (ch - '0');
+  }
+  if (n > 11) return false;
+  out = n <= 3   ? LogLevel::kError
+        : n == 4 ? LogLevel::kWarn
+        : n <= 6 ? LogLevel::kInfo
+                 : LogLevel::kDebug;
+  return true;
+}
+
+}  // namespace
+
 OptionCodec log_level_codec() {
   OptionCodec c = text(&ConfigFields::log_level, "LEVEL");
   c.set = [](Config& config, std::string_view value) {
     LogLevel level;
-    if (!parse_log_level(value, level)) {
-      throw OptionValueError("expected error, warn, info or debug");
+    if (!parse_log_level(value, level) && !nutcracker_log_level(value, level)) {
+      throw OptionValueError(
+          "expected error, warn, info or debug (or nutcracker's -v level, 0 to 11)");
     }
-    config.log_level = std::string(value);
+    // Stored by name, so that CONFIG GET and --check-config show what it means.
+    config.log_level = std::string(log_level_name(level));
   };
   return c;
 }

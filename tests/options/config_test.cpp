@@ -109,6 +109,22 @@ TEST(Config, HelpAndVersion) {
   EXPECT_NE(help_text().find("--backend"), std::string::npos);
 }
 
+// A command line carried over from nutcracker keeps its meaning: -V is the
+// version, -v N the log level on nutcracker's 0-11 scale.
+TEST(Config, NutcrackerVersionAndVerbosityFlags) {
+  EXPECT_TRUE(parse({"-V"}).version);
+  EXPECT_EQ(parse({"-b", "127.0.0.1:6379", "-v", "5"}).config.log_level, "info");
+  EXPECT_EQ(parse({"-b", "127.0.0.1:6379", "-v", "6"}).config.log_level, "info");
+  EXPECT_EQ(parse({"-b", "127.0.0.1:6379", "-v", "7"}).config.log_level, "debug");
+  EXPECT_EQ(parse({"-b", "127.0.0.1:6379", "-v", "11"}).config.log_level, "debug");
+  EXPECT_EQ(parse({"-b", "127.0.0.1:6379", "-v", "4"}).config.log_level, "warn");
+  EXPECT_EQ(parse({"-b", "127.0.0.1:6379", "-v", "0"}).config.log_level, "error");
+  EXPECT_EQ(parse({"-b", "127.0.0.1:6379", "-v", "warn"}).config.log_level, "warn");
+  EXPECT_NE(error_of({"-b", "127.0.0.1:6379", "-v", "12"}).find("0 to 11"), std::string::npos);
+  EXPECT_NE(error_of({"-b", "127.0.0.1:6379", "-v", "-1"}), "");
+  EXPECT_NE(error_of({"-b", "127.0.0.1:6379", "-v", "007"}), "");
+}
+
 TEST(Config, ErrorsNameOptionAndValue) {
   struct Case {
     std::vector<std::string> args;
