@@ -8,6 +8,11 @@
 #   bench/callgrind_requests.sh BINARY [PIPELINE...] [-- PROXY_ARG...]   (default: 1 16)
 # REQUESTS=N sets the requests per test (default 100000; GET and SET each).
 # KEEP=DIR keeps the callgrind files there (DIR/callgrind.P) for callgrind_annotate.
+# STEADY=1 counts only the requests: the counters are zeroed once the proxy
+# answers (callgrind_control -z) and dumped when redis-benchmark is done, so
+# start-up (libraries, option table, connections to backends) and shutdown
+# are left out; the default counts the whole run, as the figures in
+# bench/README.md before issue 16's cut did.
 # Health timeouts are raised and the request and stall timeouts are off:
 # under callgrind the proxy runs about 50 times slower, and a probe or request
 # timing out would add work to one run only.
@@ -53,19 +58,33 @@ for i in 0 1 2; do
   backends+=(--backend "127.0.0.1:$port:1")
 done
 
+# Binaries from before stall detection (issue 16's "before") have no
+# --stall-timeout-ms.
+stall_off=()
+"$bin" --help 2>&1 | grep -q -- --stall-timeout-ms && stall_off=(--stall-timeout-ms 0)
+
 printf '%-10s %16s %14s\n' pipeline instructions per_request
 for p in "${pipelines[@]}"; do
   port=$(free_port)
   valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.$p" "$bin" \
     --listen "127.0.0.1:$port" --health-timeout-ms 30000 --connect-timeout-ms 30000 \
-    --timeout-ms 0 --stall-timeout-ms 0 "${proxy_args[@]}" "${backends[@]}" \
+    --timeout-ms 0 "${stall_off[@]}" "${proxy_args[@]}" "${backends[@]}" \
     >"$out/proxy.$p.log" 2>&1 &
   proxy=$!
   pids+=("$proxy")
   wait_ping "$port"
+  if [[ -n ${STEADY:-} ]]; then
+    callgrind_control -z "$proxy" >/dev/null 2>&1
+  fi
   redis-benchmark -p "$port" -t get,set -n "$requests" -c 50 -P "$p" -q >"$out/bench.$p" 2>&1
+  if [[ -n ${STEADY:-} ]]; then
+    callgrind_control -d "$proxy" >/dev/null 2>&1
+  fi
   kill -TERM "$proxy"
   wait "$proxy" || true
+  if [[ -n ${STEADY:-} ]]; then
+    mv "$out/callgrind.$p.1" "$out/callgrind.$p"
+  fi
   total=$(awk '/^(summary|totals):/ { print $2; exit }' "$out/callgrind.$p")
   awk -v t="$total" -v p="$p" -v n="$requests" 'BEGIN { printf "%-10s %16d %14.0f\n", "-P " p, t, t / (2 * n) }'
   if [[ -n ${KEEP:-} ]]; then
