@@ -121,7 +121,8 @@ void BackendConnection::on_read(ssize_t nread, const uv_buf_t*) {
       }
       if (e.req != nullptr) {
         backend_.stats().responses++;
-        if (move_front_reply(e, len)) continue;
+        // Most replies are small: the size test before the call.
+        if (len >= kMoveReplyMin && move_front_reply(e, len)) continue;
         backend_.events().on_reply(e.req, e.fragment, reply);
       } else if (prelude_left_ > 0) {
         prelude_left_--;

@@ -20,10 +20,6 @@ namespace {
 // Reads that continue a partial request; a bulk of known length is read into
 // a buffer grown towards its size (Buffer::tail_for_read).
 constexpr size_t kReadChunk = 16 * 1024;
-// Requests and stored replies from this size up move between buffers with
-// their storage instead of being copied: a copy of that much costs more than
-// the allocation the move makes the other side do.
-constexpr size_t kMoveMin = 16 * 1024;
 }  // namespace
 
 ClientConnection::Partial& ClientConnection::partial() {
@@ -108,6 +104,8 @@ void ClientConnection::on_read(ssize_t nread, const uv_buf_t* buf) {
 size_t ClientConnection::process(const char* data, size_t len, RequestParser& parser) {
   // The clock the requests parsed here start at (CommandContext::now_ns).
   proxy_.metrics().now_ns();
+  // The loop's clock does not move within one read's requests.
+  const uint64_t now_ms = proxy_.now_ms();
   size_t off = 0;
   while (off < len && !quitting_ && !closing()) {
     if (over_limits()) {
@@ -125,7 +123,7 @@ size_t ClientConnection::process(const char* data, size_t len, RequestParser& pa
     }
     size_t used = parser.consumed();
     if (parser.argc() > 0) {
-      last_command_ms_ = proxy_.now_ms();
+      last_command_ms_ = now_ms;
       last_command_ = proxy_.dispatcher().dispatch(*this, parser);
     }
     parser.reset();
@@ -150,32 +148,28 @@ void ClientConnection::process_partial() {
   }
 }
 
-void ClientConnection::write_request(Connection& to, std::string_view bytes) {
-  if (bytes.size() >= kMoveMin && has_input()) {
-    Buffer& in = partial_->in;
-    const char* begin = in.data();
-    const char* end = begin + in.size();
-    if (bytes.data() >= begin && bytes.data() + bytes.size() <= end) {
-      // Bytes before the request belong to requests already dispatched (their
-      // bytes were copied); bytes after it (at most the rest of one read, as
-      // the buffer grows towards the request's size) are copied to a new
-      // input buffer, and the request goes with the storage.
-      size_t before = static_cast<size_t>(bytes.data() - begin);
-      size_t after = static_cast<size_t>(end - (bytes.data() + bytes.size()));
-      if (after <= bytes.size()) {
-        RP_ASSERT(!moved_input_);
-        Buffer rest;
-        if (after > 0) rest.append(bytes.data() + bytes.size(), after);
-        in.consume(before);
-        in.truncate(bytes.size());
-        to.output().append_buffer(in);
-        in.swap(rest);
-        moved_input_ = true;
-        return;
-      }
-    }
-  }
-  to.out().append(bytes);
+bool ClientConnection::move_request(Connection& to, std::string_view bytes) {
+  if (!has_input()) return false;
+  Buffer& in = partial_->in;
+  const char* begin = in.data();
+  const char* end = begin + in.size();
+  if (bytes.data() < begin || bytes.data() + bytes.size() > end) return false;
+  // Bytes before the request belong to requests already dispatched (their
+  // bytes were copied); bytes after it (at most the rest of one read, as the
+  // buffer grows towards the request's size) are copied to a new input
+  // buffer, and the request goes with the storage.
+  size_t before = static_cast<size_t>(bytes.data() - begin);
+  size_t after = static_cast<size_t>(end - (bytes.data() + bytes.size()));
+  if (after > bytes.size()) return false;
+  RP_ASSERT(!moved_input_);
+  Buffer rest;
+  if (after > 0) rest.append(bytes.data() + bytes.size(), after);
+  in.consume(before);
+  in.truncate(bytes.size());
+  to.output().append_buffer(in);
+  in.swap(rest);
+  moved_input_ = true;
+  return true;
 }
 
 void ClientConnection::account(Request* req) {
@@ -187,8 +181,13 @@ void ClientConnection::account(Request* req) {
 }
 
 void ClientConnection::enforce_output_hard_limit() {
+  if (owed_bytes() > effective_output_hard_limit(proxy_.config())) [[unlikely]]
+    close_for_output_limit();
+}
+
+void ClientConnection::close_for_output_limit() {
   const Config& c = proxy_.config();
-  if (closing() || owed_bytes() <= effective_output_hard_limit(c)) return;
+  if (closing()) return;
   // Closed at the next flush pass, not here: the reply being delivered (and
   // its request) are still in use up the stack.
   proxy_.stats().output_limit_disconnections++;

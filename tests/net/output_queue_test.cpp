@@ -59,13 +59,17 @@ TEST(OutputQueue, ConsumeAcrossBuffers) {
   Buffer b2 = buffer_of("gh");
   q.append_buffer(b2);
   q.tail().append("ij");
+  EXPECT_EQ(q.size(), 10u);
   q.consume(3);
   EXPECT_EQ(gathered(q), "defghij");
+  EXPECT_EQ(q.size(), 7u);  // kept as a count, not walked: it must follow every change
   q.consume(5);
   EXPECT_EQ(gathered(q), "ij");
+  EXPECT_EQ(q.size(), 2u);
   EXPECT_EQ(q.buffers(), 1u);  // the emptied links are gone
   q.consume(2);
   EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.size(), 0u);
 }
 
 TEST(OutputQueue, GatherStopsAtMax) {
@@ -104,6 +108,7 @@ TEST(OutputQueue, TakeAllEmptiesTheQueueInOrder) {
   EXPECT_EQ(out[1].view(), "b");
   EXPECT_EQ(out[2].view(), "c");
   EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.size(), 0u);
   q.tail().append("d");
   EXPECT_EQ(gathered(q), "d");
 }

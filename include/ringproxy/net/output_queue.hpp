@@ -35,23 +35,40 @@ class OutputQueue {
   // (without storage) for bytes that must follow them.
   void seal_tail();
 
-  size_t size() const;
-  bool empty() const { return size() == 0; }
+  // Every write and every reply asks, so these are a sum, not a walk.
+  size_t size() const { return chain_bytes_ + tail_.size(); }
+  bool empty() const { return chain_bytes_ == 0 && tail_.empty(); }
   // Buffers holding the queued bytes (1 while nothing was linked).
   size_t buffers() const { return (chain_ ? chain_->size() : 0) + 1; }
 
   // Describes up to `max` buffers of queued bytes, oldest first; returns how
   // many iovecs were filled (0 when empty).
-  int gather(iovec* iov, int max) const;
+  int gather(iovec* iov, int max) const {
+    if (chain_) [[unlikely]]
+      return gather_chain(iov, max);
+    if (max == 0 || tail_.empty()) return 0;
+    iov[0] = {const_cast<char*>(tail_.data()), tail_.size()};
+    return 1;
+  }
   // Drops the first `n` bytes (n <= size()), freeing emptied linked buffers.
-  void consume(size_t n);
+  void consume(size_t n) {
+    if (chain_) [[unlikely]] {
+      consume_chain(n);
+      return;
+    }
+    tail_.consume(n);
+  }
   // Moves every queued byte into `out` (oldest first, the tail last), leaving
   // the queue empty; the tail keeps no storage.
   void take_all(std::vector<Buffer>& out);
 
  private:
+  int gather_chain(iovec* iov, int max) const;
+  void consume_chain(size_t n);
+
   // Linked buffers, oldest first, all before tail_; null while there are none.
   std::unique_ptr<std::deque<Buffer>> chain_;
+  size_t chain_bytes_ = 0;  // bytes in chain_'s buffers
   Buffer tail_;
 };
 

@@ -95,7 +95,16 @@ class ClientConnection final : public Session, public SocketConnection {
   // Appends `bytes`, a request of this client's (normally the one being
   // dispatched), to `to`'s output: copied, or, when it is big and fills the
   // front of this client's input buffer, moved there with that storage.
-  void write_request(Connection& to, std::string_view bytes);
+  // Inline: it is on every forwarded request's path, and small ones copy.
+  void write_request(Connection& to, std::string_view bytes) {
+    if (bytes.size() >= kMoveMin && move_request(to, bytes)) [[unlikely]]
+      return;
+    to.out().append(bytes);
+  }
+  // Requests and stored replies from this size up move between buffers with
+  // their storage instead of being copied: a copy of that much costs more
+  // than the allocation the move makes the other side do.
+  static constexpr size_t kMoveMin = 16 * 1024;
   // A reply (or part of one) was stored in `req`, which waits for its turn:
   // counts it in the client's output, and enforces the limits.
   void account(Request* req);
@@ -116,6 +125,9 @@ class ClientConnection final : public Session, public SocketConnection {
   void on_close() override;
   void on_resume() override { resume(); }
 
+  // write_request() of a big request: moves it to `to` with the storage of
+  // this client's input buffer if it fills the front of it; false if not.
+  bool move_request(Connection& to, std::string_view bytes);
   // Parses and dispatches requests from [data, data+len); returns bytes used.
   // Stops early when a request's storage was moved out (write_request).
   size_t process(const char* data, size_t len, RequestParser& parser);
@@ -123,7 +135,11 @@ class ClientConnection final : public Session, public SocketConnection {
   void process_partial();
   // Pops the head request, taking its stored bytes out of the count.
   Request* pop_head();
+  // Closes the client (at the next flush pass) once it is owed more than
+  // --client-output-hard-limit: checked wherever a reply is delivered, so the
+  // check is small enough to inline and the closing is apart.
   void enforce_output_hard_limit();
+  void close_for_output_limit();
   // A broken request stream: counted, logged at debug, `error` (the RESP
   // error text) answered, then the connection closes.
   void protocol_error(std::string_view error);
