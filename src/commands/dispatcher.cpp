@@ -6,6 +6,7 @@
 #include "ringproxy/commands/local.hpp"
 #include "ringproxy/commands/session.hpp"
 #include "ringproxy/commands/transaction.hpp"
+#include "ringproxy/common/assert.hpp"
 #include "ringproxy/common/text.hpp"
 
 namespace ringproxy {
@@ -23,27 +24,41 @@ constexpr size_t kBigRequestBytes = 1024 * 1024;
 
 Dispatcher::Dispatcher(RingView& ring, BackendPort& backends, ProxyIntrospection& proxy,
                        CommandOptions options)
-    : ctx_(ring, backends, proxy, std::move(options)) {}
+    : ctx_(ring, backends, proxy, std::move(options)) {
+  for (const CommandInfo& c : all_commands()) {
+    RP_ASSERT(c.row == rows_.size());
+    rows_.push_back({ReplyExpectation(c), command_is_fast(c)});
+  }
+}
 
 const CommandInfo* Dispatcher::dispatch(Session& session, const RequestParser& parsed) {
   ctx_.counters.commands++;
   argv_.clear();
   for (size_t i = 0; i < parsed.argc(); ++i) argv_.push_back(parsed.arg(i));
+  const std::string_view raw = parsed.raw();
   const CommandInfo* cmd = lookup_command(argv_[0]);
-  ctx_.command_id = cmd != nullptr ? cmd->row : CommandContext::kNoCommandId;
-  ctx_.expect = cmd != nullptr ? expected_reply_types(*cmd, argv_) : resp::kAnyReply;
-  ctx_.write = cmd != nullptr && cmd->write;
-  // Redis's work on a request also grows with its bytes (a big value is
-  // copied, the one it replaces freed), so a big request is not judged by the
-  // stall timeout whatever its command.
-  ctx_.fast = cmd != nullptr && command_is_fast(*cmd) && parsed.raw().size() < kBigRequestBytes;
+  if (cmd != nullptr) [[likely]] {
+    const RowFacts& row = rows_[cmd->row];
+    ctx_.command_id = cmd->row;
+    ctx_.expect = row.expect(argv_);
+    ctx_.write = cmd->write;
+    // Redis's work on a request also grows with its bytes (a big value is
+    // copied, the one it replaces freed), so a big request is not judged by
+    // the stall timeout whatever its command.
+    ctx_.fast = row.fast && raw.size() < kBigRequestBytes;
+  } else {
+    ctx_.command_id = CommandContext::kNoCommandId;
+    ctx_.expect = resp::kAnyReply;
+    ctx_.write = false;
+    ctx_.fast = false;
+  }
 
   if (!session.authenticated() && !(cmd && cmd->handler->traits().before_auth)) {
     ctx_.reject(session, "NOAUTH Authentication required.");
     return cmd;
   }
   if (session.transaction() != nullptr && !(cmd && cmd->handler->traits().during_multi)) {
-    TransactionHandler::queue(ctx_, session, cmd, argv_, parsed.raw());
+    TransactionHandler::queue(ctx_, session, cmd, argv_, raw);
     return cmd;
   }
   if (cmd == nullptr) {
@@ -59,7 +74,7 @@ const CommandInfo* Dispatcher::dispatch(Session& session, const RequestParser& p
     ctx_.reject(session, wrong_arity_error(*cmd));
     return cmd;
   }
-  cmd->handler->handle(ctx_, Call{session, *cmd, argv_, parsed.raw()});
+  cmd->handler->handle(ctx_, Call{session, *cmd, argv_, raw});
   return cmd;
 }
 

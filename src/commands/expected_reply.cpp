@@ -42,6 +42,9 @@ enum class Rule : uint8_t {
   kScript,     // SCRIPT LOAD: bulk; EXISTS: array; FLUSH/KILL: status; HELP: array
 };
 
+// ReplyExpectation keeps a rule as its number, 0 for none.
+static_assert(static_cast<uint8_t>(Rule::kNone) == 0);
+
 struct Row {
   std::string_view name;
   ReplyTypes types;  // without options (the rule may change it)
@@ -291,17 +294,53 @@ ReplyTypes apply_rule(const Row& row, std::span<const std::string_view> argv) {
   return kAny;
 }
 
+// The first argument each rule reads: a request with no argument there is
+// answered with the row's kinds (apply_rule() returns them for it).
+size_t options_from(Rule rule) {
+  switch (rule) {
+    case Rule::kScript:
+      return 1;
+    case Rule::kPopCount:
+    case Rule::kRandCount:
+    case Rule::kZadd:
+    case Rule::kStore:
+      return 2;
+    case Rule::kSet:
+    case Rule::kLpos:
+    case Rule::kLcs:
+    case Rule::kRank:
+      return 3;
+    case Rule::kNone:
+      break;
+  }
+  return SIZE_MAX;
+}
+
+const Row* row_of(const CommandInfo& cmd) {
+  std::span<const CommandInfo> table = all_commands();
+  if (&cmd >= table.data() && &cmd < table.data() + table.size()) {
+    return rows_by_command()[static_cast<size_t>(&cmd - table.data())];
+  }
+  return find_row(cmd.name);  // a CommandInfo from elsewhere (tests)
+}
+
 }  // namespace
 
 ReplyTypes expected_reply_types(const CommandInfo& cmd, std::span<const std::string_view> argv) {
-  std::span<const CommandInfo> table = all_commands();
-  const Row* row = nullptr;
-  if (&cmd >= table.data() && &cmd < table.data() + table.size()) {
-    row = rows_by_command()[static_cast<size_t>(&cmd - table.data())];
-  } else {
-    row = find_row(cmd.name);  // a CommandInfo from elsewhere (tests)
-  }
+  const Row* row = row_of(cmd);
   return row == nullptr ? kAny : apply_rule(*row, argv);
+}
+
+ReplyExpectation::ReplyExpectation(const CommandInfo& cmd) {
+  if (const Row* row = row_of(cmd)) {
+    types_ = row->types;
+    rule_ = static_cast<uint8_t>(row->rule);
+    if (row->rule != Rule::kNone) options_from_ = options_from(row->rule);
+  }
+}
+
+ReplyTypes ReplyExpectation::by_options(std::span<const std::string_view> argv) const {
+  return apply_rule({{}, types_, static_cast<Rule>(rule_)}, argv);
 }
 
 bool has_expected_reply_entry(std::string_view name) {

@@ -78,16 +78,6 @@ void append_number(std::string& s, char type, size_t n) {
 
 }  // namespace
 
-std::string_view RequestParser::arg(size_t i) const {
-  const char* base = inline_ ? inline_raw_.data() : base_;
-  return {base + args_[i].off, args_[i].len};
-}
-
-std::string_view RequestParser::raw() const {
-  if (inline_) return inline_raw_;
-  return {base_ + skip_, consumed_ - skip_};
-}
-
 void RequestParser::reset() {
   state_ = State::kStart;
   inline_ = false;

@@ -76,5 +76,30 @@ TEST_F(CommandsTest, StatsCountWhatTheProxyDid) {
   EXPECT_EQ(ctx().requests.in_use(), 4u);
 }
 
+// What each request carries to its backend connection, from the dispatcher's
+// per-command facts: the reply kinds its command and options allow (checked
+// against the reply), whether it may write, and whether stall detection may
+// judge it (@fast and not big).
+TEST_F(CommandsTest, RequestsCarryTheirReplyKindsAndFastness) {
+  send({"GET", "0:a"});
+  send({"SET", "0:a", "v", "NX"});
+  send({"SET", "0:a", std::string(2 * 1024 * 1024, 'v')});
+  send({"KEYS", "*"});
+  ASSERT_GE(port.sent.size(), 4u);
+  const Request& get = *port.sent[0].req;
+  EXPECT_EQ(get.expect, resp::kBulk | resp::kNilBulk);
+  EXPECT_TRUE(get.fast);
+  EXPECT_FALSE(get.write);
+  const Request& set_nx = *port.sent[1].req;
+  EXPECT_EQ(set_nx.expect, resp::kStatus | resp::kNilBulk);
+  EXPECT_TRUE(set_nx.fast);
+  EXPECT_TRUE(set_nx.write);
+  const Request& big_set = *port.sent[2].req;
+  EXPECT_EQ(big_set.expect, resp::kStatus);
+  EXPECT_FALSE(big_set.fast);  // a big value: not judged by the stall timeout
+  EXPECT_EQ(port.sent[3].req->expect, resp::kArray);
+  EXPECT_FALSE(port.sent[3].req->fast);
+}
+
 }  // namespace
 }  // namespace ringproxy::fakes

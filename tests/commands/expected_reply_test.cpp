@@ -25,8 +25,8 @@ ReplyTypes expect(std::vector<std::string_view> argv) {
 TEST(ExpectedReply, EveryForwardedCommandHasAnEntry) {
   for (const CommandInfo& c : all_commands()) {
     const bool forwarded = dynamic_cast<const LocalCommand*>(c.handler) == nullptr &&
-                           c.handler != &handlers::unsupported &&
-                           c.handler != &handlers::multi && c.handler != &handlers::discard;
+                           c.handler != &handlers::unsupported && c.handler != &handlers::multi &&
+                           c.handler != &handlers::discard;
     if (forwarded) {
       EXPECT_TRUE(has_expected_reply_entry(c.name)) << c.name;
     }
@@ -73,6 +73,42 @@ TEST(ExpectedReply, ScriptsAndLocalCommandsTakeAnything) {
   EXPECT_EQ(expect({"eval", "return 1", "0"}), kAnyReply);
   EXPECT_EQ(expect({"ping"}), kAnyReply);
   EXPECT_EQ(expect({"info"}), kAnyReply);
+}
+
+// The dispatcher keeps one ReplyExpectation per command (its row looked up
+// once): it must answer what expected_reply_types() answers, with and
+// without the options that change the kind.
+TEST(ExpectedReply, TheDispatchersPerCommandFormAgrees) {
+  const std::vector<std::vector<std::string_view>> requests = {{"get", "k"},
+                                                               {"set", "k", "v"},
+                                                               {"set", "k", "v", "NX"},
+                                                               {"set", "k", "v", "get"},
+                                                               {"lpop", "k"},
+                                                               {"lpop", "k", "3"},
+                                                               {"zadd", "k", "incr", "1", "m"},
+                                                               {"script", "load", "return 1"},
+                                                               {"eval", "return 1", "0"},
+                                                               {"ping"},
+                                                               {"mget", "a", "b"},
+                                                               {"sort", "k", "store", "d"}};
+  for (const auto& argv : requests) {
+    const CommandInfo* cmd = lookup_command(argv[0]);
+    ASSERT_NE(cmd, nullptr) << argv[0];
+    EXPECT_EQ(ReplyExpectation(*cmd)(argv), expected_reply_types(*cmd, argv)) << argv[0];
+  }
+  // Every command with 0 to 3 arguments after its name: a rule's options
+  // begin at argument 1, 2 or 3, and below that the kinds without options
+  // apply.
+  for (const CommandInfo& c : all_commands()) {
+    std::vector<std::string_view> argv = {c.name};
+    for (std::string_view more : {"k", "3", "count"}) {
+      EXPECT_EQ(ReplyExpectation(c)(argv), expected_reply_types(c, argv))
+          << c.name << " with " << argv.size() << " arguments";
+      argv.push_back(more);
+    }
+    EXPECT_EQ(ReplyExpectation(c)(argv), expected_reply_types(c, argv)) << c.name;
+  }
+  EXPECT_EQ(ReplyExpectation()({}), kAnyReply);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "ringproxy/commands/context.hpp"
+#include "ringproxy/commands/expected_reply.hpp"
 #include "ringproxy/resp/request_parser.hpp"
 
 namespace ringproxy {
@@ -46,8 +47,16 @@ class Dispatcher {
   static std::vector<std::string> command_names();
 
  private:
+  // What every request of a command table row carries whatever its
+  // arguments, found once per row rather than per request.
+  struct RowFacts {
+    ReplyExpectation expect;
+    bool fast = false;  // command_is_fast()
+  };
+
   CommandContext ctx_;
   std::vector<std::string_view> argv_;
+  std::vector<RowFacts> rows_;  // by CommandInfo::row
 };
 
 }  // namespace ringproxy

@@ -10,6 +10,8 @@
 // is out of step before it reaches a client (backend.hpp).
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string_view>
 
@@ -22,6 +24,28 @@ namespace ringproxy {
 // for commands the proxy answers itself or that have no entry (scripts).
 resp::ReplyTypes expected_reply_types(const CommandInfo& cmd,
                                       std::span<const std::string_view> argv);
+
+// The same for one command, with its row looked up once (the dispatcher keeps
+// one per command): the kinds, or the rule that reads them off the options
+// for the few commands whose options decide.
+class ReplyExpectation {
+ public:
+  ReplyExpectation() = default;  // kAnyReply
+  explicit ReplyExpectation(const CommandInfo& cmd);
+
+  resp::ReplyTypes operator()(std::span<const std::string_view> argv) const {
+    // A request with no options (SET k v) gets the kinds without options.
+    return argv.size() <= options_from_ ? types_ : by_options(argv);
+  }
+
+ private:
+  resp::ReplyTypes by_options(std::span<const std::string_view> argv) const;
+
+  resp::ReplyTypes types_ = resp::kAnyReply;  // without options
+  uint8_t rule_ = 0;                          // 0: none
+  // Where the options the rule reads begin; SIZE_MAX without a rule.
+  size_t options_from_ = SIZE_MAX;
+};
 
 // Whether `name` has an entry of its own (commands forwarded to backends
 // should; a test checks that they all do).

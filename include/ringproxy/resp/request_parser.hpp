@@ -43,8 +43,14 @@ class RequestParser {
   // client's own bytes, or the re-encoded inline request.
   size_t consumed() const { return consumed_; }
   size_t argc() const { return args_.size(); }
-  std::string_view arg(size_t i) const;
-  std::string_view raw() const;
+  std::string_view arg(size_t i) const {
+    const char* base = inline_ ? inline_raw_.data() : base_;
+    return {base + args_[i].off, args_[i].len};
+  }
+  std::string_view raw() const {
+    if (inline_) return inline_raw_;
+    return {base_ + skip_, consumed_ - skip_};
+  }
   bool was_inline() const { return inline_; }
 
   // After kError: the Redis-style message without the leading '-', e.g.
