@@ -253,7 +253,7 @@ std::vector<OptionSpec> build_table() {
       {.name = "stall-timeout-ms",
        .group = kBackends,
        .codec = millis(&C::stall_timeout_ms, 0, 3600000),
-       .default_text = "500",
+       .default_text = "2000",
        .runtime = Runtime::kLive,
        .help = "a backend connection on which no byte moves for this long while only fast "
                "commands (Redis's @fast: GET, SET, MGET, ...) are in flight is stalled: its "
@@ -262,8 +262,10 @@ std::vector<OptionSpec> build_table() {
                   "their successors at once, instead of after --timeout-ms. While a slow "
                   "command (KEYS, EVAL, SORT, ...) is in flight on the backend only "
                   "--timeout-ms applies, and health probes that time out behind it are not "
-                  "failures. The default is far above a Redis fork or a busy machine's "
-                  "scheduling delay (tens of ms) and far below clients' own timeouts."},
+                  "failures. Redis works in proportion to a value's size before the first byte "
+                  "of its reply, so a GET of a value of tens of MB on a busy machine is "
+                  "silent for most of a second; the default leaves room for that and stays "
+                  "below clients' own timeouts. Lower it where values are small."},
       {.name = "preconnect",
        .group = kBackends,
        .codec = boolean(&C::preconnect),

@@ -89,8 +89,8 @@ struct BackendStats {
 
 struct BackendOptions {
   int connect_timeout_ms = 1000;
-  int timeout_ms = 5000;       // 0: none
-  int stall_timeout_ms = 500;  // 0: none; applies while only @fast commands are in flight
+  int timeout_ms = 5000;        // 0: none
+  int stall_timeout_ms = 2000;  // 0: none; applies while only @fast commands are in flight
   std::string password;
   int db = 0;
   size_t max_reply_len = 1024ull * 1024 * 1024;
