@@ -14,7 +14,9 @@
 #include "ringproxy/common/log.hpp"
 #include "ringproxy/options/config.hpp"
 #include "ringproxy/options/option_parser.hpp"
+#include "ringproxy/options/pool_set.hpp"
 #include "ringproxy/proxy/proxy.hpp"
+#include "ringproxy/proxy/proxy_group.hpp"
 
 int main(int argc, char** argv) {
   using namespace ringproxy;
@@ -47,9 +49,25 @@ int main(int argc, char** argv) {
     std::cout << sample_config(option_table());
     return 0;
   }
+  // A twemproxy file of several pools: each pool's own configuration.
+  std::vector<PoolCommandLine> pools;
+  if (cl.pools.size() > 1) {
+    try {
+      pools = pool_command_lines(args, cl.pools);
+    } catch (const std::exception& e) {
+      std::cerr << "ringproxy: " << e.what() << "\n";
+      return 2;
+    }
+  }
   if (cl.check_config) {
     try {
-      std::cout << resolved_config(cl.config, option_table()) << ring_summary(cl.config);
+      if (pools.empty()) {
+        std::cout << resolved_config(cl.config, option_table()) << ring_summary(cl.config);
+      }
+      for (const PoolCommandLine& p : pools) {
+        std::cout << "# pool " << p.name << " (the options of --pool " << p.name << ")\n"
+                  << resolved_config(p.config, option_table()) << ring_summary(p.config);
+      }
     } catch (const std::exception& e) {
       std::cerr << "ringproxy: " << e.what() << "\n";
       return 2;
@@ -64,6 +82,10 @@ int main(int argc, char** argv) {
   // A daemon runs in /: paths are made absolute first.
   config.log_file = absolute_path(config.log_file);
   config.pid_file = absolute_path(config.pid_file);
+  for (PoolCommandLine& p : pools) {
+    p.config.log_file = config.log_file;
+    p.config.pid_file = config.pid_file;
+  }
   if (!config.log_file.empty()) {
     if (int rc = open_log_file(config.log_file); rc < 0) {
       std::cerr << "ringproxy: cannot open log file " << config.log_file << ": "
@@ -76,6 +98,14 @@ int main(int argc, char** argv) {
     DaemonReady ready;
     if (config.daemonize) ready = daemonize();
     PidFile pid_file;  // removed after the proxy is gone
+    if (!pools.empty()) {
+      ProxyGroup group(std::move(pools));
+      group.listen();
+      if (!config.pid_file.empty()) pid_file.create(config.pid_file);
+      ready.done(config.log_file.empty());
+      group.run();
+      return 0;
+    }
     Proxy proxy(std::move(cl.config));
     proxy.listen();
     const Config& running = proxy.config();

@@ -242,6 +242,33 @@ std::vector<Setting> environment_settings(const Environment& env,
   return out;
 }
 
+// The redis pools of a twemproxy file of several pools (each memcached pool
+// skipped with a warning); empty for a file of one pool, which the loader
+// maps or refuses as before.
+std::vector<std::string> redis_pools(const std::string& path, std::vector<std::string>& warnings) {
+  const std::vector<TwemproxyPool> pools = list_twemproxy_pools(path);
+  std::vector<std::string> names;
+  if (pools.size() < 2) return names;
+  std::string all;
+  for (const TwemproxyPool& p : pools) {
+    all.append(all.empty() ? "" : ", ").append(printable(p.name));
+    if (p.redis) {
+      names.push_back(p.name);
+    } else {
+      warnings.push_back("pool " + printable(p.name) + " of " + printable(path) +
+                         " is a memcached pool (no 'redis: true'): skipped; ringproxy speaks "
+                         "only Redis");
+    }
+  }
+  if (names.empty()) {
+    throw ConfigError("invalid value '" + printable(path) +
+                      "' for option '--twemproxy-config': no redis pool among its " +
+                      std::to_string(pools.size()) + " pools (" + all +
+                      "); ringproxy speaks only Redis: add 'redis: true' to a pool");
+  }
+  return names;
+}
+
 }  // namespace
 
 Environment process_environment() {
@@ -293,7 +320,12 @@ CommandLine parse_command_line(int argc, const char* const* argv, const Environm
   }
   applier.apply_source(files);
   if (!config.twemproxy_config.empty()) {
-    load_twemproxy_config(config.twemproxy_config, config.twemproxy_pool, config);
+    std::string pool = config.twemproxy_pool;
+    if (pool.empty()) {
+      result.pools = redis_pools(config.twemproxy_config, result.warnings);
+      if (!result.pools.empty()) pool = result.pools.front();
+    }
+    load_twemproxy_config(config.twemproxy_config, pool, config);
   } else if (!config.twemproxy_pool.empty()) {
     throw ConfigError("option '--pool' needs '--twemproxy-config'");
   }

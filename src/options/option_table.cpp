@@ -67,13 +67,18 @@ std::vector<OptionSpec> build_table() {
        .group = kGeneral,
        .codec = file_codec(&C::twemproxy_config),
        .sources = kCommandLine,
-       .help = "run a pool of a twemproxy (nutcracker) YAML file as written",
-       .details = "Keys the file does not give take twemproxy's defaults (e.g. `hash fnv1a_64`)."},
+       .help = "run the redis pools of a twemproxy (nutcracker) YAML file as written",
+       .details = "Keys the file does not give take twemproxy's defaults (e.g. `hash fnv1a_64`). "
+                  "Without `--pool`, every redis pool of the file runs in this one process, "
+                  "each on its own `listen` address with its own ring, backends and counters; "
+                  "memcached pools are skipped with a warning. Other options apply to every "
+                  "pool and override its keys; `--listen` and `--etcd` are refused with a file "
+                  "of several pools. See README's \"Coming from twemproxy\"."},
       {.name = "pool",
        .group = kGeneral,
        .codec = text(&C::twemproxy_pool, "NAME"),
        .sources = kCommandLine,
-       .help = "the pool of --twemproxy-config to run (default: the only one)"},
+       .help = "run only this pool of --twemproxy-config (default: every redis pool)"},
 
       // --- Network ----------------------------------------------------------
       {.name = "listen",

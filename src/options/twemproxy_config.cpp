@@ -1,6 +1,8 @@
-// --twemproxy-config FILE [--pool NAME]: runs one pool of a twemproxy
-// (nutcracker 0.5.0) YAML file as written, so a deployment can swap the binary
-// and keep every key on the backend nutcracker put it on.
+// --twemproxy-config FILE [--pool NAME]: maps one pool of a twemproxy
+// (nutcracker 0.5.0) YAML file onto a Config as written, so a deployment can
+// swap the binary and keep every key on the backend nutcracker put it on. A
+// file of several pools runs each redis pool this way in one process
+// (list_twemproxy_pools, pool_set.hpp).
 //
 // The loader starts from the Config it is given, resets every option that a
 // twemproxy key governs to *twemproxy's* default (which differs from
@@ -458,7 +460,9 @@ class EventLimits : public YAML::EventHandler {
 
 }  // namespace
 
-void load_twemproxy_config(const std::string& path, const std::string& pool, Config& config) {
+namespace {
+
+std::string read_twemproxy_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(kOption, path, "cannot open file");
   // One byte past the bound is enough to know the file is too large.
@@ -466,11 +470,12 @@ void load_twemproxy_config(const std::string& path, const std::string& pool, Con
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   if (in.bad()) fail(kOption, path, "cannot read file");
   text.resize(static_cast<size_t>(in.gcount()));
-  load_twemproxy_config_text(text, path, pool, config);
+  return text;
 }
 
-void load_twemproxy_config_text(const std::string& text, const std::string& path,
-                                const std::string& pool, Config& config) {
+// The file's one document, a non-empty mapping of pool names (bounds checked
+// first: see the top of this file).
+YAML::Node load_document(const std::string& text, const std::string& path) {
   if (text.size() > kMaxFileBytes) {
     fail(kOption, path,
          "file larger than " + std::to_string(kMaxFileBytes / 1024) +
@@ -504,22 +509,58 @@ void load_twemproxy_config_text(const std::string& text, const std::string& path
   if (docs.size() != 1) {
     fail(kOption, path, "expected exactly one YAML document, found " + std::to_string(docs.size()));
   }
-  const YAML::Node& root = docs.front();
+  YAML::Node root = docs.front();
   if (!root.IsMap() || root.size() == 0) {
     fail(kOption, path, "expected a mapping of pool names to pools");
   }
+  return root;
+}
 
-  try {
-    const auto pools = entries(root, path, "");
-    std::vector<std::string> names;
-    for (const auto& [name, body] : pools) {
-      names.push_back(name);
-      if (!body.IsMap()) {
-        fail(kOption, name,
-             "a pool must be a mapping of keys (listen, servers, ...)" + line_of(body));
-      }
-      check_known_keys(entries(body, path, name), name);
+// The pools in file order, every key of every pool checked (as nutcracker
+// checks the whole file).
+std::vector<std::pair<std::string, YAML::Node>> checked_pools(const YAML::Node& root,
+                                                              const std::string& path) {
+  auto pools = entries(root, path, "");
+  for (const auto& [name, body] : pools) {
+    if (!body.IsMap()) {
+      fail(kOption, name,
+           "a pool must be a mapping of keys (listen, servers, ...)" + line_of(body));
     }
+    check_known_keys(entries(body, path, name), name);
+  }
+  return pools;
+}
+
+}  // namespace
+
+void load_twemproxy_config(const std::string& path, const std::string& pool, Config& config) {
+  load_twemproxy_config_text(read_twemproxy_file(path), path, pool, config);
+}
+
+std::vector<TwemproxyPool> list_twemproxy_pools(const std::string& path) {
+  const YAML::Node root = load_document(read_twemproxy_file(path), path);
+  std::vector<TwemproxyPool> out;
+  try {
+    for (const auto& [name, body] : checked_pools(root, path)) {
+      TwemproxyPool& p = out.emplace_back();
+      p.name = name;
+      for (const auto& [key, value] : entries(body, path, name)) {
+        if (key == "redis") p.redis = boolean(Where{name, key, &value}, value);
+      }
+    }
+  } catch (const YAML::Exception& e) {
+    fail(kOption, path, "cannot read YAML: " + printable(e.msg));
+  }
+  return out;
+}
+
+void load_twemproxy_config_text(const std::string& text, const std::string& path,
+                                const std::string& pool, Config& config) {
+  const YAML::Node root = load_document(text, path);
+  try {
+    const auto pools = checked_pools(root, path);
+    std::vector<std::string> names;
+    for (const auto& p : pools) names.push_back(p.first);
 
     const std::pair<std::string, YAML::Node>* chosen = nullptr;
     if (!pool.empty()) {

@@ -81,9 +81,11 @@ OptionChanges option_changes(const Config& before, const Config& after) {
 }
 
 void reload_configuration(const std::vector<std::string>& args, Config& loaded, Config& running,
-                          RingControl& ring, bool membership_from_etcd) {
+                          RingControl& ring, bool membership_from_etcd,
+                          std::string_view log_prefix) {
   if (args.empty()) {
-    log(LogLevel::kWarn, "reload: the proxy was not given its command line; nothing reloaded");
+    log(LogLevel::kWarn, log_prefix,
+        "reload: the proxy was not given its command line; nothing reloaded");
     return;
   }
   std::vector<const char*> argv;
@@ -92,7 +94,8 @@ void reload_configuration(const std::vector<std::string>& args, Config& loaded, 
   try {
     cl = parse_command_line(static_cast<int>(argv.size()), argv.data());
   } catch (const std::exception& e) {
-    log(LogLevel::kError, "reload failed, the running configuration is unchanged: ", e.what());
+    log(LogLevel::kError, log_prefix,
+        "reload failed, the running configuration is unchanged: ", e.what());
     return;
   }
   Config& next = cl.config;
@@ -112,7 +115,8 @@ void reload_configuration(const std::vector<std::string>& args, Config& loaded, 
         reload_membership(ring.wanted(), loaded.backends, next.backends);
     const std::string error = ring.apply(std::move(members), "SIGHUP");
     if (!error.empty()) {
-      log(LogLevel::kError, "reload failed, the running configuration is unchanged: ", error);
+      log(LogLevel::kError, log_prefix,
+          "reload failed, the running configuration is unchanged: ", error);
       return;
     }
   }
@@ -124,7 +128,7 @@ void reload_configuration(const std::vector<std::string>& args, Config& loaded, 
       running.log_level = next.log_level;
     }
   }
-  log(LogLevel::kInfo, "reload: backends ",
+  log(LogLevel::kInfo, log_prefix, "reload: backends ",
       from_etcd ? "come from etcd (--etcd): not reloaded"
                 : (membership_changed ? "changed" : "unchanged"),
       options.applied.empty() ? "" : "; applied: ", join(options.applied),

@@ -51,15 +51,16 @@ CommandOptions command_options(const Config& c) {
 
 }  // namespace
 
-Proxy::Proxy(Config config)
+Proxy::Proxy(Config config, uv_loop_t* shared_loop)
     : config_(std::move(config)),
-      loop_storage_(std::make_unique<uv_loop_t>()),
-      loop_(loop_storage_.get()),
+      loop_storage_(shared_loop == nullptr ? std::make_unique<uv_loop_t>() : nullptr),
+      loop_(shared_loop == nullptr ? loop_storage_.get() : shared_loop),
       report_(*this),
       output_pool_(config_.output_buffer_pool),
       parser_limits_{config_.max_bulk_len, config_.max_args, config_.max_inline_len},
       shared_parser_(parser_limits_) {
-  uv_loop_init(loop_);
+  if (loop_storage_) uv_loop_init(loop_);
+  if (!loop_storage_) log_prefix_ = "pool " + config_.twemproxy_pool + ": ";
   flusher_ = std::make_unique<FlushScheduler>(loop_);
   sockets_ = std::make_unique<SocketPoller>(loop_);
   std::string source = "config";
@@ -76,8 +77,10 @@ Proxy::Proxy(Config config)
       // it here, with the handles opened so far.
       sockets_.reset();
       flusher_.reset();
-      uv_run(loop_, UV_RUN_DEFAULT);
-      uv_loop_close(loop_);
+      if (loop_storage_) {
+        uv_run(loop_, UV_RUN_DEFAULT);
+        uv_loop_close(loop_);
+      }
       loop_ = nullptr;
       throw;
     }
@@ -114,6 +117,12 @@ void Proxy::listen() {
 }
 
 void Proxy::run() {
+  start();
+  uv_run(loop_, UV_RUN_DEFAULT);
+  shutdown();
+}
+
+void Proxy::start() {
   start_ms_ = uv_now(loop_);
   listen();
   sweep_timer_ = std::make_unique<uv_timer_t>();
@@ -122,14 +131,13 @@ void Proxy::run() {
   uv_timer_start(
       sweep_timer_.get(), [](uv_timer_t* t) { static_cast<Proxy*>(t->data)->sweep(); },
       kSweepIntervalMs, kSweepIntervalMs);
-  watch_signals();
+  const bool whole_process = loop_storage_ != nullptr;
+  if (whole_process) watch_signals();
   pool_->start(config_.preconnect);
-  metrics_->start(*this, loop_);
-  log(LogLevel::kInfo, "ringproxy ", RINGPROXY_VERSION, " listening on ", config_.listen_host, ":",
-      config_.listen_port, " with ", pool_->size(), " backends (",
+  metrics_->start(*this, loop_, whole_process);
+  log(LogLevel::kInfo, log_prefix_, "ringproxy ", RINGPROXY_VERSION, " listening on ",
+      config_.listen_host, ":", config_.listen_port, " with ", pool_->size(), " backends (",
       distribution_name(config_.distribution), ", ", hash_name(config_.hash), ")");
-  uv_run(loop_, UV_RUN_DEFAULT);
-  shutdown();
 }
 
 void Proxy::stop() {
@@ -149,17 +157,31 @@ void Proxy::stop() {
   etcd_admin_.reset();
   etcd_.reset();
   ring_control_.reset();
+  if (stop_hook_) stop_hook_();
 }
 
-void Proxy::shutdown() {
-  if (loop_ == nullptr) return;
-  stop();
-  uv_run(loop_, UV_RUN_DEFAULT);
-  pool_->close_health();
+void Proxy::release_handles() {
+  if (pool_) pool_->close_health();
   // Closed clients are deleted with the poller; their destructors still see
   // the flush scheduler.
   sockets_.reset();
   flusher_.reset();
+}
+
+void Proxy::shutdown() {
+  if (loop_ == nullptr) return;
+  if (!loop_storage_) {
+    // A pool of a group: the group ran the loop after stop() and after
+    // release_handles() (both are no-ops when done already).
+    stop();
+    release_handles();
+    pool_.reset();
+    loop_ = nullptr;
+    return;
+  }
+  stop();
+  uv_run(loop_, UV_RUN_DEFAULT);
+  release_handles();
   uv_run(loop_, UV_RUN_DEFAULT);
   pool_.reset();
   uv_loop_close(loop_);
@@ -246,7 +268,8 @@ void Proxy::apply_membership(std::vector<BackendSpec> members, std::string sourc
 }
 
 void Proxy::reload_config() {
-  reload_configuration(args_, *loaded_, config_, *ring_control_, etcd_ != nullptr);
+  if (ring_control_ == nullptr) return;  // stopping
+  reload_configuration(args_, *loaded_, config_, *ring_control_, etcd_ != nullptr, log_prefix_);
 }
 
 void Proxy::watch_signals() {
@@ -323,9 +346,9 @@ void Proxy::begin_shutdown(std::string_view why) {
   draining_ = true;
   drain_deadline_ms_ = uv_now(loop_) + static_cast<uint64_t>(config_.shutdown_timeout_ms);
   listener_.reset();
-  log(LogLevel::kInfo, why, " received: shutting down; no new connections, ", clients_.size(),
-      " clients finish their requests in flight (at most ", config_.shutdown_timeout_ms,
-      " ms; send it again to exit now)");
+  log(LogLevel::kInfo, log_prefix_, why, " received: shutting down; no new connections, ",
+      clients_.size(), " clients finish their requests in flight (at most ",
+      config_.shutdown_timeout_ms, " ms; send it again to exit now)");
   // Each client stops reading and closes once the replies it is owed are out.
   std::vector<ClientConnection*> clients = clients_;
   for (ClientConnection* c : clients) c->close_after_replies();
@@ -335,12 +358,13 @@ void Proxy::begin_shutdown(std::string_view why) {
 void Proxy::check_drained() {
   if (!draining_ || stopping_) return;
   if (clients_.empty()) {
-    log(LogLevel::kInfo, "every client is done: exiting");
+    log(LogLevel::kInfo, log_prefix_,
+        "every client is done: ", loop_storage_ ? "exiting" : "pool stopped");
     stop();
   } else if (uv_now(loop_) >= drain_deadline_ms_) {
     size_t owed = 0;
     for (const ClientConnection* c : clients_) owed += c->pending_requests();
-    log(LogLevel::kWarn, "--shutdown-timeout-ms (", config_.shutdown_timeout_ms,
+    log(LogLevel::kWarn, log_prefix_, "--shutdown-timeout-ms (", config_.shutdown_timeout_ms,
         ") passed: closing ", clients_.size(), " clients with ", owed,
         " requests still unanswered");
     stop();

@@ -11,12 +11,9 @@
 #include "ringproxy/commands/dispatcher.hpp"
 #include "ringproxy/net/uv_handle.hpp"
 #include "ringproxy/proxy/proxy.hpp"
+#include "ringproxy/stats/exporters.hpp"
 #include "ringproxy/stats/info_format.hpp"
-#include "ringproxy/stats/metrics_exposer.hpp"
 #include "ringproxy/stats/process_metrics.hpp"
-#include "ringproxy/stats/snapshot_publisher.hpp"
-#include "ringproxy/stats/stats_server.hpp"
-#include "ringproxy/stats/twemproxy_stats.hpp"
 
 namespace ringproxy {
 
@@ -63,6 +60,16 @@ std::string human_bytes(uint64_t n) {
 }
 
 }  // namespace
+
+stats::ExporterOptions exporter_options(const Config& c) {
+  stats::ExporterOptions o;
+  o.stats_addr = c.stats_addr;
+  o.stats_port = c.stats_port;
+  o.metrics_addr = c.metrics_addr;
+  o.metrics_port = c.metrics_port;
+  o.interval_ms = static_cast<uint64_t>(c.stats_interval_ms);
+  return o;
+}
 
 ProxyMetrics::ProxyMetrics(const Config& config, size_t backends, uint64_t now_ms,
                            uint64_t& clock_ns)
@@ -187,7 +194,7 @@ void ProxyMetrics::tick(uint64_t now_ms) {
   shard_rates_.sample(now_ms, requests, weights);
 }
 
-void ProxyMetrics::start(Proxy& proxy, uv_loop_t* loop) {
+void ProxyMetrics::start(Proxy& proxy, uv_loop_t* loop, bool exporters) {
   proxy_ = &proxy;
   // The clock goes stale just before the loop waits for I/O: what the
   // callbacks after the wait record starts from a fresh reading, and the
@@ -200,25 +207,9 @@ void ProxyMetrics::start(Proxy& proxy, uv_loop_t* loop) {
   });
   // It must not keep the loop alive by itself.
   uv_unref(reinterpret_cast<uv_handle_t*>(clock_prepare_.get()));
-  const bool exporters = config_.stats_port != 0 || config_.metrics_port != 0;
   if (!exporters) return;
-  publisher_ = std::make_unique<stats::SnapshotPublisher>(
-      loop, static_cast<uint64_t>(config_.stats_interval_ms),
-      [this] { return build_snapshot(*proxy_); }, slot_);
-  if (config_.stats_port != 0) {
-    document_ = std::make_unique<stats::TwemproxyDocument>(slot_);
-    stats::StatsServerOptions o;
-    o.host = config_.stats_addr;
-    o.port = config_.stats_port;
-    stats_server_ =
-        std::make_unique<stats::StatsServer>(loop, o, [this] { return document_->current(); });
-  }
-  if (config_.metrics_port != 0) {
-    stats::MetricsServerOptions o;
-    o.host = config_.metrics_addr;
-    o.port = config_.metrics_port;
-    exposer_ = std::make_unique<stats::MetricsExposer>(o, slot_);
-  }
+  exporters_ = std::make_unique<stats::Exporters>(
+      loop, exporter_options(config_), [this] { return build_snapshot(*proxy_); }, slot_);
 }
 
 void ProxyMetrics::stop() {
@@ -227,17 +218,15 @@ void ProxyMetrics::stop() {
     close_handle(clock_prepare_);
   }
   clock_stale_ = true;
-  exposer_.reset();
-  stats_server_.reset();
-  publisher_.reset();
+  exporters_.reset();
 }
 
 uint16_t ProxyMetrics::stats_port() const {
-  return stats_server_ ? stats_server_->port() : 0;
+  return exporters_ ? exporters_->stats_port() : 0;
 }
 
 uint16_t ProxyMetrics::metrics_port() const {
-  return exposer_ ? exposer_->port() : 0;
+  return exporters_ ? exporters_->metrics_port() : 0;
 }
 
 stats::StatsSnapshot ProxyMetrics::build_snapshot(const Proxy& proxy) const {

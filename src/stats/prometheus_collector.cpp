@@ -213,20 +213,23 @@ void add_backends(std::vector<MetricFamily>& out, const StatsSnapshot& s) {
   keep(out, std::move(latency));
 }
 
+Labels command_labels(const CommandSnapshot& c) {
+  if (c.pool.empty()) return {{"cmd", printable_label(c.name)}};
+  return {{"pool", printable_label(c.pool)}, {"cmd", printable_label(c.name)}};
+}
+
 void add_commands(std::vector<MetricFamily>& out, const StatsSnapshot& s) {
   for (const CommandField& field : kCommandFields) {
     MetricFamily f = family(field.name, field.help, MetricType::Counter);
     for (const CommandSnapshot& c : s.commands) {
-      add_value(f, {{"cmd", printable_label(c.name)}}, num(c.counters.*field.field));
+      add_value(f, command_labels(c), num(c.counters.*field.field));
     }
     keep(out, std::move(f));
   }
   MetricFamily latency =
       family("ringproxy_command_duration_seconds",
              "Time from parsing a request to queueing its reply.", MetricType::Histogram);
-  for (const CommandSnapshot& c : s.commands) {
-    add_histogram(latency, {{"cmd", printable_label(c.name)}}, c.latency);
-  }
+  for (const CommandSnapshot& c : s.commands) add_histogram(latency, command_labels(c), c.latency);
   keep(out, std::move(latency));
 }
 

@@ -132,8 +132,15 @@ struct CommandLine {
   bool check_config = false;  // --check-config: print the resolved config and exit
   std::string help_options;   // --help-options=FORMAT: "markdown" or "conf"
   // One line each, for the log once its level is set: removed options that
-  // were given, passwords given where `ps` shows them, ...
+  // were given, passwords given where `ps` shows them, memcached pools
+  // skipped, ...
   std::vector<std::string> warnings;
+  // --twemproxy-config with a file of several pools and no --pool: the
+  // names of its redis pools in file order (memcached pools are skipped with
+  // a warning; none left is a ConfigError). `config` is then the first
+  // one's; each pool's own configuration is the command line with
+  // `--pool NAME` added (pool_set.hpp). Empty otherwise.
+  std::vector<std::string> pools;
 };
 
 // The pool's name: --pool-name, else the twemproxy pool's, else "ringproxy".
@@ -171,6 +178,15 @@ void validate(const Config& config);
 // pool if empty) onto `config`, with twemproxy's defaults for missing keys.
 // Throws ConfigError for unknown keys or bad values.
 void load_twemproxy_config(const std::string& path, const std::string& pool, Config& config);
+// A pool of a twemproxy file: its name and whether it is a redis pool
+// (`redis: true`; false or absent is memcached).
+struct TwemproxyPool {
+  std::string name;
+  bool redis = false;
+};
+// The pools of a twemproxy file in file order, with the same checks of the
+// whole file load_twemproxy_config makes. Throws ConfigError.
+std::vector<TwemproxyPool> list_twemproxy_pools(const std::string& path);
 // The same for a file's text already in memory; `path` names it in errors.
 // Files over 256 KiB and collections nested more than 8 deep are ConfigErrors
 // (before yaml-cpp builds the document).

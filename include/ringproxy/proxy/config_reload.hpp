@@ -12,6 +12,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ringproxy/options/config.hpp"
@@ -43,8 +44,10 @@ class RingControl;
 // applies the membership change to `ring` (unless it comes from etcd) and the
 // options that change at run time to `running`, logs the rest, and makes the
 // result the configuration as last loaded (`loaded`). A parse error changes
-// nothing.
+// nothing. `log_prefix` starts each log line ("pool NAME: " for a pool of
+// several in one process).
 void reload_configuration(const std::vector<std::string>& args, Config& loaded, Config& running,
-                          RingControl& ring, bool membership_from_etcd);
+                          RingControl& ring, bool membership_from_etcd,
+                          std::string_view log_prefix = {});
 
 }  // namespace ringproxy

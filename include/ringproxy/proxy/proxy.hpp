@@ -16,6 +16,7 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -53,7 +54,13 @@ struct ProxyStats {
 
 class Proxy final : public BackendEvents {
  public:
-  explicit Proxy(Config config);
+  // With `shared_loop` nullptr the proxy owns its loop, its signals and its
+  // exporters (--stats-port, --metrics-port): a process of one pool. Given a
+  // loop, it is one pool of several (ProxyGroup, proxy_group.hpp): the group
+  // owns the loop, the signals and the exporters, and drives start(), the
+  // shutdown steps (stop(), then release_handles(), each followed by a run
+  // of the loop) and the reloads.
+  explicit Proxy(Config config, uv_loop_t* shared_loop = nullptr);
   ~Proxy() override;
   Proxy(const Proxy&) = delete;
   Proxy& operator=(const Proxy&) = delete;
@@ -66,6 +73,17 @@ class Proxy final : public BackendEvents {
   // write a pid file or report readiness once clients can connect. Throws
   // std::runtime_error.
   void listen();
+  // Everything run() does before running the loop: listener, timers,
+  // backends, metrics (and, owning its loop, signals and exporters).
+  void start();
+  // A pool of a group: called at the end of stop(), when the pool has
+  // closed its listener and clients (the group then stops what it shares).
+  void set_stop_hook(std::function<void()> hook) { stop_hook_ = std::move(hook); }
+  bool stopping() const { return stopping_; }
+  // A pool of a group, after stop() and a run of the loop: closes the
+  // health checker's and the sockets' handles (the group runs the loop again
+  // before destroying the proxy).
+  void release_handles();
 
   // Signals (the table at the top of proxy.cpp).
   void on_signal(int signum);
@@ -157,8 +175,12 @@ class Proxy final : public BackendEvents {
   void check_drained();
 
   Config config_;
-  std::unique_ptr<uv_loop_t> loop_storage_;
+  std::unique_ptr<uv_loop_t> loop_storage_;  // null for a pool of a group
   uv_loop_t* loop_;
+  std::function<void()> stop_hook_;
+  // "" for a process of one pool; "pool NAME: " for a pool of a group, at
+  // the start of the log lines that concern one pool.
+  std::string log_prefix_;
   std::unique_ptr<FlushScheduler> flusher_;
   std::unique_ptr<SocketPoller> sockets_;
   std::unique_ptr<LiveRing> ring_;

@@ -37,20 +37,17 @@
 #include "ringproxy/proxy/slow_log.hpp"
 #include "ringproxy/stats/command_stats.hpp"
 #include "ringproxy/stats/counters.hpp"
+#include "ringproxy/stats/exporters.hpp"
 #include "ringproxy/stats/hot_keys.hpp"
 #include "ringproxy/stats/shard_rate.hpp"
 #include "ringproxy/stats/stats_snapshot.hpp"
 
 namespace ringproxy {
 
-namespace stats {
-class SnapshotPublisher;
-class StatsServer;
-class MetricsExposer;
-class TwemproxyDocument;
-}  // namespace stats
-
 class Proxy;
+
+// The exporters' options of a configuration.
+stats::ExporterOptions exporter_options(const Config& config);
 
 class ProxyMetrics final : public CommandObserver {
  public:
@@ -113,9 +110,11 @@ class ProxyMetrics final : public CommandObserver {
   // --- Off the data path.
   // A backend slot appeared (ids are stable; the vector grows to cover it).
   void ensure_backend(BackendId b);
-  // Starts the snapshot timer, the stats port and the metrics endpoint as
-  // configured; throws std::runtime_error when a port cannot be opened.
-  void start(Proxy& proxy, uv_loop_t* loop);
+  // Starts the clock and, with `exporters`, the snapshot timer, the stats
+  // port and the metrics endpoint as configured (a pool of a group leaves
+  // them to the group); throws std::runtime_error when a port cannot be
+  // opened.
+  void start(Proxy& proxy, uv_loop_t* loop, bool exporters);
   // Closes the exporters (on the loop's thread, before the loop closes).
   void stop();
   // Timer work: hot-key windows and per-backend rates.
@@ -193,10 +192,7 @@ class ProxyMetrics final : public CommandObserver {
 
   const Config& config_;
   std::shared_ptr<stats::SnapshotSlot> slot_;
-  std::unique_ptr<stats::SnapshotPublisher> publisher_;
-  std::unique_ptr<stats::TwemproxyDocument> document_;
-  std::unique_ptr<stats::StatsServer> stats_server_;
-  std::unique_ptr<stats::MetricsExposer> exposer_;
+  std::unique_ptr<stats::Exporters> exporters_;
 };
 
 }  // namespace ringproxy

@@ -27,7 +27,8 @@
 //     ringproxy_backend_out_queue_requests, ringproxy_backend_out_queue_bytes,
 //     ringproxy_backend_request_rate, ringproxy_backend_hot,
 //     ringproxy_backend_request_duration_seconds (histogram),
-//   per command {cmd}: ringproxy_command_calls_total,
+//   per command {cmd} ({pool,cmd} in a process of several pools):
+//     ringproxy_command_calls_total,
 //     ringproxy_command_failed_calls_total, ringproxy_command_rejected_calls_total,
 //     ringproxy_command_duration_seconds (histogram).
 // Histogram buckets are LatencyHistogram's Prometheus bounds (its powers of

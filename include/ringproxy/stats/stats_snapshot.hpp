@@ -73,6 +73,9 @@ struct CommandSnapshot {
   std::string name;  // lower case, as Redis's commandstats
   CommandCounters counters;
   LatencySummary latency;
+  // The pool whose clients sent it, in a process of several pools (each
+  // counts its own commands); "" in a process of one.
+  std::string pool{};
 };
 
 struct StatsSnapshot {

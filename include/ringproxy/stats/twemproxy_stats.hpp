@@ -12,7 +12,9 @@
 //                  "request_bytes", "responses", "response_bytes", "in_queue",
 //                  "in_queue_bytes", "out_queue", "out_queue_bytes"}, ...}, ...}
 // Tools take every object at the top level for a pool and every object in a
-// pool for a server, so nothing else is added. "service" is the snapshot's
+// pool for a server, so nothing else is added. A process running several
+// pools of one file (proxy_group.hpp) has one object per pool, as nutcracker
+// has, and the process-wide scalars (connections) summed over them. "service" is the snapshot's
 // (ringproxy), "version" ringproxy's. The text is compact JSON (nutcracker
 // puts a space after each comma; JSON readers see no difference).
 //
