@@ -37,7 +37,15 @@ std::string_view backend_state_name(BackendState s) {
 
 namespace {
 // What a reply callback answers (hiredis privdata).
-enum Tag : intptr_t { kAuth = 1, kPing = 2, kFlush = 3, kSelect = 4, kInfo = 5 };
+enum Tag : intptr_t {
+  kAuth = 1,
+  kPing = 2,
+  kFlush = 3,
+  kSelect = 4,
+  kInfo = 5,
+  kInfoMemory = 6,
+  kInfoKeyspace = 7
+};
 
 }  // namespace
 
@@ -79,8 +87,13 @@ class HealthChecker::Probe {
   void start() {
     uint64_t every = static_cast<uint64_t>(owner_.options_.interval_ms);
     uv_timer_start(
-        interval_.get(), [](uv_timer_t* t) { static_cast<Probe*>(t->data)->send(kPing); }, 0,
-        every);
+        interval_.get(),
+        [](uv_timer_t* t) {
+          auto* self = static_cast<Probe*>(t->data);
+          self->send(kPing);
+          self->ask_figures();
+        },
+        0, every);
   }
   void stop() {
     uv_timer_stop(interval_.get());
@@ -126,6 +139,29 @@ class HealthChecker::Probe {
           self->finish(false, "probe timed out");
         },
         static_cast<uint64_t>(owner_.options_.timeout_ms), 0);
+  }
+
+  // Every figures interval, INFO memory and INFO keyspace go right behind the
+  // PING just sent, on a connection whose INFO server came back as text, to a
+  // backend that is up. A PING queued behind them later still has its own
+  // deadline, so a server that hangs on them is caught like any other hang;
+  // their replies never decide anything (on_figures).
+  void ask_figures() {
+    const int every = owner_.options_.figures_interval_ms;
+    if (every <= 0 || !owner_.figures_ || owner_.stopped_) return;
+    if (ctx_ == nullptr || in_flight_ != kPing || !info_works_ || figures_pending_ != 0) return;
+    if (state != BackendState::kUp) return;
+    const uint64_t now = uv_now(owner_.loop_);
+    if (figures_asked_ && now - figures_asked_ms_ < static_cast<uint64_t>(every)) return;
+    figures_asked_ = true;
+    figures_asked_ms_ = now;
+    for (Tag tag : {kInfoMemory, kInfoKeyspace}) {
+      if (redisAsyncCommand(ctx_, &Probe::on_reply, reinterpret_cast<void*>(tag),
+                            tag == kInfoMemory ? "INFO memory" : "INFO keyspace") != REDIS_OK) {
+        return;
+      }
+      ++figures_pending_;
+    }
   }
 
   // Re-probes now on a fresh connection. A PING already in flight is
@@ -174,6 +210,8 @@ class HealthChecker::Probe {
     }
     ac->data = this;
     last_auth_error_.clear();
+    info_works_ = false;
+    figures_pending_ = 0;
     redisAsyncSetConnectCallback(ac, &Probe::on_connect);
     redisAsyncSetDisconnectCallback(ac, &Probe::on_disconnect);
     ctx_ = ac;
@@ -196,6 +234,7 @@ class HealthChecker::Probe {
     if (ctx_ == nullptr) return;
     redisAsyncContext* ac = ctx_;
     ctx_ = nullptr;
+    figures_pending_ = 0;  // their callbacks see no owner now
     ac->data = nullptr;
     redisAsyncFree(ac);
   }
@@ -226,6 +265,7 @@ class HealthChecker::Probe {
   // the callbacks hiredis still runs for it are ignored.
   void detach(const redisAsyncContext* ac) {
     ctx_ = nullptr;
+    figures_pending_ = 0;
     const_cast<redisAsyncContext*>(ac)->data = nullptr;
   }
 
@@ -280,10 +320,17 @@ class HealthChecker::Probe {
     }
     if (tag == kInfo) {
       // An error (no INFO, NOAUTH) or another type: no run_id, no restart
-      // detection; the PING behind it still decides.
-      if (reply->type == REDIS_REPLY_STRING) {
-        self->owner_.on_run_id(self->index_, info_run_id(std::string_view(reply->str, reply->len)));
+      // detection, no figures; the PING behind it still decides.
+      self->info_works_ = reply->type == REDIS_REPLY_STRING;
+      if (!self->info_works_) {
+        if (self->owner_.figures_) self->owner_.figures_(self->index_, false, {}, {});
+        return;
       }
+      self->owner_.on_run_id(self->index_, info_run_id(std::string_view(reply->str, reply->len)));
+      return;
+    }
+    if (tag == kInfoMemory || tag == kInfoKeyspace) {
+      self->on_figures(tag, *reply);
       return;
     }
     if (tag == kAuth || tag == kSelect) {
@@ -307,6 +354,25 @@ class HealthChecker::Probe {
     }
   }
 
+  // A reply to INFO memory or INFO keyspace (asked in that order). Not text
+  // (an error, or anything else) only means no figures this time.
+  void on_figures(Tag tag, const redisReply& reply) {
+    if (figures_pending_ > 0) --figures_pending_;
+    const bool text = reply.type == REDIS_REPLY_STRING;
+    if (tag == kInfoMemory) {
+      memory_ok_ = text;
+      memory_.assign(text ? std::string_view(reply.str, reply.len) : std::string_view());
+      return;
+    }
+    if (!owner_.figures_) return;
+    if (memory_ok_ && text) {
+      owner_.figures_(index_, true, memory_, std::string_view(reply.str, reply.len));
+    } else {
+      owner_.figures_(index_, false, {}, {});
+    }
+    memory_ok_ = false;
+  }
+
   HealthChecker& owner_;
   uint32_t index_;
   HealthTarget target_;
@@ -315,6 +381,15 @@ class HealthChecker::Probe {
   std::unique_ptr<uv_timer_t> deadline_;
   intptr_t in_flight_ = 0;
   std::string last_auth_error_;
+  // Figures: whether this connection's INFO server came back as text, the
+  // replies still due to the last ask, when that was, and the INFO memory
+  // text waiting for its INFO keyspace.
+  bool info_works_ = false;
+  int figures_pending_ = 0;
+  bool figures_asked_ = false;
+  uint64_t figures_asked_ms_ = 0;
+  bool memory_ok_ = false;
+  std::string memory_;
 };
 
 HealthChecker::HealthChecker(uv_loop_t* loop, std::vector<HealthTarget> targets,

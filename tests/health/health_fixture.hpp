@@ -1,7 +1,8 @@
 // HealthChecker against a tiny fake Redis on the test's own libuv loop: it
-// answers PING with +PONG, FLUSHDB with +OK and INFO with its run_id (or an
-// error when it has none), or accepts and never answers (a SIGSTOPped
-// server), or is not listening at all (connection refused).
+// answers PING with +PONG, FLUSHDB with +OK, INFO server with its run_id and
+// INFO memory/keyspace with set texts (or every INFO with an error when it
+// has no run_id), or accepts and never answers (a SIGSTOPped server), or is
+// not listening at all (connection refused).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -76,7 +77,10 @@ class FakeRedis {
   }
   int pings = 0;
   int flushes = 0;
-  int infos = 0;
+  int infos = 0;         // INFO server (or INFO refused)
+  int figure_infos = 0;  // INFO memory and INFO keyspace answered
+  std::string memory_text = "# Memory\r\nused_memory:1000\r\n";
+  std::string keyspace_text = "# Keyspace\r\ndb0:keys=3,expires=1,avg_ttl=500\r\n";
   std::vector<std::string> log;  // "PING", "FLUSHDB" in arrival order
 
  private:
@@ -149,15 +153,31 @@ class FakeRedis {
         reply += "+OK\r\n";
         pos = flush + 7;
       } else {
-        infos++;
+        // INFO's argument: "INFO\r\n$6\r\nserver\r\n".
+        pos = info + 4;
+        std::string section;
+        if (bytes.compare(pos, 3, "\r\n$") == 0) {
+          const size_t start = bytes.find("\r\n", pos + 2) + 2;
+          const size_t end = bytes.find("\r\n", start);
+          section = bytes.substr(start, end - start);
+          pos = end;
+        }
+        std::string text;
         if (run_id_.empty()) {
+          infos++;
+        } else if (section == "memory" || section == "keyspace") {
+          figure_infos++;
+          text = section == "memory" ? memory_text : keyspace_text;
+        } else {
+          infos++;
+          text = "# Server\r\nredis_version:7.0.15\r\nrun_id:" + run_id_ +
+                 "\r\ntcp_port:" + std::to_string(port_) + "\r\n";
+        }
+        if (text.empty()) {
           reply += "-ERR unknown command 'INFO'\r\n";
         } else {
-          std::string text = "# Server\r\nredis_version:7.0.15\r\nrun_id:" + run_id_ +
-                             "\r\ntcp_port:" + std::to_string(port_) + "\r\n";
           reply += "$" + std::to_string(text.size()) + "\r\n" + text + "\r\n";
         }
-        pos = info + 4;
       }
     }
     if (!reply.empty()) write(c, std::move(reply));
@@ -229,6 +249,15 @@ class HealthCheckerTest : public ::testing::Test {
     checker_->set_restarted([this](uint32_t, std::string_view old_id, std::string_view new_id) {
       restarts_.push_back(std::string(old_id) + " => " + std::string(new_id));
     });
+    checker_->set_figures(
+        [this](uint32_t, bool answered, std::string_view memory, std::string_view keyspace) {
+          if (!answered) {
+            refusals_++;
+            return;
+          }
+          figures_.push_back(std::string(memory) + std::string(keyspace));
+          states_at_figures_.push_back(state());
+        });
     checker_->start();
   }
   // Runs the loop until `pred` or `timeout`; true if `pred` became true.
@@ -277,6 +306,9 @@ class HealthCheckerTest : public ::testing::Test {
   std::unique_ptr<HealthChecker> checker_;
   std::vector<Change> changes_;
   std::vector<std::string> restarts_;  // "old => new" run_ids, as reported
+  std::vector<std::string> figures_;   // memory + keyspace texts, as reported
+  std::vector<BackendState> states_at_figures_;
+  int refusals_ = 0;  // figures reported as refused
   std::function<void(BackendState, BackendState)> on_change_;
 };
 

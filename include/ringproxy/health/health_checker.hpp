@@ -38,6 +38,19 @@
 // connection, and the next connection sees the new run_id. The first run_id
 // seen is no restart; a server that answers INFO without a run_id (or with an
 // error) gets no restart detection.
+//
+// Figures (HealthOptions::figures_interval_ms): every that many ms, an up
+// backend is asked INFO memory and INFO keyspace on the probe connection,
+// right behind a PING, and the texts go to the Figures callback (the proxy's
+// INFO Keyspace and backends' memory come from them, never from a request per
+// client INFO). They are asked only on a connection whose INFO server came
+// back as text, so a server that refuses INFO (a renamed command, a
+// Redis-compatible server without it) is asked nothing more and reports no
+// figures. They take no part in the probe's verdict: their replies are never
+// a failure or a success, and a reply that is not text only means "no
+// figures". Two single-section requests rather than one INFO with two
+// sections: Redis before 7.0 refuses several sections as a syntax error, and
+// pipelined they cost the same round trip.
 #pragma once
 
 #include <uv.h>
@@ -67,6 +80,9 @@ struct HealthOptions {
   // that must not vouch for a server it has not heard from yet (ringproxy
   // register).
   bool start_down = false;
+  // How often an up backend is asked its figures (INFO memory and keyspace,
+  // see set_figures); 0 = never.
+  int figures_interval_ms = 0;
 };
 
 // The run_id field of an INFO [server] reply; empty when there is none.
@@ -105,6 +121,13 @@ class HealthChecker {
   using Restarted = std::function<void(uint32_t backend, std::string_view old_run_id,
                                        std::string_view new_run_id)>;
   void set_restarted(Restarted f) { restarted_ = std::move(f); }
+  // Told what an up backend says of itself: the texts of its INFO memory and
+  // INFO keyspace (`answered`), or that it refused INFO (not `answered`: it
+  // has no figures). Called from a reply callback: it may read the checker's
+  // state, not add, remove or stop probes.
+  using Figures = std::function<void(uint32_t backend, bool answered, std::string_view memory,
+                                     std::string_view keyspace)>;
+  void set_figures(Figures f) { figures_ = std::move(f); }
 
   void start();
   // Stops probing; passive reports are ignored from then on (shutdown).
@@ -137,6 +160,7 @@ class HealthChecker {
   MissedWrites missed_writes_;
   Busy busy_;
   Restarted restarted_;
+  Figures figures_;
   std::vector<std::unique_ptr<Probe>> probes_;
   bool stopped_ = false;
   bool started_ = false;
