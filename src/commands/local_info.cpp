@@ -65,6 +65,15 @@ std::string backend_line(const BackendReport& b, char sep) {
   num("inflight", b.inflight);
   num("failover_keys", b.failover_keys);
   num("last_change_ms", b.since_change_ms);
+  // What it last said of itself: "-" while it has no figures (not up, INFO
+  // refused, not asked yet).
+  auto figure = [&](std::string_view key, uint64_t v) {
+    field(key, b.figures_known ? std::to_string(v) : std::string());
+  };
+  figure("keys", b.keys);
+  figure("expires", b.expires);
+  figure("used_memory", b.used_memory);
+  figure("figures_age_ms", b.figures_age_ms);
   field("last_error", sanitize(b.last_error));  // last: may contain spaces
   return line;
 }
@@ -200,7 +209,7 @@ void info_command(CommandContext& ctx, const Call& call, Buffer& out) {
   if (want("commandstats")) metrics_section(t, "Commandstats", "commandstats");
   if (want("errorstats")) metrics_section(t, "Errorstats", "errorstats");
   if (want("latencystats")) metrics_section(t, "Latencystats", "latencystats");
-  // Empty until the backends are polled for their keys (nothing sums them yet).
+  // db0: the backends' figures, summed (ProxyIntrospection).
   if (want("keyspace")) metrics_section(t, "Keyspace", "keyspace");
   if (want("ringproxy")) {
     std::vector<BackendReport> backends;
@@ -234,6 +243,10 @@ void info_command(CommandContext& ctx, const Call& call, Buffer& out) {
     uint64_t restarts = 0;
     for (const BackendReport& b : backends) restarts += b.restarts;
     t.kv("backend_restarts", restarts);
+    // The backends whose figures INFO Keyspace and backends_used_memory sum.
+    uint64_t with_figures = 0;
+    for (const BackendReport& b : backends) with_figures += b.figures_known ? 1 : 0;
+    t.kv("backends_with_figures", with_figures);
     t.kv("cross_backend_rejected", st.cross_backend_rejected);
     t.kv("failover_writes", st.failover_writes);
     t.kv("writes_failed_in_flight", st.writes_failed_in_flight);
@@ -261,14 +274,19 @@ void info_command(CommandContext& ctx, const Call& call, Buffer& out) {
 //
 //   addr=127.0.0.1:7001 name=cache-a state=down weight=1 points=160
 //   connections=0 requests=1234 errors=17 timeouts=0 out_of_step=0 ejections=1
-//   restarts=0 inflight=0 failover_keys=0 last_change_ms=5320 last_error=connection refused
+//   restarts=0 inflight=0 failover_keys=0 last_change_ms=5320 keys=- expires=-
+//   used_memory=- figures_age_ms=- last_error=connection refused
 //
 // (one line per backend). `name` is "-" when the backend has none; `state` is
 // up, failing, down or probing; `points` are its ring points (a down backend
 // keeps them, they are skipped); `out_of_step` counts connections closed for
 // a reply that could not answer their request; `ejections` counts transitions to down from
 // up/failing; `restarts` counts restarts seen (a new run_id); `last_change_ms` is the time since
-// the last state change; `last_error` is always the last field and runs to the end of the line (it
+// the last state change; `keys`, `expires` (of the database the proxy uses),
+// `used_memory` and `figures_age_ms` are what the backend last said of itself
+// (INFO keyspace and memory, asked every --stats-interval while it is up) and
+// how long ago, "-" when it has no figures (not up, or it refuses INFO);
+// `last_error` is always the last field and runs to the end of the line (it
 // may contain spaces; "-" when there was none). PROXY HELP lists this; the
 // PROXY command itself is local_proxy.cpp's.
 void proxy_nodes(CommandContext& ctx, const Call&, Buffer& out) {

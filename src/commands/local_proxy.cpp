@@ -71,8 +71,8 @@ void ring_admin(CommandContext& ctx, const Call& call, Buffer& out) {
 constexpr ProxySubcommand kSubcommands[] = {
     {"nodes", 2, &proxy_nodes, "NODES",
      "One line per backend: addr name state weight points connections requests errors "
-     "timeouts out_of_step ejections restarts inflight failover_keys last_change_ms "
-     "last_error."},
+     "timeouts out_of_step ejections restarts inflight failover_keys last_change_ms keys "
+     "expires used_memory figures_age_ms last_error."},
     {"where", 3, &where, "WHERE <key>",
      "Where <key> goes: point (its hash on the ring), hashed (the part hashed), owner (the "
      "backend serving it now) and home (its backend when all are up), each with name and "

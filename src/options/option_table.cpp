@@ -524,7 +524,12 @@ std::vector<OptionSpec> build_table() {
        .codec = millis(&C::stats_interval_ms, 1, 3600000),
        .default_text = "1000",
        .help = "how often the figures the stats and metrics ports serve are refreshed "
-               "(nutcracker's -i)"},
+               "(nutcracker's -i), and how often each up backend is asked its keys and memory",
+       .details = "The backends are asked INFO memory and INFO keyspace on their health-check "
+                  "connection, behind a PING (so at most once per --health-interval-ms); INFO's "
+                  "Keyspace and backends_used_memory, PROXY NODES and /metrics sum or show the "
+                  "last answers. A backend that refuses INFO has no figures and is served as "
+                  "usual."},
       {.name = "metrics-port",
        .group = kStats,
        .codec = count(&C::metrics_port, 0, 65535),

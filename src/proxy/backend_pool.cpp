@@ -47,6 +47,7 @@ BackendPool::BackendPool(const Config& config, uv_loop_t* loop, FlushScheduler& 
   ho.flush_on_rejoin = config.rejoin == RejoinPolicy::kFlush;
   ho.password = config.backend_password;
   ho.db = config.backend_db;
+  ho.figures_interval_ms = config.stats_interval_ms;
   health_ = std::make_unique<HealthChecker>(
       loop, std::move(targets), ho,
       [this](uint32_t b, BackendState from, BackendState to, std::string_view reason) {
@@ -63,6 +64,20 @@ BackendPool::BackendPool(const Config& config, uv_loop_t* loop, FlushScheduler& 
         flush_on_rejoin_ ? "): flushing it before it serves again"
                          : "): --rejoin keep, serving what it loaded");
   });
+  // What an up backend says of itself (INFO Keyspace, backends_used_memory,
+  // PROXY NODES, /metrics); a refusal, or an answer that does not parse,
+  // leaves it without figures.
+  health_->set_figures(
+      [this](uint32_t b, bool answered, std::string_view memory, std::string_view keyspace) {
+        if (b >= backends_.size() || backends_[b] == nullptr) return;
+        if (b >= info_.size()) info_.resize(size_t{b} + 1);
+        stats::BackendInfo& info = info_[b];
+        if (!answered || health_->state(b) != BackendState::kUp ||
+            !stats::parse_backend_info(memory, keyspace, static_cast<uint32_t>(options_.db), now(),
+                                       info)) {
+          info = {};
+        }
+      });
   // A slow command blocks PING as much as anything else: a probe that times
   // out behind one proves nothing (--timeout-ms still bounds the command).
   health_->set_busy([this, window = static_cast<uint64_t>(config.health_timeout_ms)](uint32_t b) {
@@ -208,12 +223,24 @@ void BackendPool::reports(std::vector<BackendReport>& out) const {
     r.failover_keys = failover_.tracked(i);
     r.since_change_ms = t - health_->last_change_ms(i);
     r.last_error = health_->last_error(i);
+    if (i < info_.size() && info_[i].known) {
+      const stats::BackendInfo& info = info_[i];
+      r.figures_known = true;
+      r.keys = info.keyspace.keys;
+      r.expires = info.keyspace.expires;
+      r.avg_ttl_ms = info.keyspace.avg_ttl_ms;
+      r.used_memory = info.used_memory;
+      r.figures_age_ms = t - info.at_ms;
+    }
   }
 }
 
 void BackendPool::on_state(BackendId b, BackendState from, BackendState to,
                            std::string_view reason) {
   Backend& backend = *backends_[b];
+  // Only an up backend's figures count: one that is not up is not asked, and
+  // one that comes back may have been flushed or restarted meanwhile.
+  if (to != BackendState::kUp && b < info_.size()) info_[b] = {};
   LogLevel level = to == BackendState::kUp ? LogLevel::kInfo : LogLevel::kWarn;
   log(level, "backend ", backend.address(), ": ", backend_state_name(from), " -> ",
       backend_state_name(to), reason.empty() ? "" : " (", reason, reason.empty() ? "" : ")");
@@ -298,6 +325,7 @@ void BackendPool::apply(const RingSnapshot& before, const RingSnapshot& after,
     if (slot >= backends_.size() || backends_[slot] == nullptr) return;
     health_->remove(slot);
     failover_.forget(slot);
+    if (slot < info_.size()) info_[slot] = {};
     log(LogLevel::kInfo, "backend ", backends_[slot]->address(),
         ": removed from the ring; its connections close once their replies are in");
     draining_.push_back(std::move(backends_[slot]));
@@ -307,6 +335,7 @@ void BackendPool::apply(const RingSnapshot& before, const RingSnapshot& after,
     if (slot >= backends_.size()) backends_.resize(slot + 1);
     backends_[slot] = open_backend(slot, spec);
     failover_.ensure(backends_.size());
+    if (slot < info_.size()) info_[slot] = {};
     const bool rejoin = std::find(rejoining.begin(), rejoining.end(), slot) != rejoining.end();
     health_->add(slot, {spec.host, spec.port, backends_[slot]->address()}, rejoin);
     if (std::find(ever_members_.begin(), ever_members_.end(), spec.address()) ==

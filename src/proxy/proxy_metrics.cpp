@@ -5,12 +5,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <stdexcept>
 
 #include "ringproxy/commands/dispatcher.hpp"
 #include "ringproxy/net/uv_handle.hpp"
 #include "ringproxy/proxy/proxy.hpp"
+#include "ringproxy/stats/backend_info.hpp"
 #include "ringproxy/stats/exporters.hpp"
 #include "ringproxy/stats/info_format.hpp"
 #include "ringproxy/stats/process_metrics.hpp"
@@ -45,19 +45,7 @@ std::string host_name() {
   return buf;
 }
 
-// Redis's used_memory_human: 1.23K, 4.56M, ...
-std::string human_bytes(uint64_t n) {
-  static constexpr const char* kUnits = "BKMGTPE";
-  double v = static_cast<double>(n);
-  size_t unit = 0;
-  while (v >= 1024 && unit + 1 < 7) {
-    v /= 1024;
-    ++unit;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f%c", v, kUnits[unit]);
-  return buf;
-}
+using stats::human_bytes;
 
 }  // namespace
 
@@ -255,6 +243,11 @@ stats::StatsSnapshot ProxyMetrics::build_snapshot(const Proxy& proxy) const {
     b.address = r.address;
     b.up = r.state == "up" || r.state == "failing";
     b.ejections = r.ejections;
+    b.restarts = r.restarts;
+    b.figures_known = r.figures_known;
+    b.keys = r.keys;
+    b.expires = r.expires;
+    b.used_memory = r.used_memory;
     pool.counters.server_ejects += r.ejections;
     pool.counters.forward_error += r.errors;
     b.counters.requests = r.requests;
@@ -307,14 +300,31 @@ void ProxyMetrics::info_section(const Proxy& proxy, std::string_view section,
   if (section == "memory") {
     const uint64_t rss = stats::process_rss_bytes();
     // The proxy's own memory is its resident set (it has no allocator
-    // statistics of its own). Nothing polls the backends yet, so their
-    // memory is not reported.
+    // statistics of its own); the backends' is a field apart, so that tools
+    // reading used_memory see the proxy's.
     num("used_memory", rss);
     kv("used_memory_human", human_bytes(rss));
     num("used_memory_rss", rss);
     kv("used_memory_rss_human", human_bytes(rss));
     num("maxmemory", 0);
     kv("maxmemory_policy", "noeviction");
+    std::vector<BackendReport> reports;
+    proxy.backends().reports(reports);
+    uint64_t backends = 0;
+    for (const BackendReport& r : reports) backends += r.figures_known ? r.used_memory : 0;
+    num("backends_used_memory", backends);
+    kv("backends_used_memory_human", human_bytes(backends));
+  } else if (section == "keyspace") {
+    // The database the proxy uses on every backend is its clients' db0.
+    std::vector<BackendReport> reports;
+    proxy.backends().reports(reports);
+    std::vector<stats::KeyspaceFigures> parts;
+    for (const BackendReport& r : reports) {
+      if (r.figures_known) parts.push_back({r.keys, r.expires, r.avg_ttl_ms});
+    }
+    const stats::KeyspaceFigures total = stats::sum_keyspace(parts);
+    // Like Redis, no line for an empty database.
+    if (total.keys > 0) out.append(stats::keyspace_line(0, total)).append("\r\n");
   } else if (section == "stats") {
     std::vector<BackendReport> reports;
     proxy.backends().reports(reports);

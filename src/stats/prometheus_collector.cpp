@@ -103,6 +103,8 @@ const BackendField kBackendFields[] = {
      MetricType::Counter, [](const BackendSnapshot& b) { return num(b.counters.server_timedout); }},
     {"ringproxy_backend_ejections_total", "Times the backend was ejected.", MetricType::Counter,
      [](const BackendSnapshot& b) { return num(b.ejections); }},
+    {"ringproxy_backend_restarts_total", "Restarts of the backend seen (a new run_id).",
+     MetricType::Counter, [](const BackendSnapshot& b) { return num(b.restarts); }},
     {"ringproxy_backend_last_ejection_timestamp_seconds",
      "When the backend was last ejected (seconds since the epoch, 0: never).", MetricType::Gauge,
      [](const BackendSnapshot& b) { return num(b.gauges.server_ejected_at_us) / 1e6; }},
@@ -122,6 +124,17 @@ const BackendField kBackendFields[] = {
     {"ringproxy_backend_hot",
      "1 when the backend takes more than the hot-shard multiple of its share of requests.",
      MetricType::Gauge, [](const BackendSnapshot& b) { return b.hot ? 1.0 : 0.0; }},
+};
+
+// From the backend's own INFO (memory, keyspace), asked every --stats-interval.
+const BackendField kBackendFigures[] = {
+    {"ringproxy_backend_keys", "Keys in the backend's database the proxy uses (its INFO keyspace).",
+     MetricType::Gauge, [](const BackendSnapshot& b) { return num(b.keys); }},
+    {"ringproxy_backend_expiring_keys",
+     "Keys with an expiry in the backend's database the proxy uses (its INFO keyspace).",
+     MetricType::Gauge, [](const BackendSnapshot& b) { return num(b.expires); }},
+    {"ringproxy_backend_used_memory_bytes", "The backend's used_memory (its INFO memory).",
+     MetricType::Gauge, [](const BackendSnapshot& b) { return num(b.used_memory); }},
 };
 
 struct CommandField {
@@ -201,6 +214,17 @@ void add_backends(std::vector<MetricFamily>& out, const StatsSnapshot& s) {
     MetricFamily f = family(field.name, field.help, field.type);
     for (const PoolSnapshot& p : s.pools) {
       for (const BackendSnapshot& b : p.backends) add_value(f, labels(p, b), field.get(b));
+    }
+    keep(out, std::move(f));
+  }
+  // What each backend last said of itself: only those with figures have a
+  // sample (no figures is no sample, not zero).
+  for (const BackendField& field : kBackendFigures) {
+    MetricFamily f = family(field.name, field.help, field.type);
+    for (const PoolSnapshot& p : s.pools) {
+      for (const BackendSnapshot& b : p.backends) {
+        if (b.figures_known) add_value(f, labels(p, b), field.get(b));
+      }
     }
     keep(out, std::move(f));
   }

@@ -24,6 +24,9 @@ Json server_object(const BackendSnapshot& b) {
   s["in_queue_bytes"] = b.gauges.in_queue_bytes;
   s["out_queue"] = b.gauges.out_queue;
   s["out_queue_bytes"] = b.gauges.out_queue_bytes;
+  // ringproxy's own, after nutcracker's: a scalar, which tools read as one
+  // more figure of the server (an object would be taken for a server).
+  s["restarts"] = b.restarts;
   return s;
 }
 

@@ -235,8 +235,9 @@ TEST_F(CommandsTest, InfoFormatsTheProxysFactsAndTheCommandCounters) {
         "requests_forwarded:1\r\n", "total_commands_processed:2\r\n",
         "backend0:addr=127.0.0.1:7001,name=cache-a,state=up,weight=0,points=0,connections=0,"
         "requests=0,errors=0,timeouts=0,out_of_step=0,ejections=0,restarts=0,inflight=0,"
-        "failover_keys=0,last_change_ms=0,last_error=connection refused  then  reset\r\n",
-        "backend_restarts:0\r\n"}) {
+        "failover_keys=0,last_change_ms=0,keys=-,expires=-,used_memory=-,figures_age_ms=-,"
+        "last_error=connection refused  then  reset\r\n",
+        "backend_restarts:0\r\n", "backends_with_figures:0\r\n"}) {
     EXPECT_NE(info.find(line), std::string::npos) << line << " in " << info;
   }
   std::string server = call({"INFO", "server"});
@@ -259,16 +260,23 @@ TEST_F(CommandsTest, ProxyNodesListsTheBackends) {
   b.ejections = 0;
   b.restarts = 0;
   b.last_error.clear();
+  b.figures_known = true;
+  b.keys = 120;
+  b.expires = 20;
+  b.used_memory = 1032264;
+  b.figures_age_ms = 250;
   proxy.reports = {a, b};
   EXPECT_EQ(call({"PROXY", "NODES"}),
             array({bulk("addr=127.0.0.1:7001 name=- state=down weight=0 points=0 connections=0 "
                         "requests=0 errors=0 timeouts=0 out_of_step=0 ejections=1 restarts=2 "
                         "inflight=0 failover_keys=0 "
-                        "last_change_ms=0 last_error=Connection refused"),
+                        "last_change_ms=0 keys=- expires=- used_memory=- figures_age_ms=- "
+                        "last_error=Connection refused"),
                    bulk("addr=127.0.0.1:7002 name=- state=up weight=0 points=0 connections=0 "
                         "requests=0 errors=0 timeouts=0 out_of_step=0 ejections=0 restarts=0 "
                         "inflight=0 failover_keys=0 "
-                        "last_change_ms=0 last_error=-")}));
+                        "last_change_ms=0 keys=120 expires=20 used_memory=1032264 "
+                        "figures_age_ms=250 last_error=-")}));
   EXPECT_TRUE(call({"proxy", "help"}).starts_with("*19\r\n"));
   EXPECT_EQ(call({"PROXY"}),
             error("ERR unknown subcommand or wrong number of arguments for 'proxy|'. Try PROXY "

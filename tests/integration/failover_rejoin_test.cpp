@@ -342,7 +342,7 @@ TEST_F(FailoverTest, ProxyNodesAndInfoShowEachBackend) {
   ASSERT_TRUE(raw_nodes.is_array());
   ASSERT_GT(raw_nodes.elements.size(), victim);
   std::vector<std::string> node_keys = keys_of(raw_nodes.elements[victim].str, ' ');
-  EXPECT_EQ(node_keys.size(), 16u);
+  EXPECT_EQ(node_keys.size(), 20u);
   EXPECT_EQ(keys_of(std::string_view(line).substr(line.find(':') + 1), ','), node_keys);
 
   backend(victim).restart();

@@ -7,6 +7,7 @@
 // restart, and a backend without INFO keeps working. Fixtures:
 // failover_fixture.hpp (real redis-servers), reliability_test_util.hpp (fakes).
 #include "core_test_util.hpp"
+#include "exporters_util.hpp"
 #include "failover_fixture.hpp"
 #include "reliability_test_util.hpp"
 
@@ -92,10 +93,18 @@ class BackendRestart : public RestartTest, public ::testing::WithParamInterface<
 // restart from the snapshot: the server now holds v1. Nothing is written
 // meanwhile and it never goes down (--failure-limit 1000), so only its run_id
 // tells it lost a write. GET k may miss, never answer v1 (--rejoin flush);
-// --rejoin keep trusts what a backend loads, and only logs the restart.
+// --rejoin keep trusts what a backend loads, and only logs the restart. The
+// restart is counted in PROXY NODES, INFO, the twemproxy stats document and
+// /metrics.
 TEST_P(BackendRestart, RestartFromAnOlderSnapshotNeverServesItsValues) {
   const bool flush = GetParam().rejoin == "flush";
-  start_proxy_for_test({{"--rejoin", GetParam().rejoin}, {"--failure-limit", "1000"}});
+  const uint16_t stats_port = free_port();
+  const uint16_t metrics_port = free_port();
+  start_proxy_for_test({{"--rejoin", GetParam().rejoin},
+                        {"--failure-limit", "1000"},
+                        {"--stats-port", std::to_string(stats_port)},
+                        {"--metrics-port", std::to_string(metrics_port)},
+                        {"--stats-interval", "50"}});
   const std::string k = "restart:k";
   Client c = proxy_client(Duration(5000));
   ASSERT_EQ(c.command({"SET", k, "v1"}), kOk);
@@ -139,6 +148,35 @@ TEST_P(BackendRestart, RestartFromAnOlderSnapshotNeverServesItsValues) {
       << proxy().log_tail();
   EXPECT_EQ(nodes().at(a).num("restarts"), 1);
   EXPECT_EQ(info_number(control(), "backend_restarts"), 1u);
+  // The exporters: a scalar in the backend's twemproxy server object, a
+  // counter per backend in /metrics (servers are named cache<i>).
+  const std::string restarted = "cache" + std::to_string(a);
+  const nlohmann::json doc = stats_when(stats_port, [&](const nlohmann::json& d) {
+    return d.contains("ringproxy") && d["ringproxy"].contains(restarted) &&
+           d["ringproxy"][restarted].value("restarts", 0) == 1;
+  });
+  ASSERT_TRUE(doc.contains("ringproxy")) << doc.dump();
+  nlohmann::json families;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        families = scrape(metrics_port);
+        return sample_value(families, "ringproxy_backend_restarts",
+                            "ringproxy_backend_restarts_total", {{"backend", restarted}}) == 1;
+      },
+      kDefaultReadyTimeout))
+      << (families.contains("ringproxy_backend_restarts")
+              ? families["ringproxy_backend_restarts"].dump()
+              : "no ringproxy_backend_restarts");
+  for (size_t i = 0; i < backends_.size(); ++i) {
+    const std::string name = "cache" + std::to_string(i);
+    const uint64_t want = i == a ? 1 : 0;
+    ASSERT_TRUE(doc["ringproxy"].contains(name)) << doc.dump();
+    EXPECT_EQ(doc["ringproxy"][name].value("restarts", uint64_t{99}), want) << name << doc.dump();
+    EXPECT_EQ(sample_value(families, "ringproxy_backend_restarts",
+                           "ringproxy_backend_restarts_total", {{"backend", name}}),
+              static_cast<double>(want))
+        << name;
+  }
 
   ASSERT_EQ(c.command({"SET", k, "v3"}), kOk);
   EXPECT_EQ(c.command({"GET", k}), Reply::make_string("v3"));

@@ -90,12 +90,24 @@ TEST(InfoSections, CountCommandsLatenciesAndErrors) {
 
 // redis-cli --stat prints one line per second: keys, mem, clients, blocked,
 // requests, connections. Over the proxy every figure is a number (before
-// INFO had a Memory section, mem was -9223372036854775808B).
+// INFO had a Memory section, mem was -9223372036854775808B), and keys is the
+// backends' total (INFO Keyspace's db0, from the figures the backends give
+// every --stats-interval).
 TEST(InfoSections, RedisCliStatShowsSensibleFigures) {
   const std::string cli = find_executable("redis-cli");
   if (cli.empty()) GTEST_SKIP() << "redis-cli not installed";
-  RedisServer a;
-  ProxyProcess proxy({a.backend()});
+  RedisServer a, b;
+  ProxyProcess proxy({a.backend(), b.backend()},
+                     {"--stats-interval", "50", "--health-interval-ms", "50"});
+  Client c(proxy.port());
+  constexpr int kKeys = 37;
+  for (int i = 0; i < kKeys; ++i) {
+    ASSERT_EQ(c.command({"SET", "stat:" + std::to_string(i), "v"}), Reply::make_status("OK"));
+  }
+  ASSERT_TRUE(
+      wait_until([&] { return info_field(info(c, {"keyspace"}), "db0").starts_with("keys=37,"); },
+                 kDefaultReadyTimeout))
+      << info(c, {"keyspace"});
   CommandResult r = run_command({"timeout", "3", "stdbuf", "-o0", cli, "-p",
                                  std::to_string(proxy.port()), "--stat", "-i", "1"});
   // timeout ends it (124): the lines are what matters (stdbuf: redis-cli
@@ -106,6 +118,7 @@ TEST(InfoSections, RedisCliStatShowsSensibleFigures) {
   ASSERT_TRUE(std::regex_search(r.out, m, line)) << r.describe();
   EXPECT_EQ(r.out.find("-9223372036854775808"), std::string::npos) << r.out;
   EXPECT_GE(std::stoull(m[3]), 1u) << "clients";
+  EXPECT_EQ(std::stoull(m[1]), static_cast<uint64_t>(kKeys)) << "keys: " << r.out;
 }
 
 // redis-cli --latency-history PINGs the proxy (answered by the proxy itself)

@@ -39,6 +39,11 @@ StatsSnapshot sample_snapshot() {
   b.gauges = {1, 4, 40, 5, 50, 1'700'000'001'500'000};
   b.request_rate = 12.5;
   b.hot = true;
+  b.restarts = 2;
+  b.figures_known = true;
+  b.keys = 1200;
+  b.expires = 300;
+  b.used_memory = 1032264;
   LatencyHistogram h;
   for (uint64_t us = 1; us <= 100; ++us) h.record_us(us);
   b.latency = LatencySummary::of(h);
@@ -110,6 +115,32 @@ TEST(PrometheusFamilies, NamesLabelsAndValuesOfEveryKind) {
   expect_line(text,
               "ringproxy_hot_key_requests{pool=\"alpha\",key=\"hot\\\\xff\\\"key\",backend=\"one\"}"
               " 3200");
+}
+
+// Restarts are a counter of every backend; keys and memory (the backend's
+// own figures) are gauges of the backends that gave them, none for the others.
+TEST(PrometheusFamilies, BackendRestartsAndFigures) {
+  std::string text = exposition(sample_snapshot());
+  expect_line(text, "# TYPE ringproxy_backend_restarts_total counter");
+  expect_line(text,
+              "ringproxy_backend_restarts_total{pool=\"alpha\",backend=\"one\","
+              "addr=\"127.0.0.1:7001\"} 2");
+  expect_line(text,
+              "ringproxy_backend_restarts_total{pool=\"alpha\",backend=\"two\","
+              "addr=\"127.0.0.1:7002\"} 0");
+  expect_line(text, "# TYPE ringproxy_backend_keys gauge");
+  expect_line(text,
+              "ringproxy_backend_keys{pool=\"alpha\",backend=\"one\",addr=\"127.0.0.1:7001\"} "
+              "1200");
+  expect_line(text,
+              "ringproxy_backend_expiring_keys{pool=\"alpha\",backend=\"one\","
+              "addr=\"127.0.0.1:7001\"} 300");
+  expect_line(text,
+              "ringproxy_backend_used_memory_bytes{pool=\"alpha\",backend=\"one\","
+              "addr=\"127.0.0.1:7001\"} 1032264");
+  EXPECT_EQ(text.find("ringproxy_backend_keys{pool=\"alpha\",backend=\"two\""), std::string::npos);
+  EXPECT_EQ(text.find("ringproxy_backend_used_memory_bytes{pool=\"alpha\",backend=\"two\""),
+            std::string::npos);
 }
 
 TEST(PrometheusFamilies, AnEmptySnapshotHasOnlyProcessFigures) {

@@ -64,6 +64,16 @@ struct BackendReport {
   uint64_t inflight = 0;
   uint64_t failover_keys = 0;
   uint64_t since_change_ms = 0;
+  // What it last said of itself (INFO memory and keyspace, asked every
+  // --stats-interval while it is up); none while it is not up or when it
+  // refuses INFO. `keys`, `expires` and `avg_ttl_ms` are those of the
+  // database the proxy uses (--backend-db).
+  bool figures_known = false;
+  uint64_t keys = 0;
+  uint64_t expires = 0;
+  uint64_t avg_ttl_ms = 0;
+  uint64_t used_memory = 0;
+  uint64_t figures_age_ms = 0;  // since it answered
   std::string last_error;
 };
 

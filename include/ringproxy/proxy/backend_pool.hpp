@@ -10,7 +10,10 @@
 //   - a backend that missed writes (they went to successors, or were lost in
 //     flight) passes the rejoin policy before it is up again, and then gets
 //     the failover-era copies of its keys deleted from the successors that
-//     took its writes (FailoverLog).
+//     took its writes (FailoverLog);
+//   - what each up backend last said of itself (its keys and memory, asked by
+//     the health checker every --stats-interval) is kept with its age, and
+//     dropped when it stops being up (stats/backend_info.hpp).
 //
 // Backends are indexed by their ring slot (RingSnapshot), which stays the
 // same while a backend is a member: apply() follows a membership change,
@@ -34,6 +37,7 @@
 #include "ringproxy/options/config.hpp"
 #include "ringproxy/placement/ring_snapshot.hpp"
 #include "ringproxy/proxy/live_ring.hpp"
+#include "ringproxy/stats/backend_info.hpp"
 
 namespace ringproxy {
 
@@ -126,6 +130,7 @@ class BackendPool final : public BackendPort {
   std::vector<std::unique_ptr<Backend>> backends_;  // by slot; null for free slots
   std::vector<std::unique_ptr<Backend>> draining_;  // removed, replies still due
   std::vector<std::string> ever_members_;           // addresses that were members
+  std::vector<stats::BackendInfo> info_;            // by slot: its last figures
   std::unique_ptr<HealthChecker> health_;
   FailoverLog failover_;
   bool auto_eject_;

@@ -51,6 +51,12 @@ struct BackendSnapshot {
   std::string address;  // host:port
   bool up = true;
   uint64_t ejections = 0;
+  uint64_t restarts = 0;  // restarts seen (a new run_id)
+  // What it last said of itself (INFO memory and keyspace), when it did.
+  bool figures_known = false;
+  uint64_t keys = 0;
+  uint64_t expires = 0;
+  uint64_t used_memory = 0;
   BackendCounters counters;
   BackendGauges gauges;
   LatencySummary latency;     // request parsed to reply read (octaves: BackendMetrics)

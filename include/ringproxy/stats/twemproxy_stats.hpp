@@ -10,13 +10,16 @@
 //               "<server ring name>": {"server_eof", "server_err", "server_timedout",
 //                  "server_connections", "server_ejected_at" (epoch µs), "requests",
 //                  "request_bytes", "responses", "response_bytes", "in_queue",
-//                  "in_queue_bytes", "out_queue", "out_queue_bytes"}, ...}, ...}
+//                  "in_queue_bytes", "out_queue", "out_queue_bytes",
+//                  "restarts"}, ...}, ...}
 // Tools take every object at the top level for a pool and every object in a
-// pool for a server, so nothing else is added. A process running several
-// pools of one file (proxy_group.hpp) has one object per pool, as nutcracker
-// has, and the process-wide scalars (connections) summed over them. "service" is the snapshot's
-// (ringproxy), "version" ringproxy's. The text is compact JSON (nutcracker
-// puts a space after each comma; JSON readers see no difference).
+// pool for a server, so no object is added; ringproxy's own figures are
+// scalars after nutcracker's in a server object (kExtraServerFields). A
+// process running several pools of one file (proxy_group.hpp) has one object
+// per pool, as nutcracker has, and the process-wide scalars (connections)
+// summed over them. "service" is the snapshot's (ringproxy), "version"
+// ringproxy's. The text is compact JSON (nutcracker puts a space after each
+// comma; JSON readers see no difference).
 //
 // Built with nlohmann-json; runs wherever the snapshot is (any thread).
 #pragma once
@@ -29,6 +32,10 @@
 namespace ringproxy::stats {
 
 std::string render_twemproxy_stats(const StatsSnapshot& snapshot);
+
+// The scalars of a server object that nutcracker does not have: the backend's
+// restarts seen (a new run_id).
+inline constexpr const char* kExtraServerFields[] = {"restarts"};
 
 // Renders the latest snapshot once and hands out the same text until a newer
 // snapshot is published. For one thread (the stats listener's loop).
