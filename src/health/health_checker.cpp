@@ -125,20 +125,31 @@ class HealthChecker::Probe {
       finish(false, "cannot send probe");
       return;
     }
-    uv_timer_start(
-        deadline_.get(),
-        [](uv_timer_t* t) {
-          auto* self = static_cast<Probe*>(t->data);
-          // Drop the hung context first: a probe sent from inside finish()
-          // must go out on a fresh connection.
-          self->drop_context();
-          if (self->in_flight_ == kPing && self->owner_.busy_ && self->owner_.busy_(self->index_)) {
-            self->in_flight_ = 0;  // behind a slow command: no verdict
-            return;
-          }
-          self->finish(false, "probe timed out");
-        },
-        static_cast<uint64_t>(owner_.options_.timeout_ms), 0);
+    deadline_grace_ = false;
+    uv_timer_start(deadline_.get(), &Probe::on_deadline,
+                   static_cast<uint64_t>(owner_.options_.timeout_ms), 0);
+  }
+
+  // The probe's answer did not come in time.
+  static void on_deadline(uv_timer_t* t) {
+    auto* self = static_cast<Probe*>(t->data);
+    // Timers run before the loop reads its sockets: after the proxy
+    // was held up (descheduled on a busy machine, or a long callback)
+    // the answer may be sitting unread. One more millisecond lets the
+    // next poll read it (libuv runs a 0 ms timer started here at once).
+    if (!self->deadline_grace_) {
+      self->deadline_grace_ = true;
+      uv_timer_start(t, &Probe::on_deadline, 1, 0);
+      return;
+    }
+    // Drop the hung context first: a probe sent from inside finish()
+    // must go out on a fresh connection.
+    self->drop_context();
+    if (self->in_flight_ == kPing && self->owner_.busy_ && self->owner_.busy_(self->index_)) {
+      self->in_flight_ = 0;  // behind a slow command: no verdict
+      return;
+    }
+    self->finish(false, "probe timed out");
   }
 
   // Every figures interval, INFO memory and INFO keyspace go right behind the
@@ -380,6 +391,7 @@ class HealthChecker::Probe {
   std::unique_ptr<uv_timer_t> interval_;
   std::unique_ptr<uv_timer_t> deadline_;
   intptr_t in_flight_ = 0;
+  bool deadline_grace_ = false;  // the deadline passed once: judged on the next iteration
   std::string last_auth_error_;
   // Figures: whether this connection's INFO server came back as text, the
   // replies still due to the last ask, when that was, and the INFO memory

@@ -25,6 +25,24 @@ TEST_F(HealthCheckerTest, RefusedConnectIsAFailureAtOnceNotATimeout) {
   EXPECT_EQ(path(), "up failing down");
 }
 
+// A PONG that arrived in time but sat unread because the loop was held (a
+// descheduled proxy on a busy machine) is not a timeout: the deadline is
+// judged after the loop has read its sockets once more.
+TEST_F(HealthCheckerTest, AnswerLeftUnreadWhileTheLoopWasHeldIsNotATimeout) {
+  fake_ = std::make_unique<FakeRedis>(&loop_);
+  HealthOptions o = fast(2, 3);
+  o.timeout_ms = 50;
+  make(fake_->port(), o);
+  ASSERT_TRUE(run_until([&] { return fake_->pings >= 3; }, std::chrono::seconds(10)));
+  EXPECT_EQ(state(), BackendState::kUp);
+  fake_->hold_loop_once_ms = 300;
+  const int before = fake_->pings;
+  ASSERT_TRUE(run_until([&] { return fake_->pings >= before + 3; }, std::chrono::seconds(10)));
+  EXPECT_EQ(fake_->hold_loop_once_ms, 0) << "the loop was never held";
+  EXPECT_EQ(state(), BackendState::kUp);
+  EXPECT_TRUE(changes_.empty()) << path();
+}
+
 TEST_F(HealthCheckerTest, SilentServerTimesOutThenRisesWithOneFlush) {
   fake_ = std::make_unique<FakeRedis>(&loop_);
   HealthOptions o = fast(2, 3);

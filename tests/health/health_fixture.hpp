@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ringproxy/health/health_checker.hpp"
@@ -38,6 +39,8 @@ class FakeRedis {
 
   uint16_t port() const { return port_; }
   void set_mode(Mode m) { mode_ = m; }
+  // After its next reply, holds the (shared) loop this long, once.
+  int hold_loop_once_ms = 0;
   // What INFO reports as run_id; empty: INFO is an unknown command.
   void set_run_id(std::string id) { run_id_ = std::move(id); }
   // Stops listening and drops every connection: connects are refused.
@@ -181,6 +184,12 @@ class FakeRedis {
       }
     }
     if (!reply.empty()) write(c, std::move(reply));
+    if (hold_loop_once_ms > 0) {
+      // The reply is in the checker's socket; the shared loop is held, as a
+      // descheduled proxy would be, before the checker can read it.
+      std::this_thread::sleep_for(std::chrono::milliseconds(hold_loop_once_ms));
+      hold_loop_once_ms = 0;
+    }
   }
   void write(uv_tcp_t* c, std::string reply) {
     auto* req = new uv_write_t;
