@@ -6,11 +6,24 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 
 #include "harness.hpp"
 
 namespace ringproxy::testing {
+
+// Keys of a stats document's object, split into scalars and objects (at the
+// top the pools, in a pool its servers): what exporters tell apart.
+struct JsonKeys {
+  std::set<std::string> scalars;
+  std::set<std::string> objects;
+};
+inline JsonKeys keys_of(const nlohmann::json& j) {
+  JsonKeys k;
+  for (auto& [name, v] : j.items()) (v.is_object() ? k.objects : k.scalars).insert(name);
+  return k;
+}
 
 // What a stats port sends until it closes.
 inline std::string read_stats(uint16_t port) {

@@ -12,35 +12,12 @@
 
 #include "exporters_util.hpp"
 #include "harness.hpp"
+#include "nutcracker.hpp"
 
 namespace ringproxy::testing {
 namespace {
 
 using Json = nlohmann::json;
-
-std::string nutcracker_binary() {
-  if (const char* env = std::getenv("NUTCRACKER"); env && *env) return find_executable(env);
-  std::string bin = find_executable("nutcracker");
-  if (bin.empty()) bin = find_executable("/usr/sbin/nutcracker");
-  return bin;
-}
-
-// Keys of an object, split into scalars and objects (pools, servers).
-struct Keys {
-  std::set<std::string> scalars;
-  std::vector<std::string> objects;
-};
-Keys keys_of(const Json& j) {
-  Keys k;
-  for (auto& [name, v] : j.items()) {
-    if (v.is_object()) {
-      k.objects.push_back(name);
-    } else {
-      k.scalars.insert(name);
-    }
-  }
-  return k;
-}
 
 std::vector<std::string> proxy_args(uint16_t stats_port) {
   return {"--stats-port", std::to_string(stats_port), "--stats-interval", "50"};
@@ -65,11 +42,11 @@ TEST(StatsPort, HasNutcrackersKeysAndCountsRequests) {
     return requests >= 50;
   });
   ASSERT_TRUE(ours.is_object()) << ours.dump();
-  const Keys top = keys_of(ours);
+  const JsonKeys top = keys_of(ours);
   ASSERT_EQ(top.objects.size(), 1u) << ours.dump();
-  const Json& pool = ours[top.objects[0]];
-  const Keys pool_keys = keys_of(pool);
-  std::set<std::string> servers(pool_keys.objects.begin(), pool_keys.objects.end());
+  const Json& pool = ours[*top.objects.begin()];
+  const JsonKeys pool_keys = keys_of(pool);
+  const std::set<std::string>& servers = pool_keys.objects;
   EXPECT_EQ(servers, (std::set<std::string>{"one", "two"})) << ours.dump();
   uint64_t responses = 0, request_bytes = 0;
   for (const std::string& s : servers) {
@@ -82,44 +59,27 @@ TEST(StatsPort, HasNutcrackersKeysAndCountsRequests) {
   EXPECT_GE(ours["total_connections"].get<uint64_t>(), 1u);
   EXPECT_GE(ours["curr_connections"].get<uint64_t>(), 1u);
 
-  const std::string bin = nutcracker_binary();
-  if (bin.empty()) GTEST_SKIP() << "nutcracker not installed (scripts/install-deps.sh installs it)";
-  TempDir dir("ringproxy-metrics-test");
-  std::string theirs_text;
-  for (int attempt = 0; attempt < 3 && theirs_text.empty(); ++attempt) {
-    const uint16_t listen = free_port();
-    const uint16_t nc_stats = free_port();
-    std::ofstream(dir.path() / "nc.yml", std::ios::trunc)
-        << "alpha:\n  listen: 127.0.0.1:" << listen
-        << "\n  redis: true\n  hash: fnv1a_64\n  distribution: ketama\n  servers:\n"
-        << "   - " << a.address() << ":1 one\n"
-        << "   - " << b.address() << ":1 two\n";
-    ChildProcess nc({bin, "-c", (dir.path() / "nc.yml").string(), "-s", std::to_string(nc_stats),
-                     "-a", kLoopback, "-i", "100", "-o", (dir.path() / "nc.log").string()},
-                    dir.path() / "nc.out");
-    wait_until(
-        [&] {
-          if (!nc.running()) return true;
-          try {
-            theirs_text = read_stats(nc_stats);
-          } catch (const HarnessError&) {
-            theirs_text.clear();
-          }
-          return !theirs_text.empty();
-        },
-        kDefaultReadyTimeout);
-    nc.stop();
+  if (nutcracker_binary().empty()) {
+    GTEST_SKIP() << "nutcracker not installed (scripts/install-deps.sh installs it)";
   }
-  ASSERT_FALSE(theirs_text.empty()) << "nutcracker did not serve its stats";
-  const Json theirs = Json::parse(theirs_text);
-  const Keys their_top = keys_of(theirs);
+  TempDir dir("ringproxy-metrics-test");
+  Nutcracker nc(dir.path(),
+                [&](uint16_t listen) {
+                  return "alpha:\n  listen: 127.0.0.1:" + std::to_string(listen) +
+                         "\n  redis: true\n  hash: fnv1a_64\n  distribution: ketama\n  servers:\n" +
+                         "   - " + a.address() + ":1 one\n" + "   - " + b.address() + ":1 two\n";
+                },
+                {"-i", "100"});
+  const Json theirs =
+      stats_when(nc.stats_port(), [](const Json& d) { return d.contains("alpha"); });
+  ASSERT_TRUE(theirs.contains("alpha")) << "nutcracker did not serve its stats: " << nc.log();
+  const JsonKeys their_top = keys_of(theirs);
   EXPECT_EQ(top.scalars, their_top.scalars);
   ASSERT_EQ(their_top.objects.size(), 1u);
-  const Json& their_pool = theirs[their_top.objects[0]];
-  const Keys their_pool_keys = keys_of(their_pool);
+  const Json& their_pool = theirs[*their_top.objects.begin()];
+  const JsonKeys their_pool_keys = keys_of(their_pool);
   EXPECT_EQ(pool_keys.scalars, their_pool_keys.scalars);
-  EXPECT_EQ(std::set<std::string>(their_pool_keys.objects.begin(), their_pool_keys.objects.end()),
-            servers)
+  EXPECT_EQ(their_pool_keys.objects, servers)
       << "server keys are the ring names, as nutcracker names them";
   for (const std::string& s : servers) {
     // ringproxy's own figures come as scalars on top of nutcracker's.

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "exporters_util.hpp"
 #include "harness.hpp"
 #include "nutcracker.hpp"
 
@@ -126,55 +127,6 @@ size_t misses(Client& writer, Client& reader, const std::vector<std::string>& ke
   return bad;
 }
 
-// Keys of an object, split into scalars and objects (pools, servers).
-struct Keys {
-  std::set<std::string> scalars;
-  std::set<std::string> objects;
-};
-Keys keys_of(const Json& j) {
-  Keys k;
-  for (auto& [name, v] : j.items()) (v.is_object() ? k.objects : k.scalars).insert(name);
-  return k;
-}
-
-Json stats_when(uint16_t port, const std::function<bool(const Json&)>& ready) {
-  Json doc;
-  wait_until(
-      [&] {
-        try {
-          doc = Json::parse(RawConnection(port).read_until_closed());
-          return ready(doc);
-        } catch (const std::exception&) {
-          return false;
-        }
-      },
-      kDefaultReadyTimeout);
-  return doc;
-}
-
-// Families as tests/stats/parse_metrics.py prints them (Prometheus's own parser).
-Json scrape(uint16_t port) {
-  const std::string script = (source_dir() / "tests/stats/parse_metrics.py").string();
-  CommandResult r = run_command(
-      {python3_binary(), script, "http://127.0.0.1:" + std::to_string(port) + "/metrics"});
-  if (!r.ok()) throw HarnessError("parse_metrics.py failed: " + r.describe());
-  return Json::parse(r.out);
-}
-
-// The value of the first sample of `family` named `sample` with `labels`; -1
-// when there is none.
-double sample_value(const Json& families, const std::string& family, const std::string& sample,
-                    const std::map<std::string, std::string>& labels) {
-  if (!families.contains(family)) return -1;
-  for (const Json& s : families[family]["samples"]) {
-    if (s[0] != sample) continue;
-    bool match = true;
-    for (const auto& [k, v] : labels) match = match && s[1].contains(k) && s[1][k] == v;
-    if (match) return s[2].get<double>();
-  }
-  return -1;
-}
-
 std::string info(uint16_t port, const std::string& field) {
   const Reply r = Client(port).command({"INFO", "all"});
   return info_field(r.str, field);
@@ -251,14 +203,14 @@ TEST(TwemproxyPools, EachPoolPlacesLikeNutcrackerAndHasItsStats) {
   EXPECT_GE(pool_requests(ours, "alpha"), keys.size()) << ours.dump();
   EXPECT_GE(pool_requests(ours, "beta"), keys.size()) << ours.dump();
   const Json theirs = stats_when(nc.stats_port(), [](const Json& d) { return d.contains("beta"); });
-  const Keys our_top = keys_of(ours);
-  const Keys their_top = keys_of(theirs);
+  const JsonKeys our_top = keys_of(ours);
+  const JsonKeys their_top = keys_of(theirs);
   EXPECT_EQ(our_top.scalars, their_top.scalars);
   EXPECT_EQ(our_top.objects, (std::set<std::string>{"alpha", "beta"})) << ours.dump();
   EXPECT_EQ(their_top.objects, (std::set<std::string>{"alpha", "beta", "cache"}));
   for (const char* pool : {"alpha", "beta"}) {
-    const Keys our_pool = keys_of(ours[pool]);
-    const Keys their_pool = keys_of(theirs[pool]);
+    const JsonKeys our_pool = keys_of(ours[pool]);
+    const JsonKeys their_pool = keys_of(theirs[pool]);
     EXPECT_EQ(our_pool.scalars, their_pool.scalars) << pool;
     EXPECT_EQ(our_pool.objects, their_pool.objects) << pool << ": server names";
     for (const std::string& s : our_pool.objects) {
@@ -278,7 +230,7 @@ TEST(TwemproxyPools, EachPoolPlacesLikeNutcrackerAndHasItsStats) {
   const double subset_size = static_cast<double>((keys.size() + 6) / 7);
   EXPECT_TRUE(wait_until(
       [&] {
-        families = scrape(metrics_port)["families"];
+        families = scrape(metrics_port);
         return set_calls("alpha") >= subset_size && set_calls("beta") >= subset_size;
       },
       kDefaultReadyTimeout))
