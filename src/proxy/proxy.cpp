@@ -273,11 +273,16 @@ void Proxy::reload_config() {
 }
 
 void Proxy::watch_signals() {
-  signals_ = std::make_unique<SignalWatcher>(
-      loop_,
+  signals_ = watch_operator_signals(loop_, [this](int signum) { on_signal(signum); });
+}
+
+std::unique_ptr<SignalWatcher> Proxy::watch_operator_signals(uv_loop_t* loop,
+                                                             SignalWatcher::Callback on_signal) {
+  return std::make_unique<SignalWatcher>(
+      loop,
       std::initializer_list<int>{SIGHUP, SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU, SIGWINCH, SIGINT,
                                  SIGTERM},
-      [this](int signum) { on_signal(signum); });
+      std::move(on_signal));
 }
 
 void Proxy::on_signal(int signum) {

@@ -37,13 +37,9 @@ void ProxyGroup::listen() {
 void ProxyGroup::run() {
   start_ms_ = uv_now(loop_.get());
   for (auto& p : proxies_) p->start();
-  signals_ = std::make_unique<SignalWatcher>(
-      loop_.get(),
-      std::initializer_list<int>{SIGHUP, SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU, SIGWINCH, SIGINT,
-                                 SIGTERM},
-      [this](int signum) { on_signal(signum); });
-  exporters_ = std::make_unique<stats::Exporters>(
-      loop_.get(), exporter_options(config()), [this] { return build_snapshot(); }, slot_);
+  signals_ = Proxy::watch_operator_signals(loop_.get(), [this](int signum) { on_signal(signum); });
+  exporters_ = std::make_unique<stats::Exporters>(loop_.get(), exporter_options(config()),
+                                                  [this] { return build_snapshot(); });
   std::string names;
   for (const std::string& n : names_) names.append(names.empty() ? "" : ", ").append(n);
   log(LogLevel::kInfo, names_.size(), " pools of ", config().twemproxy_config,
@@ -92,11 +88,11 @@ void ProxyGroup::on_signal(int signum) {
       break;
     case SIGINT:
     case SIGTERM:
-      if (draining_) {
+      if (std::any_of(proxies_.begin(), proxies_.end(),
+                      [](const auto& p) { return p->draining(); })) {
         log(LogLevel::kWarn, name, " received again: exiting now");
         stop();
       } else {
-        draining_ = true;
         for (auto& p : proxies_) p->begin_shutdown(name);
       }
       break;

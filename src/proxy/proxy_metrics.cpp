@@ -66,8 +66,7 @@ ProxyMetrics::ProxyMetrics(const Config& config, size_t backends, uint64_t now_m
       backends_(backends),
       hot_keys_(hot_key_options(config), now_ms),
       shard_rates_(shard_rate_options(config)),
-      config_(config),
-      slot_(std::make_shared<stats::SnapshotSlot>()) {
+      config_(config) {
   latency_sample_ = config.latency_sample;
   sample_countdown_ = next_gap();
   wall_ms_ = unix_ms();
@@ -83,10 +82,6 @@ void ProxyMetrics::set_slowlog(int64_t slower_than_us, size_t max_len) {
   slowlog_.set_max_len(max_len);
 }
 
-void ProxyMetrics::ensure_backend(BackendId b) {
-  if (b >= backends_.size()) backends_.resize(size_t{b} + 1);
-}
-
 void ProxyMetrics::read_clock() {
   clock_ns_ = uv_hrtime();
   published_clock_ns_ = clock_ns_;
@@ -95,7 +90,7 @@ void ProxyMetrics::read_clock() {
 
 void ProxyMetrics::sample_backend(BackendId b, uint64_t ns) {
   sample_countdown_ = next_gap();
-  if (b >= backends_.size()) ensure_backend(b);
+  if (b >= backends_.size()) backends_.resize(size_t{b} + 1);  // a slot appeared
   backends_[b].latency.record_ns(ns, latency_sample_);
 }
 
@@ -196,8 +191,8 @@ void ProxyMetrics::start(Proxy& proxy, uv_loop_t* loop, bool exporters) {
   // It must not keep the loop alive by itself.
   uv_unref(reinterpret_cast<uv_handle_t*>(clock_prepare_.get()));
   if (!exporters) return;
-  exporters_ = std::make_unique<stats::Exporters>(
-      loop, exporter_options(config_), [this] { return build_snapshot(*proxy_); }, slot_);
+  exporters_ = std::make_unique<stats::Exporters>(loop, exporter_options(config_),
+                                                  [this] { return build_snapshot(*proxy_); });
 }
 
 void ProxyMetrics::stop() {
@@ -207,14 +202,6 @@ void ProxyMetrics::stop() {
   }
   clock_stale_ = true;
   exporters_.reset();
-}
-
-uint16_t ProxyMetrics::stats_port() const {
-  return exporters_ ? exporters_->stats_port() : 0;
-}
-
-uint16_t ProxyMetrics::metrics_port() const {
-  return exporters_ ? exporters_->metrics_port() : 0;
 }
 
 stats::StatsSnapshot ProxyMetrics::build_snapshot(const Proxy& proxy) const {

@@ -8,12 +8,12 @@
 namespace ringproxy::stats {
 
 Exporters::Exporters(uv_loop_t* loop, const ExporterOptions& options,
-                     SnapshotPublisher::BuildFn build, std::shared_ptr<SnapshotSlot> slot) {
+                     SnapshotPublisher::BuildFn build) {
   if (options.stats_port == 0 && options.metrics_port == 0) return;
   publisher_ =
-      std::make_unique<SnapshotPublisher>(loop, options.interval_ms, std::move(build), slot);
+      std::make_unique<SnapshotPublisher>(loop, options.interval_ms, std::move(build), slot_);
   if (options.stats_port != 0) {
-    document_ = std::make_unique<TwemproxyDocument>(slot);
+    document_ = std::make_unique<TwemproxyDocument>(slot_);
     StatsServerOptions o;
     o.host = options.stats_addr;
     o.port = options.stats_port;
@@ -23,7 +23,7 @@ Exporters::Exporters(uv_loop_t* loop, const ExporterOptions& options,
     MetricsServerOptions o;
     o.host = options.metrics_addr;
     o.port = options.metrics_port;
-    exposer_ = std::make_unique<MetricsExposer>(o, slot);
+    exposer_ = std::make_unique<MetricsExposer>(o, slot_);
   }
 }
 

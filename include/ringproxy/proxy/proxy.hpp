@@ -87,6 +87,9 @@ class Proxy final : public BackendEvents {
 
   // Signals (the table at the top of proxy.cpp).
   void on_signal(int signum);
+  // Watches every signal of that table on `loop` (a process watches them once).
+  static std::unique_ptr<SignalWatcher> watch_operator_signals(uv_loop_t* loop,
+                                                               SignalWatcher::Callback on_signal);
   // SIGHUP: reopens the log file; the configuration reload follows it.
   void on_hangup();
   // Reopens --log-file (after a rotation moved it); logs what happened.

@@ -71,10 +71,8 @@ class ProxyGroup {
   std::vector<std::string> names_;
   std::vector<std::unique_ptr<Proxy>> proxies_;
   std::unique_ptr<SignalWatcher> signals_;
-  std::shared_ptr<stats::SnapshotSlot> slot_ = std::make_shared<stats::SnapshotSlot>();
   std::unique_ptr<stats::Exporters> exporters_;
   uint64_t start_ms_ = 0;
-  bool draining_ = false;
 };
 
 }  // namespace ringproxy

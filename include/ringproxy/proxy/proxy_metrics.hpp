@@ -69,15 +69,9 @@ class ProxyMetrics final : public CommandObserver {
   // forwarded whole is answered by this reply: its command's figures are
   // taken here too, from the same clock reading.
   void backend_replied(const Request& req, uint32_t fragment, std::string_view reply) {
-    const uint64_t ns = now_ns() - req.start_ns;
-    const bool sampled = --sample_countdown_ == 0;
-    if (sampled) [[unlikely]]
-      sample_backend(req.fragments[fragment].backend, ns);
-    if (!req.merge) [[likely]] {
-      record_call(req, ns, sampled);
-      if (reply[0] == '-') [[unlikely]]
-        answered_with_error(req, reply);
-    }
+    backend_replied_moved(req, fragment);
+    if (!req.merge && reply[0] == '-') [[unlikely]]
+      answered_with_error(req, reply);
   }
   // The same for a reply that moved to the client whole (a big one: not an
   // error).
@@ -108,8 +102,6 @@ class ProxyMetrics final : public CommandObserver {
   uint32_t sample_key(std::string_view key, BackendId backend) override;
 
   // --- Off the data path.
-  // A backend slot appeared (ids are stable; the vector grows to cover it).
-  void ensure_backend(BackendId b);
   // Starts the clock and, with `exporters`, the snapshot timer, the stats
   // port and the metrics endpoint as configured (a pool of a group leaves
   // them to the group); throws std::runtime_error when a port cannot be
@@ -120,15 +112,7 @@ class ProxyMetrics final : public CommandObserver {
   // Timer work: hot-key windows and per-backend rates.
   void tick(uint64_t now_ms);
 
-  uint16_t stats_port() const;
-  uint16_t metrics_port() const;
-
-  const stats::CommandStatsTable& commands() const { return commands_; }
-  const std::vector<stats::BackendMetrics>& backends() const { return backends_; }
-  const ErrorCounts& backend_errors() const { return backend_errors_; }
-  const stats::ShardRateMeter& shard_rates() const { return shard_rates_; }
   stats::HotKeyReport hot_keys(size_t n) const { return hot_keys_.report(n); }
-  const std::shared_ptr<stats::SnapshotSlot>& slot() const { return slot_; }
 
   const SlowLog& slowlog() const { return slowlog_; }
   void slowlog_reset() { slowlog_.clear(); }
@@ -191,7 +175,6 @@ class ProxyMetrics final : public CommandObserver {
   Proxy* proxy_ = nullptr;
 
   const Config& config_;
-  std::shared_ptr<stats::SnapshotSlot> slot_;
   std::unique_ptr<stats::Exporters> exporters_;
 };
 

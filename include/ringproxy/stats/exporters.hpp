@@ -34,8 +34,7 @@ class Exporters {
  public:
   // Starts what `options` asks for (nothing when both ports are 0); throws
   // std::runtime_error when a port cannot be opened.
-  Exporters(uv_loop_t* loop, const ExporterOptions& options, SnapshotPublisher::BuildFn build,
-            std::shared_ptr<SnapshotSlot> slot);
+  Exporters(uv_loop_t* loop, const ExporterOptions& options, SnapshotPublisher::BuildFn build);
   ~Exporters();
   Exporters(const Exporters&) = delete;
   Exporters& operator=(const Exporters&) = delete;
@@ -44,6 +43,7 @@ class Exporters {
   uint16_t metrics_port() const;
 
  private:
+  std::shared_ptr<SnapshotSlot> slot_ = std::make_shared<SnapshotSlot>();
   std::unique_ptr<SnapshotPublisher> publisher_;
   std::unique_ptr<TwemproxyDocument> document_;
   std::unique_ptr<StatsServer> stats_server_;
