@@ -55,4 +55,18 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
+std::string_view info_value(std::string_view info, std::string_view field) {
+  for (size_t pos = 0; pos < info.size();) {
+    size_t eol = info.find('\n', pos);
+    std::string_view line = info.substr(pos, eol == std::string_view::npos ? eol : eol - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.size() > field.size() && line.starts_with(field) && line[field.size()] == ':') {
+      return line.substr(field.size() + 1);
+    }
+    if (eol == std::string_view::npos) break;
+    pos = eol + 1;
+  }
+  return {};
+}
+
 }  // namespace ringproxy

@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "ringproxy/common/log.hpp"
+#include "ringproxy/common/text.hpp"
 #include "ringproxy/health/hiredis_uv.hpp"
 #include "ringproxy/net/uv_handle.hpp"
 
@@ -50,16 +51,7 @@ enum Tag : intptr_t {
 }  // namespace
 
 std::string_view info_run_id(std::string_view info) {
-  constexpr std::string_view kField = "run_id:";
-  for (size_t pos = 0; pos < info.size();) {
-    size_t eol = info.find('\n', pos);
-    std::string_view line = info.substr(pos, eol == std::string_view::npos ? eol : eol - pos);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.starts_with(kField)) return line.substr(kField.size());
-    if (eol == std::string_view::npos) break;
-    pos = eol + 1;
-  }
-  return {};
+  return info_value(info, "run_id");
 }
 
 // One backend's probe: a lazily (re)connected hiredis context, the interval

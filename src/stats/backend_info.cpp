@@ -1,35 +1,11 @@
 // Backends' INFO figures; see backend_info.hpp.
 #include "ringproxy/stats/backend_info.hpp"
 
-#include <charconv>
 #include <cstdio>
 
+#include "ringproxy/common/text.hpp"
+
 namespace ringproxy::stats {
-
-namespace {
-
-bool parse_u64(std::string_view s, uint64_t& out) {
-  if (s.empty()) return false;
-  const char* end = s.data() + s.size();
-  auto [p, ec] = std::from_chars(s.data(), end, out);
-  return ec == std::errc() && p == end;
-}
-
-}  // namespace
-
-std::string_view info_value(std::string_view info, std::string_view field) {
-  for (size_t pos = 0; pos < info.size();) {
-    size_t eol = info.find('\n', pos);
-    std::string_view line = info.substr(pos, eol == std::string_view::npos ? eol : eol - pos);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.size() > field.size() && line.starts_with(field) && line[field.size()] == ':') {
-      return line.substr(field.size() + 1);
-    }
-    if (eol == std::string_view::npos) break;
-    pos = eol + 1;
-  }
-  return {};
-}
 
 bool parse_keyspace_value(std::string_view value, KeyspaceFigures& out) {
   out = {};

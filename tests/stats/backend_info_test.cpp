@@ -6,6 +6,8 @@
 
 #include <vector>
 
+#include "ringproxy/common/text.hpp"
+
 namespace ringproxy::stats {
 namespace {
 

@@ -15,5 +15,7 @@ bool parse_int64(const char* p, size_t n, int64_t* out);
 bool parse_u64(std::string_view s, uint64_t& out);
 std::string lower(std::string_view s);
 bool iequals(std::string_view a, std::string_view b);
+// The value of `field` in a Redis INFO text ("" when absent or empty).
+std::string_view info_value(std::string_view info, std::string_view field);
 
 }  // namespace ringproxy

@@ -37,8 +37,6 @@ struct BackendInfo {
   KeyspaceFigures keyspace;  // its --backend-db (zeros when that database is empty)
 };
 
-// The value of `field` in an INFO text ("" when absent).
-std::string_view info_value(std::string_view info, std::string_view field);
 
 // Both sections of one answer into `out` (known, at `now_ms`). False, and
 // `out` unknown, when the memory section has no used_memory or the keyspace
