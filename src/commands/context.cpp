@@ -137,10 +137,14 @@ void CommandContext::reject(Session& session, std::string_view message) {
 }
 
 void CommandContext::write_error(Session& session, std::string_view message) {
+  write_error(session.begin_reply(), message);
+  session.end_reply();
+}
+
+void CommandContext::write_error(Buffer& out, std::string_view message) {
   counters.errors++;
   error_counts.add(message);
-  resp::error(session.begin_reply(), message);
-  session.end_reply();
+  resp::error(out, message);
 }
 
 void CommandContext::note_write(std::string_view key, BackendId owner) {

@@ -23,9 +23,7 @@ void LocalCommand::handle(CommandContext& ctx, const Call& call) const {
 }
 
 void local_error(CommandContext& ctx, Buffer& out, std::string_view message) {
-  ctx.counters.errors++;
-  ctx.error_counts.add(message);
-  resp::error(out, message);
+  ctx.write_error(out, message);
 }
 
 bool set_client_name(CommandContext& ctx, Session& session, std::string_view name, Buffer& out) {

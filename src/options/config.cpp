@@ -40,9 +40,9 @@ std::optional<ConfigProblem> find_problem(const Config& c) {
     }
   }
   if (c.client_output_hard_limit != 0 && c.client_output_hard_limit < c.client_output_limit) {
-    return ConfigProblem{"client-output-hard-limit", std::to_string(c.client_output_hard_limit),
-                         "must be at least --client-output-limit (" +
-                             std::to_string(c.client_output_limit) + ")"};
+    return ConfigProblem{
+        "client-output-hard-limit", std::to_string(c.client_output_hard_limit),
+        "must be at least --client-output-limit (" + std::to_string(c.client_output_limit) + ")"};
   }
   if (c.etcd_cert_file.empty() != c.etcd_key_file.empty()) {
     return c.etcd_cert_file.empty()

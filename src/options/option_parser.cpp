@@ -356,6 +356,12 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   return parse_command_line(argc, argv, process_environment(), option_table());
 }
 
+CommandLine parse_command_line(const std::vector<std::string>& args) {
+  std::vector<const char*> argv;
+  for (const std::string& a : args) argv.push_back(a.c_str());
+  return parse_command_line(static_cast<int>(argv.size()), argv.data());
+}
+
 void apply_config_text(const std::string& text, const std::string& source, Config& config) {
   std::vector<std::string> warnings;
   Applier applier(config, warnings);

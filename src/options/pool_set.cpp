@@ -7,12 +7,6 @@ namespace ringproxy {
 
 namespace {
 
-CommandLine parse(const std::vector<std::string>& args) {
-  std::vector<const char*> argv;
-  for (const std::string& a : args) argv.push_back(a.c_str());
-  return parse_command_line(static_cast<int>(argv.size()), argv.data());
-}
-
 std::string address(const Config& c) {
   return c.listen_host + ":" + std::to_string(c.listen_port);
 }
@@ -28,7 +22,7 @@ std::vector<PoolCommandLine> pool_command_lines(const std::vector<std::string>& 
     p.args = args;
     p.args.push_back("--pool");
     p.args.push_back(name);
-    p.config = parse(p.args).config;
+    p.config = parse_command_line(p.args).config;
     const Config& c = p.config;
     if (!c.etcd.empty()) {
       throw ConfigError("option '--etcd' names the membership of one pool: run each pool of " +

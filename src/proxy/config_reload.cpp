@@ -88,11 +88,9 @@ void reload_configuration(const std::vector<std::string>& args, Config& loaded, 
         "reload: the proxy was not given its command line; nothing reloaded");
     return;
   }
-  std::vector<const char*> argv;
-  for (const std::string& a : args) argv.push_back(a.c_str());
   CommandLine cl;
   try {
-    cl = parse_command_line(static_cast<int>(argv.size()), argv.data());
+    cl = parse_command_line(args);
   } catch (const std::exception& e) {
     log(LogLevel::kError, log_prefix,
         "reload failed, the running configuration is unchanged: ", e.what());

@@ -254,7 +254,7 @@ stats::StatsSnapshot ProxyMetrics::build_snapshot(const Proxy& proxy) const {
     }
   }
   const stats::HotKeyReport hot = hot_keys_.report(16);
-  pool.hot_keys = hot.previous.keys.empty() ? hot.current : hot.previous;
+  pool.hot_keys = hot.latest();
 
   commands_.for_each_used(
       [&](uint32_t id, const stats::CommandCounters& c, const stats::LatencyHistogram* latency) {

@@ -88,7 +88,7 @@ void ProxyReport::slowlog_reset() {
 
 void ProxyReport::hot_keys(size_t count, std::vector<HotKeyEntry>& out) const {
   const stats::HotKeyReport report = proxy_.metrics().hot_keys(count);
-  const stats::HotKeyWindow& w = report.previous.keys.empty() ? report.current : report.previous;
+  const stats::HotKeyWindow& w = report.latest();
   out.clear();
   for (const stats::HotKey& k : w.keys) {
     HotKeyEntry& e = out.emplace_back();

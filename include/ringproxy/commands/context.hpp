@@ -212,6 +212,9 @@ class CommandContext {
   // A write of `key` went to `owner`: the key's copy on its previous home (if
   // the key moved) is removed, so it cannot be read back from there.
   void window_invalidate(std::string_view key, BackendId owner);
+  // An error reply written into `out` (a reply already begun), counted in
+  // errors and errorstats.
+  void write_error(Buffer& out, std::string_view message);
 
  private:
   void write_error(Session& session, std::string_view message);

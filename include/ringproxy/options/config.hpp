@@ -163,6 +163,8 @@ inline size_t effective_output_hard_limit(const Config& c) {
 }
 
 CommandLine parse_command_line(int argc, const char* const* argv);
+// The same for a command line kept as strings (a reload parses it again).
+CommandLine parse_command_line(const std::vector<std::string>& args);
 std::string help_text();
 
 // Applies the `name = value` lines of a config file's text (what --config FILE

@@ -62,6 +62,9 @@ struct HotKeyWindow {
 struct HotKeyReport {
   HotKeyWindow current;   // the window in progress
   HotKeyWindow previous;  // the last complete one (empty before the first rotation)
+  // What to show: the last complete window, or the current one until a
+  // complete one has keys.
+  const HotKeyWindow& latest() const { return previous.keys.empty() ? current : previous; }
 };
 
 class HotKeys {
