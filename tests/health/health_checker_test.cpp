@@ -211,7 +211,7 @@ TEST_F(HealthCheckerTest, RestartBetweenProbesIsFlushedBeforeUp) {
                         std::chrono::seconds(10)))
       << path();
   EXPECT_EQ(restarts_, std::vector<std::string>{"run-1 => run-2"});
-  EXPECT_EQ(path(), "up failing probing up");
+  ASSERT_EQ(path(), "up failing probing up");
   EXPECT_EQ(changes_[1].reason, "probe ok, restarted: flushing");
   EXPECT_EQ(changes_.back().reason, "rejoined after flush");
   EXPECT_EQ(fake_->flushes, 1);

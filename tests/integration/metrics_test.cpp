@@ -2,9 +2,6 @@
 // (--stats-port) serves the document a real nutcracker serves, key for key;
 // /metrics (--metrics-port) parses with python3-prometheus-client's reference
 // parser and counts what was sent.
-#include <fstream>
-#include <functional>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>

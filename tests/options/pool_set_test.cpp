@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "parse_args.hpp"
 #include "ringproxy/options/config.hpp"
 #include "temp_file.hpp"
 
@@ -30,12 +31,6 @@ const std::string kTwoRedisOneMemcached =
 std::vector<std::string> with_program(std::vector<std::string> args) {
   args.insert(args.begin(), "ringproxy");
   return args;
-}
-
-CommandLine parse(const std::vector<std::string>& args) {
-  std::vector<const char*> argv;
-  for (const std::string& a : args) argv.push_back(a.c_str());
-  return parse_command_line(static_cast<int>(argv.size()), argv.data());
 }
 
 template <typename F>
@@ -62,7 +57,7 @@ TEST(PoolSet, ListsPoolsInFileOrderWithTheirKind) {
 
 TEST(PoolSet, WithoutPoolEveryRedisPoolRunsAndMemcachedOnesAreSkipped) {
   TempFile f(kTwoRedisOneMemcached, ".yml");
-  const CommandLine cl = parse(with_program({"--twemproxy-config", f.path()}));
+  const CommandLine cl = parse_args({"--twemproxy-config", f.path()});
   EXPECT_EQ(cl.pools, (std::vector<std::string>{"alpha", "beta"}));
   size_t skipped = 0;
   for (const std::string& w : cl.warnings) {
@@ -74,7 +69,7 @@ TEST(PoolSet, WithoutPoolEveryRedisPoolRunsAndMemcachedOnesAreSkipped) {
   EXPECT_EQ(skipped, 1u);
   EXPECT_EQ(cl.config.twemproxy_pool, "alpha");  // the first pool's
   // --pool still runs that pool alone, without a warning.
-  const CommandLine one = parse(with_program({"--twemproxy-config", f.path(), "--pool", "beta"}));
+  const CommandLine one = parse_args({"--twemproxy-config", f.path(), "--pool", "beta"});
   EXPECT_TRUE(one.pools.empty());
   EXPECT_TRUE(one.warnings.empty());
   EXPECT_EQ(one.config.listen_port, 22122);
@@ -82,7 +77,7 @@ TEST(PoolSet, WithoutPoolEveryRedisPoolRunsAndMemcachedOnesAreSkipped) {
 
 TEST(PoolSet, OneRedisPoolLeftRunsAsAPoolOfItsOwn) {
   TempFile f(kMemcached + redis_pool("alpha", 22121), ".yml");
-  const CommandLine cl = parse(with_program({"--twemproxy-config", f.path()}));
+  const CommandLine cl = parse_args({"--twemproxy-config", f.path()});
   EXPECT_EQ(cl.pools, (std::vector<std::string>{"alpha"}));
   EXPECT_EQ(cl.config.listen_port, 22121);
   EXPECT_EQ(cl.warnings.size(), 1u);
@@ -93,7 +88,7 @@ TEST(PoolSet, NoRedisPoolIsAnError) {
                  "other:\n  listen: 127.0.0.1:22126\n  redis: false\n  servers:\n"
                  "   - 127.0.0.1:11212:1\n",
              ".yml");
-  const std::string e = error_of([&] { parse(with_program({"--twemproxy-config", f.path()})); });
+  const std::string e = parse_error({"--twemproxy-config", f.path()});
   EXPECT_NE(e.find("no redis pool"), std::string::npos) << e;
   EXPECT_NE(e.find("cache, other"), std::string::npos) << e;
 }

@@ -13,6 +13,7 @@
 
 #include "harness.hpp"
 #include "loop_thread.hpp"
+#include "nutcracker.hpp"
 #include "ringproxy/stats/stats_server.hpp"
 
 namespace ringproxy::stats {
@@ -165,13 +166,6 @@ TEST(StatsServer, RefusesAnAddressItCannotBind) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("for stats"), std::string::npos) << e.what();
   }
-}
-
-std::string nutcracker_binary() {
-  if (const char* env = std::getenv("NUTCRACKER"); env && *env) return find_executable(env);
-  std::string bin = find_executable("nutcracker");
-  if (bin.empty()) bin = find_executable("/usr/sbin/nutcracker");
-  return bin;
 }
 
 // Every object's keys, in order, with the JSON type of each value, nested;
